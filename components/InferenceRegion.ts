@@ -1,0 +1,152 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { GpuClass, gpuInstanceSpec } from "../lib/gpu";
+import { ClusterAddons } from "./ClusterAddons";
+import { GpuCluster } from "./GpuCluster";
+import { NodePool } from "./NodePool";
+import { RegionNetwork } from "./RegionNetwork";
+
+export interface InferenceRegionPoolArgs {
+  readonly instanceType: string;
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredSize: number;
+  readonly diskSizeGiB: number;
+}
+
+export interface InferenceRegionGpuPoolArgs extends InferenceRegionPoolArgs {
+  /** Unique within the region; names the node group. */
+  readonly name: string;
+  readonly class: GpuClass;
+  /** @default "ON_DEMAND" */
+  readonly capacityType?: "ON_DEMAND" | "SPOT" | "CAPACITY_BLOCK";
+}
+
+export interface InferenceRegionArgs {
+  readonly region: string;
+  readonly clusterName: string;
+  readonly vpcCidr: string;
+  readonly availabilityZones: readonly string[];
+  /** @default "perAz" */
+  readonly natGateways?: "perAz" | "single";
+  readonly kubernetesVersion: string;
+  /** @default [] (public API endpoint off) */
+  readonly publicAccessCidrs?: readonly string[];
+  /** @default [] */
+  readonly adminRoleArns?: readonly string[];
+  /** @default 90 */
+  readonly logRetentionDays?: number;
+  readonly systemPool: InferenceRegionPoolArgs;
+  readonly gpuPools: readonly InferenceRegionGpuPoolArgs[];
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+/** GPU capacity a pool can offer, from its declared sizes. */
+export interface GpuPoolCapacity {
+  readonly name: string;
+  readonly class: GpuClass;
+  readonly instanceType: string;
+  readonly gpusPerNode: number;
+  readonly minGpus: number;
+  readonly maxGpus: number;
+}
+
+/**
+ * Everything one region runs: network, EKS cluster, a system pool and isolated GPU pools, and the
+ * cluster add-ons. Pass the region's aws.Provider in `opts.providers` (or `opts.provider`); the
+ * cluster creates its own kubernetes Provider for the add-ons.
+ */
+export class InferenceRegion extends pulumi.ComponentResource {
+  readonly network: RegionNetwork;
+  readonly cluster: GpuCluster;
+  readonly systemPool: NodePool;
+  readonly gpuPools: Record<string, NodePool>;
+  readonly addons: ClusterAddons;
+  readonly gpuCapacity: GpuPoolCapacity[];
+
+  constructor(name: string, args: InferenceRegionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-blueprint:region:InferenceRegion", name, {}, opts);
+    const tags = args.tags ?? {};
+
+    this.network = new RegionNetwork(
+      `${name}-network`,
+      {
+        region: args.region,
+        cidrBlock: args.vpcCidr,
+        availabilityZones: args.availabilityZones,
+        natGateways: args.natGateways,
+        clusterName: args.clusterName,
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.cluster = new GpuCluster(
+      `${name}-cluster`,
+      {
+        clusterName: args.clusterName,
+        region: args.region,
+        kubernetesVersion: args.kubernetesVersion,
+        privateSubnetIds: this.network.privateSubnetIds,
+        publicAccessCidrs: args.publicAccessCidrs,
+        adminRoleArns: args.adminRoleArns,
+        logRetentionDays: args.logRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+
+    const poolBase = {
+      clusterName: this.cluster.clusterName,
+      nodeRoleArn: this.cluster.nodeRole.arn,
+      subnetIds: this.network.privateSubnetIds,
+      kubernetesVersion: args.kubernetesVersion,
+      tags,
+    };
+    this.systemPool = new NodePool(`${name}-system`, { ...poolBase, role: "system", ...args.systemPool }, { parent: this });
+
+    this.gpuPools = {};
+    for (const pool of args.gpuPools) {
+      this.gpuPools[pool.name] = new NodePool(
+        `${name}-gpu-${pool.name}`,
+        {
+          ...poolBase,
+          role: "gpu",
+          gpuClass: pool.class,
+          instanceType: pool.instanceType,
+          minSize: pool.minSize,
+          maxSize: pool.maxSize,
+          desiredSize: pool.desiredSize,
+          diskSizeGiB: pool.diskSizeGiB,
+          capacityType: pool.capacityType,
+        },
+        { parent: this },
+      );
+    }
+
+    // coredns and the Helm releases need schedulable nodes, so they wait for the system pool.
+    this.addons = new ClusterAddons(
+      `${name}-addons`,
+      { clusterName: this.cluster.clusterName, region: args.region, kubernetesVersion: args.kubernetesVersion },
+      { parent: this, providers: [this.cluster.kubernetesProvider], dependsOn: [this.systemPool] },
+    );
+
+    this.gpuCapacity = args.gpuPools.map((p) => {
+      const gpusPerNode = gpuInstanceSpec(p.instanceType)?.gpus ?? 0;
+      return { name: p.name, class: p.class, instanceType: p.instanceType, gpusPerNode, minGpus: p.minSize * gpusPerNode, maxGpus: p.maxSize * gpusPerNode };
+    });
+
+    this.registerOutputs({
+      clusterName: this.cluster.clusterName,
+      clusterEndpoint: this.cluster.endpoint,
+      vpcId: this.network.vpcId,
+      gpuCapacity: this.gpuCapacity,
+    });
+  }
+}
+
+/** The explicit provider for one region; tags every AWS resource it creates. */
+export function regionalAwsProvider(name: string, region: string, tags: Record<string, string>, opts?: pulumi.CustomResourceOptions): aws.Provider {
+  return new aws.Provider(name, { region: region as aws.Region, defaultTags: { tags } }, opts);
+}

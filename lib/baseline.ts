@@ -1,0 +1,55 @@
+/**
+ * The pinned platform baseline: Kubernetes versions this blueprint supports and the EKS add-on and
+ * Helm chart versions pinned for each. Changing a version is a reviewed code change here, never a
+ * floating "latest"; the policy pack compares deployed resources against this same table.
+ */
+
+export interface AddonVersions {
+  readonly "vpc-cni": string;
+  readonly coredns: string;
+  readonly "kube-proxy": string;
+  readonly "eks-pod-identity-agent": string;
+}
+
+export interface HelmChartPin {
+  readonly chart: string;
+  readonly repo: string;
+  readonly version: string;
+}
+
+export interface KubernetesBaseline {
+  readonly addons: AddonVersions;
+  readonly clusterAutoscaler: HelmChartPin;
+}
+
+// Add-on builds from the EKS user guide add-on version tables, read 2026-11-25
+// (docs.aws.amazon.com/eks/latest/userguide/managing-{vpc-cni,coredns,kube-proxy}.html, pod-id-agent-setup.html).
+// cluster-autoscaler chart: https://github.com/kubernetes/autoscaler/releases, appVersion matched to the minor.
+export const KUBERNETES_BASELINES: Readonly<Record<string, KubernetesBaseline>> = {
+  "1.33": {
+    addons: {
+      "vpc-cni": "v1.20.4-eksbuild.1",
+      coredns: "v1.12.3-eksbuild.1",
+      "kube-proxy": "v1.33.3-eksbuild.6",
+      "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
+    },
+    clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.50.1" },
+  },
+};
+
+export const SUPPORTED_KUBERNETES_VERSIONS = Object.keys(KUBERNETES_BASELINES);
+
+/** NVIDIA device plugin: advertises nvidia.com/gpu on GPU nodes. https://github.com/NVIDIA/k8s-device-plugin */
+export const NVIDIA_DEVICE_PLUGIN_CHART: HelmChartPin = {
+  chart: "nvidia-device-plugin",
+  repo: "https://nvidia.github.io/k8s-device-plugin",
+  version: "0.17.4",
+};
+
+/** Control-plane log types; all of them are always enabled. */
+export const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+/** Retention values CloudWatch Logs accepts (PutRetentionPolicy API reference, read 2026-11-25). */
+export const CLOUDWATCH_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;

@@ -1,0 +1,224 @@
+import { z } from "zod";
+import { CLOUDWATCH_RETENTION_DAYS, SUPPORTED_KUBERNETES_VERSIONS } from "../baseline";
+import { cidrsOverlap, parseIpv4Cidr } from "../cidr";
+import { GPU_CLASSES, GPU_CLASS_SPECS, GpuClass, instanceTypesOf } from "../gpu";
+
+/**
+ * The whole stack configuration, one schema. Keys are the stack file's config keys without the
+ * project namespace (`llm-blueprint:regions` -> `regions`). Every object is strict: an unknown key
+ * is an error, because a typo in a stack file must not silently fall back to a default.
+ */
+
+/** A strict object whose unknown-key error lists the keys that are allowed. */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? `unknown key${iss.keys.length > 1 ? "s" : ""} ${iss.keys.map((k) => `"${k}"`).join(", ")}; allowed keys: ${allowed}`
+        : undefined,
+  });
+}
+
+const AWS_REGION = /^[a-z]{2}(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
+
+const cidr = z.string().superRefine((value, ctx) => {
+  try {
+    parseIpv4Cidr(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: `${(err as Error).message}` });
+  }
+});
+
+const size = (what: string) => z.number().int(`${what} must be a whole number`).min(0, `${what} must be 0 or more`);
+
+export const SYSTEM_POOL_DEFAULTS = { instanceType: "m7i.xlarge", minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 100 };
+
+const systemPoolSchema = strictObject({
+  /** @default "m7i.xlarge" */
+  instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as m7i.xlarge").default(SYSTEM_POOL_DEFAULTS.instanceType),
+  /** @default 2 */
+  minSize: size("minSize").min(1, "the system pool needs at least 1 node: cluster add-ons run there").default(SYSTEM_POOL_DEFAULTS.minSize),
+  /** @default 4 */
+  maxSize: size("maxSize").default(SYSTEM_POOL_DEFAULTS.maxSize),
+  /** @default 2 */
+  desiredSize: size("desiredSize").default(SYSTEM_POOL_DEFAULTS.desiredSize),
+  /** @default 100 */
+  diskSizeGiB: z.number().int().min(20).max(16384).default(SYSTEM_POOL_DEFAULTS.diskSizeGiB),
+});
+
+/** Root volume defaults sized for model caches: H100 nodes pull 100-400 GB checkpoints, L4 nodes smaller ones. */
+export const GPU_DISK_DEFAULT_GIB: Readonly<Record<GpuClass, number>> = { h100: 1024, l4: 500 };
+
+const gpuPoolSchema = strictObject({
+  /** Pool name, unique within its region. @default the GPU class */
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters")
+    .optional(),
+  class: z.enum(GPU_CLASSES, { error: (iss) => `"${String(iss.input)}" is not a GPU class; allowed: ${GPU_CLASSES.join(", ")}` }),
+  instanceType: z.string(),
+  /** 0 lets the pool scale to zero when nothing asks for its GPUs. */
+  minSize: size("minSize"),
+  maxSize: size("maxSize").min(1, "maxSize must be at least 1"),
+  /** @default minSize */
+  desiredSize: size("desiredSize").optional(),
+  /** Root volume size. @default 1024 for h100, 500 for l4 */
+  diskSizeGiB: z.number().int().min(100, "must be at least 100 GiB: the pool caches model weights").max(16384).optional(),
+  /** @default "ON_DEMAND" */
+  capacityType: z.enum(["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"]).default("ON_DEMAND"),
+});
+
+const regionSchema = strictObject({
+  region: z.string().regex(AWS_REGION, "must be an AWS region code such as us-east-1"),
+  vpcCidr: cidr.refine((v) => {
+    try {
+      const p = parseIpv4Cidr(v).prefix;
+      return p >= 16 && p <= 20;
+    } catch {
+      return true; // already reported by the cidr check
+    }
+  }, "the VPC block must be between /16 and /20 so that 3+ AZs of node subnets fit"),
+  /** Explicit zones keep plans deterministic and let you pick zones that have p5 capacity. At least 3. */
+  availabilityZones: z.array(z.string()).min(3, "at least 3 availability zones are required for a highly available control plane and nodes"),
+  /** NAT gateways: one per AZ, or a single shared one. @default "perAz" in prod, "single" otherwise */
+  natGateways: z.enum(["perAz", "single"]).optional(),
+  /** @default the system pool defaults */
+  systemPool: systemPoolSchema.default({ ...SYSTEM_POOL_DEFAULTS }),
+  gpuPools: z.array(gpuPoolSchema).min(1, "a region needs at least one GPU pool"),
+});
+
+const clusterSchema = strictObject({
+  /** Kubernetes minor version, pinned. Quote it in YAML ("1.33"), or it reads as a number. */
+  kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS as [string, ...string[]], {
+    error: (iss) =>
+      `${typeof iss.input === "number" ? `${iss.input} is a number; quote it in YAML. ` : `"${String(iss.input)}" is not supported. `}allowed: ${SUPPORTED_KUBERNETES_VERSIONS.map((v) => `"${v}"`).join(", ")}`,
+  }),
+  /**
+   * CIDRs allowed to reach the public API endpoint. Empty turns the public endpoint off and leaves only the
+   * private one. @default []
+   */
+  publicAccessCidrs: z
+    .array(
+      cidr.refine((v) => !v.endsWith("/0"), "a /0 block opens the API server to the internet; list your office or CI egress CIDRs"),
+    )
+    .default([]),
+  /** IAM role ARNs granted cluster admin through EKS access entries. @default [] */
+  adminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN")).default([]),
+  /** Retention of control-plane logs in CloudWatch. @default 90 */
+  logRetentionDays: z
+    .number()
+    .refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `must be a CloudWatch retention value: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(90),
+});
+
+export const stackConfigSchema = strictObject({
+  environment: z.enum(["dev", "staging", "prod"]),
+  /** Prefix of physical names. @default "llm" */
+  namePrefix: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, "must be 2-16 lower-case letters, digits or dashes").default("llm"),
+  /** Tags applied to every AWS resource through each regional provider's defaultTags. @default {} */
+  tags: z.record(z.string(), z.string()).default({}),
+  cluster: clusterSchema,
+  regions: z.array(regionSchema).min(1, "at least one region is required"),
+}).superRefine((cfg, ctx) => {
+  const seen = new Map<string, number>();
+  cfg.regions.forEach((r, i) => {
+    const first = seen.get(r.region);
+    if (first !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["regions", i, "region"], message: `duplicates regions[${first}] ("${r.region}"); each region may appear once` });
+    } else {
+      seen.set(r.region, i);
+    }
+    r.availabilityZones.forEach((az, j) => {
+      if (!new RegExp(`^${r.region}[a-z]$`).test(az)) {
+        ctx.addIssue({ code: "custom", path: ["regions", i, "availabilityZones", j], message: `"${az}" is not a zone of ${r.region}; allowed: ${r.region}a, ${r.region}b, ...` });
+      }
+    });
+    if (new Set(r.availabilityZones).size !== r.availabilityZones.length) {
+      ctx.addIssue({ code: "custom", path: ["regions", i, "availabilityZones"], message: "lists a zone twice; each zone may appear once" });
+    }
+    const sp = r.systemPool;
+    if (sp.minSize > sp.maxSize) ctx.addIssue({ code: "custom", path: ["regions", i, "systemPool", "minSize"], message: `minSize ${sp.minSize} is greater than maxSize ${sp.maxSize}` });
+    if (sp.desiredSize < sp.minSize || sp.desiredSize > sp.maxSize) {
+      ctx.addIssue({ code: "custom", path: ["regions", i, "systemPool", "desiredSize"], message: `desiredSize ${sp.desiredSize} must lie between minSize ${sp.minSize} and maxSize ${sp.maxSize}` });
+    }
+    const poolNames = new Map<string, number>();
+    r.gpuPools.forEach((p, j) => {
+      const at = (key: string) => ["regions", i, "gpuPools", j, key];
+      const allowed = instanceTypesOf(p.class);
+      if (!allowed.includes(p.instanceType)) {
+        ctx.addIssue({ code: "custom", path: at("instanceType"), message: `"${p.instanceType}" is not a ${GPU_CLASS_SPECS[p.class].product} instance type; allowed for class ${p.class}: ${allowed.join(", ")}` });
+      }
+      if (p.minSize > p.maxSize) ctx.addIssue({ code: "custom", path: at("minSize"), message: `minSize ${p.minSize} is greater than maxSize ${p.maxSize}` });
+      if (p.desiredSize !== undefined && (p.desiredSize < p.minSize || p.desiredSize > p.maxSize)) {
+        ctx.addIssue({ code: "custom", path: at("desiredSize"), message: `desiredSize ${p.desiredSize} must lie between minSize ${p.minSize} and maxSize ${p.maxSize}` });
+      }
+      const name = p.name ?? p.class;
+      const other = poolNames.get(name);
+      if (other !== undefined) {
+        ctx.addIssue({ code: "custom", path: at("name"), message: `pool name "${name}" is already used by gpuPools[${other}] in this region; give each pool a distinct name` });
+      } else {
+        poolNames.set(name, j);
+      }
+    });
+  });
+  // VPCs are peered or joined through a transit gateway in many estates, so overlapping blocks are refused.
+  for (let i = 0; i < cfg.regions.length; i++) {
+    for (let j = i + 1; j < cfg.regions.length; j++) {
+      const a = cfg.regions[i].vpcCidr;
+      const b = cfg.regions[j].vpcCidr;
+      let overlap = false;
+      try {
+        overlap = cidrsOverlap(a, b);
+      } catch {
+        continue; // malformed blocks are reported on their own keys
+      }
+      if (overlap) {
+        ctx.addIssue({ code: "custom", path: ["regions", j, "vpcCidr"], message: `${b} overlaps regions[${i}].vpcCidr ${a} (${cfg.regions[i].region}); give each region a disjoint block` });
+      }
+    }
+  }
+});
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+type Parsed = z.output<typeof stackConfigSchema>;
+type ParsedRegion = Parsed["regions"][number];
+type ParsedGpuPool = ParsedRegion["gpuPools"][number];
+
+/** A GPU pool with every default resolved. */
+export interface GpuPoolConfig extends Omit<ParsedGpuPool, "name" | "desiredSize" | "diskSizeGiB"> {
+  readonly name: string;
+  readonly desiredSize: number;
+  readonly diskSizeGiB: number;
+}
+export type SystemPoolConfig = ParsedRegion["systemPool"];
+export interface RegionConfig extends Omit<ParsedRegion, "natGateways" | "gpuPools"> {
+  readonly natGateways: "perAz" | "single";
+  readonly gpuPools: readonly GpuPoolConfig[];
+  /** The first region listed is the primary (registry replication source, failover primary). */
+  readonly primary: boolean;
+}
+export type ClusterConfig = Parsed["cluster"];
+export interface StackConfig extends Omit<Parsed, "regions"> {
+  readonly regions: readonly RegionConfig[];
+}
+
+/** Fills the defaults that depend on other keys (environment, GPU class). */
+export function resolveDefaults(parsed: Parsed): StackConfig {
+  return {
+    ...parsed,
+    regions: parsed.regions.map((r, i) => ({
+      ...r,
+      primary: i === 0,
+      natGateways: r.natGateways ?? (parsed.environment === "prod" ? "perAz" : "single"),
+      gpuPools: r.gpuPools.map((p) => ({
+        ...p,
+        name: p.name ?? p.class,
+        desiredSize: p.desiredSize ?? p.minSize,
+        diskSizeGiB: p.diskSizeGiB ?? GPU_DISK_DEFAULT_GIB[p.class],
+      })),
+    })),
+  };
+}

@@ -1,0 +1,73 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
+
+/** One thing wrong with a stack file: where, and what (including what is allowed). */
+export interface ConfigProblem {
+  /** Key path as written in the stack file, e.g. `llm-blueprint:regions[1].gpuPools[0].instanceType`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Raised before any resource exists when the stack config is invalid. A RunError, so `pulumi up`
+ * prints the message without a stack trace; the offline plan maps it to exit code 2.
+ */
+export class StackConfigError extends pulumi.RunError {
+  readonly exitCode = 2;
+  constructor(
+    readonly stackFile: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(formatProblems(stackFile, problems));
+    this.name = "StackConfigError";
+  }
+
+  static isInstance(err: unknown): err is StackConfigError {
+    return err instanceof Error && err.name === "StackConfigError" && Array.isArray((err as StackConfigError).problems);
+  }
+}
+
+export function formatProblems(stackFile: string, problems: readonly ConfigProblem[]): string {
+  const n = problems.length;
+  return [
+    `Invalid stack configuration in ${stackFile} (${n} problem${n === 1 ? "" : "s"}):`,
+    ...problems.map((p) => `  - ${p.path}: ${p.message}`),
+  ].join("\n");
+}
+
+function keyPath(namespace: string, path: readonly PropertyKey[]): string {
+  if (path.length === 0) return `${namespace}:<root>`;
+  let out = `${namespace}:${String(path[0])}`;
+  for (const seg of path.slice(1)) out += typeof seg === "number" ? `[${seg}]` : `.${String(seg)}`;
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined) return `is required (expected ${issue.expected})`;
+    return `expected ${issue.expected}, got ${describe(issue.input)}`;
+  }
+  return issue.message;
+}
+
+/**
+ * Validates raw stack config (keys without namespace) and resolves defaults.
+ * @throws StackConfigError listing every problem at once.
+ */
+export function parseStackConfig(raw: unknown, opts: { namespace: string; stackFile: string }): StackConfig {
+  const result = stackConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => ({ path: keyPath(opts.namespace, issue.path), message: messageOf(issue) }));
+    throw new StackConfigError(opts.stackFile, problems);
+  }
+  return resolveDefaults(result.data);
+}

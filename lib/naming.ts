@@ -1,0 +1,22 @@
+/** Physical names shared between components, derived in one place so tags and names always agree. */
+
+/** Short region code used in physical names: us-east-1 -> use1, ap-southeast-2 -> apse2. */
+export function regionCode(region: string): string {
+  const [geo, dir, num] = region.split("-");
+  const dirCode = dir
+    .replace("northeast", "ne")
+    .replace("northwest", "nw")
+    .replace("southeast", "se")
+    .replace("southwest", "sw")
+    .replace("north", "n")
+    .replace("south", "s")
+    .replace("east", "e")
+    .replace("west", "w")
+    .replace("central", "c");
+  return `${geo}${dirCode}${num ?? ""}`;
+}
+
+/** EKS cluster name; also the value of the kubernetes.io/cluster/<name> subnet tag. At most 100 characters. */
+export function clusterName(prefix: string, stack: string, region: string): string {
+  return `${prefix}-${stack}-${regionCode(region)}`.slice(0, 100);
+}

@@ -1,0 +1,48 @@
+/**
+ * The plan document written by `npm run plan -- --json <file>`. Field names are a contract: CI and
+ * other tools read them. Add fields; never rename or remove one.
+ */
+
+export interface PlanResourceOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  /** URNs of explicit and implicit dependencies, as the engine receives them. */
+  readonly dependsOn: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  readonly aliases: readonly unknown[];
+}
+
+export interface PlanResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  /** Parent URN; the root stack resource has none. */
+  readonly parent?: string;
+  /** URN of the provider resource used, for custom resources. */
+  readonly provider?: string;
+  readonly custom: boolean;
+  /** Inputs as registered, with secrets masked as "[secret]". */
+  readonly inputs: Record<string, unknown>;
+  readonly options: PlanResourceOptions;
+  /** Outputs a component registered with registerOutputs (components only). */
+  outputs?: Record<string, unknown>;
+}
+
+export interface PolicyViolation {
+  readonly policy: string;
+  readonly policyPack?: string;
+  readonly enforcementLevel: "advisory" | "mandatory" | "remediate" | "disabled";
+  readonly urn?: string;
+  readonly message: string;
+}
+
+export interface PlanDocument {
+  readonly stack: string;
+  readonly project: string;
+  readonly resources: PlanResource[];
+  readonly outputs: Record<string, unknown>;
+  readonly policy: { violations: PolicyViolation[] };
+}
+
+export const SECRET_MASK = "[secret]";

@@ -1,0 +1,141 @@
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Deterministic, realistic mock outputs for the offline plan: ids, ARNs and endpoints derive from
+ * type, name and region only, so two runs of the same stack print the same plan.
+ */
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+function hex(seed: string, length: number): string {
+  let out = "";
+  for (let i = 0; out.length < length; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
+  return out.slice(0, length);
+}
+
+function uuid(seed: string): string {
+  const h = hex(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Maps an AWS resource type token to the EC2-style id prefix AWS uses for it. */
+const EC2_ID_PREFIX: Record<string, string> = {
+  "aws:ec2/vpc:Vpc": "vpc",
+  "aws:ec2/subnet:Subnet": "subnet",
+  "aws:ec2/internetGateway:InternetGateway": "igw",
+  "aws:ec2/natGateway:NatGateway": "nat",
+  "aws:ec2/eip:Eip": "eipalloc",
+  "aws:ec2/routeTable:RouteTable": "rtb",
+  "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+  "aws:ec2/securityGroup:SecurityGroup": "sg",
+  "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+  "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+  "aws:ec2/flowLog:FlowLog": "fl",
+  "aws:ec2/networkAcl:NetworkAcl": "acl",
+};
+
+export class PlanMocks implements pulumi.runtime.Mocks {
+  /** Provider id -> region, learnt when each aws provider is registered. */
+  private readonly providerRegions = new Map<string, string>();
+
+  private regionOf(args: pulumi.runtime.MockResourceArgs): string {
+    const providerId = args.provider?.split("::").pop();
+    return (providerId && this.providerRegions.get(providerId)) || "us-east-1";
+  }
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+    const { type, name, inputs } = args;
+    if (type.startsWith("pulumi:providers:")) {
+      const id = uuid(`${type}/${name}`);
+      if (type === "pulumi:providers:aws" && typeof inputs.region === "string") this.providerRegions.set(id, inputs.region);
+      return { id, state: inputs };
+    }
+    if (!args.custom) return { id: undefined, state: {} };
+
+    const region = this.regionOf(args);
+    const seed = `${type}/${name}/${region}`;
+    const [pkg, mod] = type.split(":");
+    const state: Record<string, unknown> = { ...inputs };
+    let id = `${name}-${hex(seed, 8)}`;
+
+    if (pkg === "aws") {
+      const service = mod.split("/")[0];
+      const prefix = EC2_ID_PREFIX[type];
+      if (prefix) id = `${prefix}-${hex(seed, 17)}`;
+      const physical = (inputs.name as string | undefined) ?? id;
+      state.arn = `arn:aws:${service}:${region}:${MOCK_ACCOUNT_ID}:${mod.split("/")[1]?.split(":")[0] ?? service}/${physical}`;
+      switch (type) {
+        case "aws:iam/role:Role":
+        case "aws:iam/policy:Policy": {
+          const roleName = (inputs.name as string | undefined) ?? `${name}-${hex(seed, 7)}`;
+          id = roleName;
+          state.name = roleName;
+          state.arn = `arn:aws:iam::${MOCK_ACCOUNT_ID}:${type === "aws:iam/role:Role" ? "role" : "policy"}/${roleName}`;
+          break;
+        }
+        case "aws:kms/key:Key":
+          id = uuid(seed);
+          state.keyId = id;
+          state.arn = `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${id}`;
+          break;
+        case "aws:kms/alias:Alias":
+          state.arn = `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:${inputs.name as string}`;
+          break;
+        case "aws:eks/cluster:Cluster": {
+          const clusterName = (inputs.name as string | undefined) ?? name;
+          const oidc = hex(seed, 32).toUpperCase();
+          id = clusterName;
+          state.name = clusterName;
+          state.arn = `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:cluster/${clusterName}`;
+          state.endpoint = `https://${oidc}.gr7.${region}.eks.amazonaws.com`;
+          state.certificateAuthority = { data: Buffer.from(`mock-ca-${clusterName}`).toString("base64") };
+          state.identities = [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${oidc}` }] }];
+          state.vpcConfig = { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${hex(`${seed}/sg`, 17)}` };
+          state.status = "ACTIVE";
+          break;
+        }
+        case "aws:eks/nodeGroup:NodeGroup":
+          state.arn = `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:nodegroup/${inputs.clusterName as string}/${name}/${uuid(seed)}`;
+          state.resources = [{ autoscalingGroups: [{ name: `eks-${name}-${uuid(seed)}` }], remoteAccessSecurityGroupId: "" }];
+          state.status = "ACTIVE";
+          break;
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+          state.latestVersion = 1;
+          state.defaultVersion = 1;
+          break;
+        case "aws:cloudwatch/logGroup:LogGroup":
+          id = (inputs.name as string | undefined) ?? id;
+          state.arn = `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${id}`;
+          break;
+        case "aws:ec2/eip:Eip":
+          state.publicIp = `198.51.100.${parseInt(hex(seed, 2), 16) % 254 + 1}`;
+          break;
+        case "aws:ec2/subnet:Subnet":
+        case "aws:ec2/vpc:Vpc":
+          state.ownerId = MOCK_ACCOUNT_ID;
+          break;
+      }
+    } else if (pkg === "kubernetes") {
+      const meta = (inputs.metadata ?? {}) as { name?: string; namespace?: string };
+      const k8sName = meta.name ?? (inputs.name as string | undefined) ?? name;
+      id = meta.namespace ? `${meta.namespace}/${k8sName}` : k8sName;
+      if (type === "kubernetes:helm.sh/v3:Release") {
+        state.status = { name: inputs.name ?? name, namespace: inputs.namespace ?? "default", status: "deployed", version: inputs.version, revision: 1 };
+      }
+    }
+    return { id, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    switch (args.token) {
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/plan`, userId: "AIDAPLAN", id: MOCK_ACCOUNT_ID };
+      case "aws:index/getPartition:getPartition":
+        return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+      default:
+        // An unmocked invoke would make the plan depend on a cloud answer it cannot get: fail loudly.
+        throw new Error(`offline plan: no mock for invoke ${args.token}; add one to lib/plan/mocks.ts or avoid the invoke`);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PlanResource, SECRET_MASK } from "./document";
+import { PlanMocks } from "./mocks";
+
+/**
+ * Runs a Pulumi program under the SDK's mock runtime and records every registerResource request
+ * whole. The SDK's Mocks.newResource never sees resource options, so the monitor itself is wrapped
+ * after setMocks and the protobuf request is read directly.
+ */
+
+export interface RecordOptions {
+  readonly project: string;
+  readonly stack: string;
+  /** Config map with namespaced keys ("proj:key") and string values, as Pulumi passes it. */
+  readonly config?: Record<string, string>;
+  readonly secretKeys?: readonly string[];
+}
+
+export interface RecordedRun {
+  readonly resources: PlanResource[];
+  readonly outputs: Record<string, unknown>;
+}
+
+// Signature keys from @pulumi/pulumi runtime/rpc.ts: a secret travels as { [sig]: secretSig, value }.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/** Masks secrets and flattens resource references to their URN so the record is plain JSON. */
+export function toPlainValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toPlainValue);
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) return SECRET_MASK;
+    if (obj[SIG_KEY] === RESOURCE_SIG) return obj.urn;
+    if (pulumi.Resource.isInstance(value)) return "[resource]";
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = toPlainValue(v);
+    return out;
+  }
+  return value;
+}
+
+function stripProviderId(ref: string): string | undefined {
+  if (!ref) return undefined;
+  const at = ref.lastIndexOf("::");
+  return at > 0 ? ref.slice(0, at) : ref;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getObject(): unknown;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getAliasesList(): { toObject(): unknown }[];
+}
+interface RegisterResponse {
+  getUrn(): string;
+}
+type Callback<T> = (err: Error | null, resp?: T) => void;
+interface MonitorLike {
+  registerResource(req: RegisterRequest, cb: Callback<RegisterResponse>): Promise<void>;
+  registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, cb: Callback<unknown>): void;
+}
+
+export async function recordProgram(program: () => unknown, opts: RecordOptions): Promise<RecordedRun> {
+  pulumi.runtime.setAllConfig({ ...(opts.config ?? {}) }, [...(opts.secretKeys ?? [])]);
+  await pulumi.runtime.setMocks(new PlanMocks(), opts.project, opts.stack, false);
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
+  const resources: PlanResource[] = [];
+  const byUrn = new Map<string, PlanResource>();
+  const failures: Error[] = [];
+  const register = monitor.registerResource.bind(monitor);
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (err || !resp) {
+        failures.push(err ?? new Error(`registerResource ${req.getType()} ${req.getName()} returned nothing`));
+      } else {
+        const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never);
+        const record: PlanResource = {
+          urn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          parent: req.getParent() || undefined,
+          provider: stripProviderId(req.getProvider()),
+          custom: req.getCustom(),
+          inputs: toPlainValue(inputs) as Record<string, unknown>,
+          options: {
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            ignoreChanges: req.getIgnorechangesList(),
+            dependsOn: req.getDependenciesList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            aliases: req.getAliasesList().map((a) => a.toObject()),
+          },
+        };
+        resources.push(record);
+        byUrn.set(record.urn, record);
+      }
+      cb(err, resp);
+    });
+
+  monitor.registerResourceOutputs = (req, cb) => {
+    const record = byUrn.get(req.getUrn());
+    if (record && !record.custom) {
+      record.outputs = toPlainValue(pulumi.runtime.deserializeProperties(req.getOutputs() as never)) as Record<string, unknown>;
+    }
+    registerOutputs(req, cb);
+  };
+
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = (await pulumi.runtime.runInPulumiStack(async () => await program())) as Record<string, unknown>;
+  } finally {
+    await pulumi.runtime.disconnect();
+  }
+  if (failures.length > 0) throw failures[0];
+  return { resources, outputs: (toPlainValue(outputs ?? {}) as Record<string, unknown>) ?? {} };
+}

@@ -1,0 +1,75 @@
+import * as path from "path";
+import { StackConfigError, formatProblems } from "../config/validate";
+import { PlanDocument, PlanResource } from "./document";
+import { recordProgram } from "./record";
+import { readConfigFile, readProjectFile, readStackFile } from "./stackfile";
+
+export interface PlanStackOptions {
+  /** Directory holding Pulumi.yaml. */
+  readonly projectDir: string;
+  readonly stack: string;
+  /** Read config from this file instead of `<stackConfigDir>/Pulumi.<stack>.yaml` (fixtures, experiments). */
+  readonly configFile?: string;
+}
+
+/** A plan that could not be made: bad config (exit 2) or a program error (exit 2). */
+export class PlanError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = "PlanError";
+  }
+}
+
+/** The package a provider type belongs to: "pulumi:providers:aws" -> "aws". */
+function providerPackage(type: string): string {
+  return type.split(":")[0];
+}
+
+/**
+ * The engine refuses default providers when `pulumi:disable-default-providers` lists the package
+ * (or "*"). Under mocks nothing refuses them, so the plan checks the same rule itself.
+ */
+export function defaultProviderViolations(resources: readonly PlanResource[], config: Record<string, string>): string[] {
+  const raw = config["pulumi:disable-default-providers"];
+  const disabled: string[] = raw ? (JSON.parse(raw) as string[]) : [];
+  return resources
+    .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
+    .filter((r) => !r.provider || /::default(_[0-9_]+)?$/.test(r.provider))
+    .filter((r) => disabled.includes("*") || disabled.includes(providerPackage(r.type)))
+    .map((r) => `${r.urn} uses the default ${providerPackage(r.type)} provider, which this stack disables; pass the regional provider`);
+}
+
+/** Runs the project's Pulumi program for one stack under the mock runtime and returns the plan document. */
+export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
+  const projectDir = path.resolve(opts.projectDir);
+  const project = readProjectFile(projectDir);
+  const config = opts.configFile
+    ? readConfigFile(path.resolve(opts.configFile), path.relative(process.cwd(), path.resolve(opts.configFile)), project.name)
+    : readStackFile(projectDir, project, opts.stack);
+
+  // The program resolves paths (Pulumi.yaml, stack files) from the project directory, as under `pulumi up`.
+  const previousDir = process.cwd();
+  process.chdir(projectDir);
+  try {
+    const entry = path.join(projectDir, project.main ?? ".");
+    const run = await recordProgram(
+      () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const exported: unknown = require(entry);
+        return typeof exported === "function" ? (exported as () => unknown)() : exported;
+      },
+      { project: project.name, stack: opts.stack, config: config.config, secretKeys: config.secretKeys },
+    );
+    const providerProblems = defaultProviderViolations(run.resources, config.config);
+    if (providerProblems.length > 0) throw new PlanError(providerProblems.join("\n"), 2);
+    return { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations: [] } };
+  } catch (err) {
+    if (StackConfigError.isInstance(err)) throw new PlanError(formatProblems(config.file, err.problems), 2);
+    throw err;
+  } finally {
+    process.chdir(previousDir);
+  }
+}

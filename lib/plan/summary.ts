@@ -1,0 +1,128 @@
+import { gpuInstanceSpec } from "../gpu";
+import { PlanDocument, PlanResource } from "./document";
+
+/** Pure views over a plan document, shared by the CLI summary, the benchmark and the tests. */
+
+const REGION_COMPONENT = "llm-blueprint:region:InferenceRegion";
+
+function index(resources: readonly PlanResource[]): Map<string, PlanResource> {
+  return new Map(resources.map((r) => [r.urn, r]));
+}
+
+/** Ancestors of a resource, nearest first. */
+function ancestors(r: PlanResource, byUrn: Map<string, PlanResource>): PlanResource[] {
+  const out: PlanResource[] = [];
+  for (let p = r.parent && byUrn.get(r.parent); p; p = p.parent ? byUrn.get(p.parent) : undefined) out.push(p);
+  return out;
+}
+
+/** The region a resource belongs to: its InferenceRegion ancestor's name, else "global". */
+export function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string {
+  if (r.type === REGION_COMPONENT) return r.name;
+  return ancestors(r, byUrn).find((a) => a.type === REGION_COMPONENT)?.name ?? "global";
+}
+
+/** The blueprint component a resource was created by: the nearest llm-blueprint component other than the region. */
+export function componentOf(r: PlanResource, byUrn: Map<string, PlanResource>): string {
+  const owner = ancestors(r, byUrn).find((a) => a.type.startsWith("llm-blueprint:") && a.type !== REGION_COMPONENT);
+  return owner ? owner.type.split(":").pop()! : "(stack)";
+}
+
+export interface ResourceCounts {
+  readonly total: number;
+  readonly custom: number;
+  readonly byRegion: Record<string, { total: number; byComponent: Record<string, number> }>;
+}
+
+/** Counts custom resources (what a cloud bill and `pulumi up` act on) by region and component. */
+export function countResources(doc: PlanDocument): ResourceCounts {
+  const byUrn = index(doc.resources);
+  const byRegion: ResourceCounts["byRegion"] = {};
+  let custom = 0;
+  for (const r of doc.resources) {
+    if (!r.custom) continue;
+    custom++;
+    const region = regionOf(r, byUrn);
+    const entry = (byRegion[region] ??= { total: 0, byComponent: {} });
+    entry.total++;
+    const component = componentOf(r, byUrn);
+    entry.byComponent[component] = (entry.byComponent[component] ?? 0) + 1;
+  }
+  return { total: doc.resources.length, custom, byRegion };
+}
+
+export interface PoolCapacity {
+  readonly region: string;
+  readonly nodeGroup: string;
+  readonly gpuClass: string;
+  readonly instanceType: string;
+  readonly gpusPerNode: number;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  readonly minGpus: number;
+  readonly maxGpus: number;
+}
+
+/** GPU capacity per GPU node group, read from the declared node groups (not from config). */
+export function gpuCapacity(doc: PlanDocument): PoolCapacity[] {
+  const byUrn = index(doc.resources);
+  return doc.resources
+    .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")
+    .flatMap((r) => {
+      const labels = (r.inputs.labels ?? {}) as Record<string, string>;
+      const gpuClass = labels["gpu.class"];
+      if (!gpuClass) return [];
+      const instanceType = ((r.inputs.instanceTypes ?? []) as string[])[0] ?? "?";
+      const scaling = (r.inputs.scalingConfig ?? {}) as { minSize?: number; maxSize?: number };
+      const gpusPerNode = gpuInstanceSpec(instanceType)?.gpus ?? 0;
+      const minNodes = scaling.minSize ?? 0;
+      const maxNodes = scaling.maxSize ?? 0;
+      return [{ region: regionOf(r, byUrn), nodeGroup: r.name, gpuClass, instanceType, gpusPerNode, minNodes, maxNodes, minGpus: minNodes * gpusPerNode, maxGpus: maxNodes * gpusPerNode }];
+    });
+}
+
+/** Flattens outputs to `path: value` lines. */
+export function flattenOutputs(value: unknown, prefix = ""): [string, string][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => flattenOutputs(v, `${prefix}[${i}]`));
+  if (value && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => flattenOutputs(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return [[prefix, typeof value === "string" ? value : JSON.stringify(value)]];
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => "  " + r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+}
+
+export function renderSummary(doc: PlanDocument): string {
+  const counts = countResources(doc);
+  const regions = Object.keys(counts.byRegion).filter((r) => r !== "global");
+  const lines: string[] = [];
+  lines.push(`Plan ${doc.project}/${doc.stack}: ${counts.custom} resources to create in ${regions.length} region${regions.length === 1 ? "" : "s"} (${counts.total - counts.custom} components and the stack)`);
+  lines.push("", "Resources by region and component");
+  for (const [region, entry] of Object.entries(counts.byRegion).sort(([a], [b]) => a.localeCompare(b))) {
+    const parts = Object.entries(entry.byComponent).sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => `${c} ${n}`);
+    lines.push(`  ${region.padEnd(16)} ${String(entry.total).padStart(4)}   ${parts.join(", ")}`);
+  }
+  const pools = gpuCapacity(doc);
+  lines.push("", "GPU capacity (nodes and GPUs at min / max)");
+  if (pools.length === 0) {
+    lines.push("  no GPU pools");
+  } else {
+    const rows = [["region", "node group", "class", "instance", "GPUs/node", "nodes", "GPUs"]];
+    for (const p of pools) rows.push([p.region, p.nodeGroup, p.gpuClass, p.instanceType, String(p.gpusPerNode), `${p.minNodes} / ${p.maxNodes}`, `${p.minGpus} / ${p.maxGpus}`]);
+    const byClass = new Map<string, [number, number]>();
+    for (const p of pools) {
+      const [lo, hi] = byClass.get(p.gpuClass) ?? [0, 0];
+      byClass.set(p.gpuClass, [lo + p.minGpus, hi + p.maxGpus]);
+    }
+    for (const [cls, [lo, hi]] of byClass) rows.push(["total", "", cls, "", "", "", `${lo} / ${hi}`]);
+    lines.push(...table(rows));
+  }
+  lines.push("", "Outputs");
+  for (const [k, v] of flattenOutputs(doc.outputs)) lines.push(`  ${k}: ${v}`);
+  const violations = doc.policy.violations;
+  lines.push("", violations.length === 0 ? "Policy: no violations" : `Policy: ${violations.length} violation(s)`);
+  return lines.join("\n");
+}

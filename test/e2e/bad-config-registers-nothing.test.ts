@@ -1,0 +1,31 @@
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { StackConfigError } from "../../lib/config/validate";
+import { recordProgram } from "../../lib/plan/record";
+import { readConfigFile } from "../../lib/plan/stackfile";
+
+const root = path.resolve(__dirname, "../..");
+
+describe("a bad config", () => {
+  it("stops the real entry point before any resource is registered", async () => {
+    const { config } = readConfigFile(path.join(root, "test/fixtures/Pulumi.bad-config.yaml"), "bad", "llm-blueprint");
+    let caught: unknown;
+    const run = await recordProgram(
+      async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require(path.join(root, "index.ts")) as () => Promise<unknown>;
+        try {
+          await program();
+        } catch (err) {
+          caught = err;
+        }
+        return {};
+      },
+      { project: "llm-blueprint", stack: "bad", config },
+    );
+    expect(StackConfigError.isInstance(caught)).toBe(true);
+    expect((caught as StackConfigError).problems.length).toBeGreaterThanOrEqual(7);
+    // Only the root stack resource, which Pulumi itself registers before the program runs.
+    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+  });
+});

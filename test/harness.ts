@@ -1,0 +1,38 @@
+import * as aws from "@pulumi/aws";
+import { PlanResource } from "../lib/plan/document";
+import { recordProgram } from "../lib/plan/record";
+
+/** Runs `program` under the offline plan's mock runtime and returns every registered resource. */
+export async function plan(program: () => unknown, stack = "test"): Promise<PlanResource[]> {
+  const run = await recordProgram(program, { project: "llm-blueprint", stack });
+  return run.resources;
+}
+
+/** An explicit regional provider, as the blueprint creates one per region. */
+export function regionProvider(region = "us-east-1"): aws.Provider {
+  return new aws.Provider(`aws-${region}`, { region: region as aws.Region });
+}
+
+export function ofType(resources: readonly PlanResource[], type: string): PlanResource[] {
+  return resources.filter((r) => r.type === type);
+}
+
+export function one(resources: readonly PlanResource[], type: string, nameIncludes = ""): PlanResource {
+  const found = resources.filter((r) => r.type === type && r.name.includes(nameIncludes));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+  }
+  return found[0];
+}
+
+/** Reads a nested input by dotted path ("vpcConfig.endpointPublicAccess"). */
+export function input(resource: PlanResource, path: string): unknown {
+  return path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), resource.inputs);
+}
+
+/** Every custom resource other than providers names an explicit, non-default provider. */
+export function resourcesWithoutExplicitProvider(resources: readonly PlanResource[]): PlanResource[] {
+  return resources.filter(
+    (r) => r.custom && !r.type.startsWith("pulumi:providers:") && (!r.provider || /::default(_[0-9_]+)?$/.test(r.provider)),
+  );
+}
