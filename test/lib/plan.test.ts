@@ -1,0 +1,106 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { PlanDocument, PlanResource } from "../../lib/plan/document";
+import { PlanMocks } from "../../lib/plan/mocks";
+import { defaultProviderViolations } from "../../lib/plan/run";
+import { readConfigFile } from "../../lib/plan/stackfile";
+import { countResources, flattenOutputs, gpuCapacity } from "../../lib/plan/summary";
+
+function res(urn: string, type: string, extra: Partial<PlanResource> = {}): PlanResource {
+  return {
+    urn,
+    type,
+    name: urn.split("::").pop()!,
+    custom: !type.startsWith("llm-blueprint:"),
+    inputs: {},
+    options: { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] },
+    ...extra,
+  };
+}
+
+describe("stack file reading", () => {
+  it("namespaces bare keys, JSON-encodes structured values and marks secure values secret", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sf-")), "Pulumi.x.yaml");
+    fs.writeFileSync(file, "config:\n  environment: dev\n  proj:regions: [{region: us-east-1}]\n  proj:token:\n    secure: v1:abc\n  aws:region: us-east-1\n");
+    const cfg = readConfigFile(file, "stacks/Pulumi.x.yaml", "proj");
+    expect(cfg.config).toEqual({
+      "proj:environment": "dev",
+      "proj:regions": '[{"region":"us-east-1"}]',
+      "proj:token": "offline-plan-secret",
+      "aws:region": "us-east-1",
+    });
+    expect(cfg.secretKeys).toEqual(["proj:token"]);
+    expect(cfg.file).toBe("stacks/Pulumi.x.yaml");
+  });
+});
+
+describe("default providers", () => {
+  const withDefault = res("urn:pulumi:s::p::aws:s3/bucket:Bucket::b", "aws:s3/bucket:Bucket", { provider: "urn:pulumi:s::p::pulumi:providers:aws::default_7_48_0" });
+  const explicit = res("urn:pulumi:s::p::aws:s3/bucket:Bucket::c", "aws:s3/bucket:Bucket", { provider: "urn:pulumi:s::p::pulumi:providers:aws::aws-us-east-1" });
+
+  it("flags resources on a default provider when the stack disables them", () => {
+    const problems = defaultProviderViolations([withDefault, explicit], { "pulumi:disable-default-providers": '["*"]' });
+    expect(problems).toEqual([`${withDefault.urn} uses the default aws provider, which this stack disables; pass the regional provider`]);
+    expect(defaultProviderViolations([withDefault], { "pulumi:disable-default-providers": '["kubernetes"]' })).toEqual([]);
+    expect(defaultProviderViolations([withDefault], {})).toEqual([]);
+  });
+});
+
+describe("mocks", () => {
+  it("derive ids and ARNs from type, name and the provider's region, identically every time", () => {
+    const a = new PlanMocks();
+    const b = new PlanMocks();
+    const prov = a.newResource({ type: "pulumi:providers:aws", name: "aws-eu-west-1", inputs: { region: "eu-west-1" }, custom: true });
+    b.newResource({ type: "pulumi:providers:aws", name: "aws-eu-west-1", inputs: { region: "eu-west-1" }, custom: true });
+    const ref = `urn:pulumi:s::p::pulumi:providers:aws::aws-eu-west-1::${prov.id}`;
+    const args = { type: "aws:eks/cluster:Cluster", name: "c", inputs: { name: "llm-dev-euw1" }, custom: true, provider: ref };
+    const x = a.newResource(args);
+    expect(x).toEqual(b.newResource(args));
+    expect(x.id).toBe("llm-dev-euw1");
+    expect(x.state.arn).toBe("arn:aws:eks:eu-west-1:123456789012:cluster/llm-dev-euw1");
+    expect(x.state.endpoint).toMatch(/^https:\/\/[0-9A-F]{32}\.gr7\.eu-west-1\.eks\.amazonaws\.com$/);
+    expect(a.newResource({ type: "aws:ec2/vpc:Vpc", name: "v", inputs: {}, custom: true, provider: ref }).id).toMatch(/^vpc-[0-9a-f]{17}$/);
+  });
+
+  it("refuse invokes they do not know, so a plan cannot silently depend on the cloud", () => {
+    expect(() => new PlanMocks().call({ token: "aws:ec2/getAmi:getAmi", inputs: {} })).toThrow("offline plan: no mock for invoke aws:ec2/getAmi:getAmi");
+  });
+});
+
+describe("summary", () => {
+  const region = res("urn:pulumi:s::p::llm-blueprint:region:InferenceRegion::us-east-1", "llm-blueprint:region:InferenceRegion");
+  const pool = res("urn:pulumi:s::p::llm-blueprint:cluster:NodePool::us-east-1-gpu-h100", "llm-blueprint:cluster:NodePool", { parent: region.urn });
+  const ng = res("urn:pulumi:s::p::aws:eks/nodeGroup:NodeGroup::ng", "aws:eks/nodeGroup:NodeGroup", {
+    parent: pool.urn,
+    inputs: { instanceTypes: ["p5.48xlarge"], labels: { "gpu.class": "h100" }, scalingConfig: { minSize: 1, maxSize: 4, desiredSize: 1 } },
+  });
+  const sys = res("urn:pulumi:s::p::aws:eks/nodeGroup:NodeGroup::sys", "aws:eks/nodeGroup:NodeGroup", {
+    parent: pool.urn,
+    inputs: { instanceTypes: ["m7i.xlarge"], labels: { "node.role": "system" }, scalingConfig: { minSize: 2, maxSize: 4 } },
+  });
+  const provider = res("urn:pulumi:s::p::pulumi:providers:aws::aws-us-east-1", "pulumi:providers:aws");
+  const doc: PlanDocument = { stack: "s", project: "p", resources: [region, pool, ng, sys, provider], outputs: { a: { b: [1, "x"] } }, policy: { violations: [] } };
+
+  it("computes GPU capacity from the declared node groups only", () => {
+    expect(gpuCapacity(doc)).toEqual([
+      { region: "us-east-1", nodeGroup: "ng", gpuClass: "h100", instanceType: "p5.48xlarge", gpusPerNode: 8, minNodes: 1, maxNodes: 4, minGpus: 8, maxGpus: 32 },
+    ]);
+  });
+
+  it("counts custom resources by region and component", () => {
+    expect(countResources(doc)).toEqual({
+      total: 5,
+      custom: 3,
+      byRegion: { "us-east-1": { total: 2, byComponent: { NodePool: 2 } }, global: { total: 1, byComponent: { "(stack)": 1 } } },
+    });
+  });
+
+  it("flattens outputs to paths", () => {
+    expect(flattenOutputs(doc.outputs)).toEqual([
+      ["a.b[0]", "1"],
+      ["a.b[1]", "x"],
+    ]);
+  });
+});
