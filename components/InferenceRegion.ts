@@ -100,6 +100,7 @@ export class InferenceRegion extends pulumi.ComponentResource {
     const poolBase = {
       clusterName: this.cluster.clusterName,
       nodeRoleArn: this.cluster.nodeRole.arn,
+      waitFor: this.cluster.nodeRoleAttachments,
       subnetIds: this.network.privateSubnetIds,
       kubernetesVersion: args.kubernetesVersion,
       tags,
@@ -125,11 +126,10 @@ export class InferenceRegion extends pulumi.ComponentResource {
       );
     }
 
-    // coredns and the Helm releases need schedulable nodes, so they wait for the system pool.
     this.addons = new ClusterAddons(
       `${name}-addons`,
-      { clusterName: this.cluster.clusterName, region: args.region, kubernetesVersion: args.kubernetesVersion },
-      { parent: this, providers: [this.cluster.kubernetesProvider], dependsOn: [this.systemPool] },
+      { clusterName: this.cluster.clusterName, clusterNameLiteral: args.clusterName, region: args.region, kubernetesVersion: args.kubernetesVersion, waitFor: [this.systemPool.nodeGroup], tags },
+      { parent: this, providers: [this.cluster.kubernetesProvider] },
     );
 
     this.gpuCapacity = args.gpuPools.map((p) => {

@@ -36,3 +36,10 @@ export function resourcesWithoutExplicitProvider(resources: readonly PlanResourc
     (r) => r.custom && !r.type.startsWith("pulumi:providers:") && (!r.provider || /::default(_[0-9_]+)?$/.test(r.provider)),
   );
 }
+
+/** The program entry point Pulumi.yaml names (index.ts), loaded through the test transformer. */
+export async function entryPoint(): Promise<() => Promise<unknown>> {
+  type Program = () => Promise<unknown>;
+  const mod: unknown = await import("../index");
+  return typeof mod === "function" ? (mod as Program) : (mod as { default: Program }).default;
+}

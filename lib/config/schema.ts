@@ -123,64 +123,91 @@ export const stackConfigSchema = strictObject({
   cluster: clusterSchema,
   regions: z.array(regionSchema).min(1, "at least one region is required"),
 }).superRefine((cfg, ctx) => {
+  for (const issue of crossCheckIssues(cfg)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+});
+
+export interface CrossCheckIssue {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/**
+ * Rules that relate several keys (duplicate regions, CIDR overlap, instance type vs class, sizes).
+ * Written against unknown input so that they also run when other keys fail to parse: a stack file
+ * with a typo in one place still gets every cross-key problem reported in the same run.
+ */
+export function crossCheckIssues(cfg: unknown): CrossCheckIssue[] {
+  const issues: CrossCheckIssue[] = [];
+  const add = (path: (string | number)[], message: string) => issues.push({ path, message });
+  const regions = isObj(cfg) && Array.isArray(cfg.regions) ? cfg.regions : [];
   const seen = new Map<string, number>();
-  cfg.regions.forEach((r, i) => {
-    const first = seen.get(r.region);
-    if (first !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["regions", i, "region"], message: `duplicates regions[${first}] ("${r.region}"); each region may appear once` });
-    } else {
-      seen.set(r.region, i);
+  regions.forEach((r: unknown, i) => {
+    if (!isObj(r)) return;
+    const region = str(r.region);
+    if (region !== undefined) {
+      const first = seen.get(region);
+      if (first !== undefined) add(["regions", i, "region"], `duplicates regions[${first}] ("${region}"); each region may appear once`);
+      else seen.set(region, i);
     }
-    r.availabilityZones.forEach((az, j) => {
-      if (!new RegExp(`^${r.region}[a-z]$`).test(az)) {
-        ctx.addIssue({ code: "custom", path: ["regions", i, "availabilityZones", j], message: `"${az}" is not a zone of ${r.region}; allowed: ${r.region}a, ${r.region}b, ...` });
+    const azs = Array.isArray(r.availabilityZones) ? r.availabilityZones : [];
+    azs.forEach((az: unknown, j) => {
+      if (region !== undefined && typeof az === "string" && !new RegExp(`^${region}[a-z]$`).test(az)) {
+        add(["regions", i, "availabilityZones", j], `"${az}" is not a zone of ${region}; allowed: ${region}a, ${region}b, ...`);
       }
     });
-    if (new Set(r.availabilityZones).size !== r.availabilityZones.length) {
-      ctx.addIssue({ code: "custom", path: ["regions", i, "availabilityZones"], message: "lists a zone twice; each zone may appear once" });
-    }
-    const sp = r.systemPool;
-    if (sp.minSize > sp.maxSize) ctx.addIssue({ code: "custom", path: ["regions", i, "systemPool", "minSize"], message: `minSize ${sp.minSize} is greater than maxSize ${sp.maxSize}` });
-    if (sp.desiredSize < sp.minSize || sp.desiredSize > sp.maxSize) {
-      ctx.addIssue({ code: "custom", path: ["regions", i, "systemPool", "desiredSize"], message: `desiredSize ${sp.desiredSize} must lie between minSize ${sp.minSize} and maxSize ${sp.maxSize}` });
-    }
+    if (new Set(azs).size !== azs.length) add(["regions", i, "availabilityZones"], "lists a zone twice; each zone may appear once");
+    const sp = isObj(r.systemPool) ? r.systemPool : {};
+    const spMin = num(sp.minSize) ?? SYSTEM_POOL_DEFAULTS.minSize;
+    const spMax = num(sp.maxSize) ?? SYSTEM_POOL_DEFAULTS.maxSize;
+    const spDesired = num(sp.desiredSize) ?? SYSTEM_POOL_DEFAULTS.desiredSize;
+    if (spMin > spMax) add(["regions", i, "systemPool", "minSize"], `minSize ${spMin} is greater than maxSize ${spMax}`);
+    else if (spDesired < spMin || spDesired > spMax) add(["regions", i, "systemPool", "desiredSize"], `desiredSize ${spDesired} must lie between minSize ${spMin} and maxSize ${spMax}`);
     const poolNames = new Map<string, number>();
-    r.gpuPools.forEach((p, j) => {
+    (Array.isArray(r.gpuPools) ? r.gpuPools : []).forEach((p: unknown, j) => {
+      if (!isObj(p)) return;
       const at = (key: string) => ["regions", i, "gpuPools", j, key];
-      const allowed = instanceTypesOf(p.class);
-      if (!allowed.includes(p.instanceType)) {
-        ctx.addIssue({ code: "custom", path: at("instanceType"), message: `"${p.instanceType}" is not a ${GPU_CLASS_SPECS[p.class].product} instance type; allowed for class ${p.class}: ${allowed.join(", ")}` });
+      const cls = (GPU_CLASSES as readonly unknown[]).includes(p.class) ? (p.class as GpuClass) : undefined;
+      const instanceType = str(p.instanceType);
+      if (cls && instanceType !== undefined && !instanceTypesOf(cls).includes(instanceType)) {
+        add(at("instanceType"), `"${instanceType}" is not a ${GPU_CLASS_SPECS[cls].product} instance type; allowed for class ${cls}: ${instanceTypesOf(cls).join(", ")}`);
       }
-      if (p.minSize > p.maxSize) ctx.addIssue({ code: "custom", path: at("minSize"), message: `minSize ${p.minSize} is greater than maxSize ${p.maxSize}` });
-      if (p.desiredSize !== undefined && (p.desiredSize < p.minSize || p.desiredSize > p.maxSize)) {
-        ctx.addIssue({ code: "custom", path: at("desiredSize"), message: `desiredSize ${p.desiredSize} must lie between minSize ${p.minSize} and maxSize ${p.maxSize}` });
+      const min = num(p.minSize);
+      const max = num(p.maxSize);
+      const desired = num(p.desiredSize);
+      if (min !== undefined && max !== undefined && min > max) add(at("minSize"), `minSize ${min} is greater than maxSize ${max}`);
+      else if (desired !== undefined && min !== undefined && max !== undefined && (desired < min || desired > max)) {
+        add(at("desiredSize"), `desiredSize ${desired} must lie between minSize ${min} and maxSize ${max}`);
       }
-      const name = p.name ?? p.class;
+      const name = str(p.name) ?? cls;
+      if (name === undefined) return;
       const other = poolNames.get(name);
-      if (other !== undefined) {
-        ctx.addIssue({ code: "custom", path: at("name"), message: `pool name "${name}" is already used by gpuPools[${other}] in this region; give each pool a distinct name` });
-      } else {
-        poolNames.set(name, j);
-      }
+      if (other !== undefined) add(at("name"), `pool name "${name}" is already used by gpuPools[${other}] in this region; give each pool a distinct name`);
+      else poolNames.set(name, j);
     });
   });
   // VPCs are peered or joined through a transit gateway in many estates, so overlapping blocks are refused.
-  for (let i = 0; i < cfg.regions.length; i++) {
-    for (let j = i + 1; j < cfg.regions.length; j++) {
-      const a = cfg.regions[i].vpcCidr;
-      const b = cfg.regions[j].vpcCidr;
+  for (let i = 0; i < regions.length; i++) {
+    for (let j = i + 1; j < regions.length; j++) {
+      const ri: unknown = regions[i];
+      const rj: unknown = regions[j];
+      const a = isObj(ri) ? str(ri.vpcCidr) : undefined;
+      const b = isObj(rj) ? str(rj.vpcCidr) : undefined;
+      if (a === undefined || b === undefined) continue;
       let overlap = false;
       try {
         overlap = cidrsOverlap(a, b);
       } catch {
         continue; // malformed blocks are reported on their own keys
       }
-      if (overlap) {
-        ctx.addIssue({ code: "custom", path: ["regions", j, "vpcCidr"], message: `${b} overlaps regions[${i}].vpcCidr ${a} (${cfg.regions[i].region}); give each region a disjoint block` });
-      }
+      if (overlap) add(["regions", j, "vpcCidr"], `${b} overlaps regions[${i}].vpcCidr ${a} (${str((ri as Record<string, unknown>).region) ?? "?"}); give each region a disjoint block`);
     }
   }
-});
+  return issues;
+}
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 type Parsed = z.output<typeof stackConfigSchema>;

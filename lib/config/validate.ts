@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
+import { crossCheckIssues, resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
 
 /** One thing wrong with a stack file: where, and what (including what is allowed). */
 export interface ConfigProblem {
@@ -67,6 +67,13 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
   const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => ({ path: keyPath(opts.namespace, issue.path), message: messageOf(issue) }));
+    // zod skips whole-object refinements once a key fails; run the cross-key rules on the raw input
+    // so one run reports everything.
+    for (const issue of crossCheckIssues(raw)) {
+      const problem = { path: keyPath(opts.namespace, issue.path), message: issue.message };
+      if (!problems.some((p) => p.path === problem.path && p.message === problem.message)) problems.push(problem);
+    }
+    problems.sort((a, b) => a.path.localeCompare(b.path, "en", { numeric: true }));
     throw new StackConfigError(opts.stackFile, problems);
   }
   return resolveDefaults(result.data);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { StackConfigError } from "../../lib/config/validate";
 import { recordProgram } from "../../lib/plan/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
+import { entryPoint } from "../harness";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -12,8 +13,7 @@ describe("a bad config", () => {
     let caught: unknown;
     const run = await recordProgram(
       async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = require(path.join(root, "index.ts")) as () => Promise<unknown>;
+        const program = await entryPoint();
         try {
           await program();
         } catch (err) {

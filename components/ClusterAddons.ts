@@ -1,0 +1,199 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { HelmChartPin, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
+import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
+import { podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
+import { NODE_ROLE_LABEL } from "./NodePool";
+
+export interface ClusterAddonsArgs {
+  /** EKS cluster the add-ons go into. */
+  readonly clusterName: pulumi.Input<string>;
+  /** Static physical name, used where an input cannot wait for the cluster (IAM conditions). */
+  readonly clusterNameLiteral: string;
+  readonly region: string;
+  /** Selects the pinned add-on and chart versions from KUBERNETES_BASELINES. */
+  readonly kubernetesVersion: string;
+  /**
+   * Time a node must be unneeded before cluster-autoscaler removes it. GPU nodes are slow and
+   * expensive to bring back, so the default is long. @default "10m"
+   */
+  readonly scaleDownUnneededTime?: string;
+  /**
+   * Resources that must exist before anything here is installed: the system node pool, since
+   * CoreDNS and the Helm releases need schedulable nodes. (A component's own `dependsOn` does not
+   * hold back its children, so the wait is applied to each child.) @default []
+   */
+  readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
+export const ADDON_NAMESPACE = "kube-system";
+
+/**
+ * Least-privilege cluster-autoscaler policy (autoscaler's AWS README): reads are account-wide
+ * because the Describe APIs have no resource scoping; the two mutating calls only work on ASGs
+ * that EKS tagged as owned by this cluster.
+ */
+export function clusterAutoscalerPolicy(clusterName: string): PolicyDocument {
+  return policyDocument(
+    {
+      Sid: "Describe",
+      Effect: "Allow",
+      Action: [
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeLaunchConfigurations",
+        "autoscaling:DescribeScalingActivities",
+        "autoscaling:DescribeTags",
+        "ec2:DescribeImages",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:GetInstanceTypesFromInstanceRequirements",
+        "eks:DescribeNodegroup",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "ScaleOwnedGroups",
+      Effect: "Allow",
+      Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+      Resource: "*",
+      Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },
+    },
+  );
+}
+
+const GPU_TOLERATION = { key: GPU_TAINT_KEY, operator: "Exists", effect: "NoSchedule" };
+const SYSTEM_NODE_SELECTOR = { [NODE_ROLE_LABEL]: "system" };
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+/** Helm values for cluster-autoscaler: autodiscovery of this cluster's groups, on system nodes. */
+export function clusterAutoscalerValues(clusterName: string, region: string, scaleDownUnneededTime: string): Record<string, unknown> {
+  return {
+    autoDiscovery: { clusterName },
+    awsRegion: region,
+    cloudProvider: "aws",
+    rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } },
+    nodeSelector: SYSTEM_NODE_SELECTOR,
+    replicaCount: 1,
+    extraArgs: {
+      "balance-similar-node-groups": true,
+      expander: "least-waste",
+      "scale-down-unneeded-time": scaleDownUnneededTime,
+      "skip-nodes-with-local-storage": false,
+    },
+    securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+    containerSecurityContext: RESTRICTED_CONTAINER,
+    resources: { requests: { cpu: "100m", memory: "300Mi" }, limits: { memory: "600Mi" } },
+  };
+}
+
+/** Helm values for the NVIDIA device plugin: only on GPU nodes, tolerating their taint. */
+export function devicePluginValues(): Record<string, unknown> {
+  return {
+    tolerations: [GPU_TOLERATION],
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: GPU_CLASS_LABEL, operator: "Exists" }] }],
+        },
+      },
+    },
+    priorityClassName: "system-node-critical",
+  };
+}
+
+function release(name: string, pin: HelmChartPin, namespace: pulumi.Input<string>, values: pulumi.Input<Record<string, unknown>>, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(
+    name,
+    {
+      name: pin.chart,
+      chart: pin.chart,
+      version: pin.version,
+      repositoryOpts: { repo: pin.repo },
+      namespace,
+      values,
+      // A failed upgrade rolls back instead of leaving the cluster half-configured.
+      atomic: true,
+      cleanupOnFail: true,
+      timeout: 600,
+    },
+    opts,
+  );
+}
+
+/**
+ * Add-ons that need schedulable nodes: managed CoreDNS, cluster-autoscaler (EKS Pod Identity,
+ * tag-scoped IAM) and the NVIDIA device plugin, each pinned by version. Pass the region's aws
+ * provider and the cluster's kubernetes provider in `opts.providers`, and make it depend on the
+ * system pool.
+ */
+export class ClusterAddons extends pulumi.ComponentResource {
+  readonly clusterAutoscaler: k8s.helm.v3.Release;
+  readonly devicePlugin: k8s.helm.v3.Release;
+  readonly clusterAutoscalerRole: aws.iam.Role;
+
+  constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    const baseline = KUBERNETES_BASELINES[args.kubernetesVersion];
+    if (!baseline) {
+      throw new Error(`ClusterAddons ${name}: kubernetesVersion "${args.kubernetesVersion}" has no pinned baseline; allowed: ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")}`);
+    }
+    super("llm-blueprint:cluster:ClusterAddons", name, {}, opts);
+    const tags = args.tags ?? {};
+    const waitFor = args.waitFor ?? [];
+
+    new aws.eks.Addon(
+      `${name}-coredns`,
+      {
+        clusterName: args.clusterName,
+        addonName: "coredns",
+        addonVersion: baseline.addons.coredns,
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        configurationValues: JSON.stringify({ nodeSelector: SYSTEM_NODE_SELECTOR }),
+        tags,
+      },
+      { parent: this, dependsOn: waitFor },
+    );
+
+    this.clusterAutoscalerRole = new aws.iam.Role(`${name}-cluster-autoscaler`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
+    new aws.iam.RolePolicy(
+      `${name}-cluster-autoscaler`,
+      { role: this.clusterAutoscalerRole.name, policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterNameLiteral)) },
+      { parent: this },
+    );
+    const association = new aws.eks.PodIdentityAssociation(
+      `${name}-cluster-autoscaler`,
+      { clusterName: args.clusterName, namespace: ADDON_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, roleArn: this.clusterAutoscalerRole.arn, tags },
+      { parent: this },
+    );
+    this.clusterAutoscaler = release(
+      `${name}-cluster-autoscaler`,
+      baseline.clusterAutoscaler,
+      ADDON_NAMESPACE,
+      clusterAutoscalerValues(args.clusterNameLiteral, args.region, args.scaleDownUnneededTime ?? "10m"),
+      { parent: this, dependsOn: [association, ...waitFor] },
+    );
+
+    const pluginNamespace = new k8s.core.v1.Namespace(
+      `${name}-nvidia-device-plugin`,
+      { metadata: { name: "nvidia-device-plugin", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+      { parent: this, dependsOn: waitFor },
+    );
+    this.devicePlugin = release(`${name}-nvidia-device-plugin`, NVIDIA_DEVICE_PLUGIN_CHART, pluginNamespace.metadata.name, devicePluginValues(), { parent: this, dependsOn: waitFor });
+
+    this.registerOutputs({
+      clusterAutoscalerRoleArn: this.clusterAutoscalerRole.arn,
+      clusterAutoscalerStatus: this.clusterAutoscaler.status,
+      devicePluginStatus: this.devicePlugin.status,
+    });
+  }
+}

@@ -1,0 +1,223 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { EKS_LOG_TYPES, KUBERNETES_BASELINES, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
+import { managedPolicyArn, podIdentityTrust, policyDocument, serviceTrust } from "../lib/iam";
+
+export interface GpuClusterArgs {
+  /** Physical EKS cluster name. */
+  readonly clusterName: string;
+  readonly region: string;
+  /** Pinned Kubernetes minor version; must be a key of KUBERNETES_BASELINES. */
+  readonly kubernetesVersion: string;
+  /** Private subnets for the control-plane ENIs (and, through NodePool, the nodes). */
+  readonly privateSubnetIds: pulumi.Input<string>[];
+  /** CIDRs allowed on the public API endpoint. Empty turns the public endpoint off. @default [] */
+  readonly publicAccessCidrs?: readonly string[];
+  /** IAM roles given cluster admin through access entries. @default [] */
+  readonly adminRoleArns?: readonly string[];
+  /** Control-plane log retention in days. @default 90 */
+  readonly logRetentionDays?: number;
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+export function gpuClusterProblems(args: GpuClusterArgs): string[] {
+  const problems: string[] = [];
+  if (!KUBERNETES_BASELINES[args.kubernetesVersion]) {
+    problems.push(`kubernetesVersion: "${args.kubernetesVersion}" has no pinned baseline; allowed: ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")}`);
+  }
+  for (const cidr of args.publicAccessCidrs ?? []) {
+    if (cidr.endsWith("/0")) problems.push(`publicAccessCidrs: "${cidr}" opens the API server to the internet; list specific CIDRs`);
+  }
+  if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(args.clusterName)) problems.push(`clusterName: "${args.clusterName}" must be 1-100 letters, digits, - or _`);
+  return problems;
+}
+
+/** Builds the kubeconfig for one cluster; authentication goes through `aws eks get-token`. */
+export function kubeconfigFor(name: string, endpoint: string, caData: string, region: string): string {
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name, cluster: { server: endpoint, "certificate-authority-data": caData } }],
+    contexts: [{ name, context: { cluster: name, user: name } }],
+    "current-context": name,
+    users: [
+      {
+        name,
+        user: {
+          exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"] },
+        },
+      },
+    ],
+  });
+}
+
+/** AWS managed policies as separate attachments (the role's managedPolicyArns input is deprecated in aws v7). */
+function attachManagedPolicies(prefix: string, role: aws.iam.Role, names: readonly string[], parent: pulumi.Resource): aws.iam.RolePolicyAttachment[] {
+  return names.map((n) => new aws.iam.RolePolicyAttachment(`${prefix}-${n}`, { role: role.name, policyArn: managedPolicyArn(n) }, { parent }));
+}
+
+/**
+ * An EKS control plane ready for GPU node pools: pinned version, KMS envelope encryption of
+ * secrets, every control-plane log type in an encrypted log group, private API endpoint, access
+ * entries (no aws-auth ConfigMap), Pod Identity, and the pinned core add-ons that do not need
+ * nodes. Exposes the node role for NodePool and a kubernetes Provider for in-cluster resources.
+ */
+export class GpuCluster extends pulumi.ComponentResource {
+  readonly cluster: aws.eks.Cluster;
+  readonly clusterName: pulumi.Output<string>;
+  readonly endpoint: pulumi.Output<string>;
+  readonly nodeRole: aws.iam.Role;
+  /** Node groups depend on these so nodes never boot without their policies. */
+  readonly nodeRoleAttachments: aws.iam.RolePolicyAttachment[];
+  readonly secretsKey: aws.kms.Key;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly kubernetesProvider: k8s.Provider;
+
+  constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = gpuClusterProblems(args);
+    if (problems.length > 0) throw new Error(`GpuCluster ${name}: invalid args:\n  - ${problems.join("\n  - ")}`);
+    super("llm-blueprint:cluster:GpuCluster", name, {}, opts);
+
+    const tags = { ...(args.tags ?? {}) };
+    const baseline = KUBERNETES_BASELINES[args.kubernetesVersion];
+    const publicCidrs = [...(args.publicAccessCidrs ?? [])];
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+
+    // Losing this key makes every Kubernetes secret unreadable: keep it even if the stack is destroyed.
+    this.secretsKey = new aws.kms.Key(
+      `${name}-secrets`,
+      { description: `EKS secrets envelope encryption for ${args.clusterName}`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      { parent: this, retainOnDelete: true },
+    );
+    new aws.kms.Alias(`${name}-secrets`, { name: `alias/eks/${args.clusterName}/secrets`, targetKeyId: this.secretsKey.keyId }, { parent: this });
+
+    const logGroupName = `/aws/eks/${args.clusterName}/cluster`;
+    const logsKey = new aws.kms.Key(
+      `${name}-logs`,
+      {
+        description: `EKS control-plane log encryption for ${args.clusterName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: account.apply((id) =>
+          JSON.stringify(
+            policyDocument(
+              { Sid: "AccountAdmin", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${id}:root` }, Action: "kms:*", Resource: "*" },
+              {
+                Sid: "CloudWatchLogs",
+                Effect: "Allow",
+                Principal: { Service: `logs.${args.region}.amazonaws.com` },
+                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                Resource: "*",
+                Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${args.region}:${id}:log-group:${logGroupName}` } },
+              },
+            ),
+          ),
+        ),
+        tags,
+      },
+      { parent: this, retainOnDelete: true },
+    );
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      { name: logGroupName, retentionInDays: args.logRetentionDays ?? 90, kmsKeyId: logsKey.arn, tags },
+      { parent: this },
+    );
+
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster`,
+      {
+        assumeRolePolicy: JSON.stringify(policyDocument({ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] })),
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.cluster = new aws.eks.Cluster(
+      `${name}-eks`,
+      {
+        name: args.clusterName,
+        version: args.kubernetesVersion,
+        roleArn: clusterRole.arn,
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+        // Core add-ons are managed (and pinned) below instead of the unmanaged bootstrap copies.
+        bootstrapSelfManagedAddons: false,
+        encryptionConfig: { provider: { keyArn: this.secretsKey.arn }, resources: ["secrets"] },
+        enabledClusterLogTypes: [...EKS_LOG_TYPES],
+        vpcConfig: {
+          subnetIds: args.privateSubnetIds,
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicCidrs.length > 0,
+          ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+        },
+        tags,
+      },
+      { parent: this, dependsOn: [logGroup, ...attachManagedPolicies(`${name}-cluster`, clusterRole, ["AmazonEKSClusterPolicy"], this)] },
+    );
+    this.clusterName = this.cluster.name;
+    this.endpoint = this.cluster.endpoint;
+
+    // Nodes get only what the kubelet and image pulls need; the CNI policy goes to vpc-cni's own role.
+    this.nodeRole = new aws.iam.Role(
+      `${name}-node`,
+      {
+        assumeRolePolicy: JSON.stringify(serviceTrust("ec2.amazonaws.com")),
+        tags,
+      },
+      { parent: this },
+    );
+    this.nodeRoleAttachments = attachManagedPolicies(`${name}-node`, this.nodeRole, ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"], this);
+
+    const podIdentityAgent = new aws.eks.Addon(
+      `${name}-pod-identity-agent`,
+      { clusterName: this.cluster.name, addonName: "eks-pod-identity-agent", addonVersion: baseline.addons["eks-pod-identity-agent"], resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
+      { parent: this },
+    );
+    const cniRole = new aws.iam.Role(
+      `${name}-vpc-cni`,
+      { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags },
+      { parent: this },
+    );
+    const cniPolicy = attachManagedPolicies(`${name}-vpc-cni`, cniRole, ["AmazonEKS_CNI_Policy"], this);
+    new aws.eks.Addon(
+      `${name}-vpc-cni`,
+      {
+        clusterName: this.cluster.name,
+        addonName: "vpc-cni",
+        addonVersion: baseline.addons["vpc-cni"],
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        podIdentityAssociations: [{ roleArn: cniRole.arn, serviceAccount: "aws-node" }],
+        tags,
+      },
+      { parent: this, dependsOn: [podIdentityAgent, ...cniPolicy] },
+    );
+    new aws.eks.Addon(
+      `${name}-kube-proxy`,
+      { clusterName: this.cluster.name, addonName: "kube-proxy", addonVersion: baseline.addons["kube-proxy"], resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
+      { parent: this },
+    );
+
+    for (const [i, roleArn] of (args.adminRoleArns ?? []).entries()) {
+      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.cluster.name, principalArn: roleArn, type: "STANDARD", tags }, { parent: this });
+      new aws.eks.AccessPolicyAssociation(
+        `${name}-admin-${i}`,
+        {
+          clusterName: this.cluster.name,
+          principalArn: entry.principalArn,
+          policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+          accessScope: { type: "cluster" },
+        },
+        { parent: this },
+      );
+    }
+
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca.data ?? "", args.region)),
+    );
+    this.kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+
+    this.registerOutputs({ clusterName: this.clusterName, endpoint: this.endpoint, nodeRoleArn: this.nodeRole.arn, secretsKeyArn: this.secretsKey.arn, kubeconfig: this.kubeconfig });
+  }
+}

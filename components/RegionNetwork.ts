@@ -1,0 +1,174 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { parseIpv4Cidr } from "../lib/cidr";
+import { policyDocument, serviceTrust } from "../lib/iam";
+import { MAX_AZS, subnetLayout } from "../lib/network";
+
+export interface RegionNetworkArgs {
+  /** AWS region code, e.g. us-east-1. Must match the aws provider passed in opts. */
+  readonly region: string;
+  /** VPC block, /16 to /20. */
+  readonly cidrBlock: string;
+  /** 3 to 6 zones of `region`. */
+  readonly availabilityZones: readonly string[];
+  /** One NAT gateway per AZ (survives an AZ outage) or one shared (cheaper, for dev). @default "perAz" */
+  readonly natGateways?: "perAz" | "single";
+  /** EKS cluster that will use the subnets, for the kubernetes.io/cluster/<name> tag. */
+  readonly clusterName: string;
+  /** Retention of VPC flow logs. @default 90 */
+  readonly flowLogRetentionDays?: number;
+  /** Extra tags on every resource. @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+/** Validates args before any child exists; returns every problem at once. */
+export function regionNetworkProblems(args: RegionNetworkArgs): string[] {
+  const problems: string[] = [];
+  const azs = args.availabilityZones;
+  if (new Set(azs).size < 3 || azs.length > MAX_AZS) {
+    problems.push(`availabilityZones: ${JSON.stringify(azs)} must list 3 to ${MAX_AZS} distinct zones`);
+  }
+  for (const az of azs) {
+    if (!new RegExp(`^${args.region}[a-z]$`).test(az)) problems.push(`availabilityZones: "${az}" is not a zone of ${args.region}; allowed: ${args.region}a, ${args.region}b, ...`);
+  }
+  try {
+    const { prefix } = parseIpv4Cidr(args.cidrBlock);
+    if (prefix < 16 || prefix > 20) problems.push(`cidrBlock: "${args.cidrBlock}" must be a /16 to /20 block`);
+  } catch (err) {
+    problems.push(`cidrBlock: ${(err as Error).message}`);
+  }
+  return problems;
+}
+
+/**
+ * A regional VPC for an EKS cluster: private node subnets in every AZ, public subnets only for
+ * load balancers and NAT, NAT per AZ or shared, an S3 gateway endpoint (model weights come from S3
+ * without crossing NAT), a locked-down default security group, and flow logs.
+ */
+export class RegionNetwork extends pulumi.ComponentResource {
+  readonly vpcId: pulumi.Output<string>;
+  readonly privateSubnetIds: pulumi.Output<string>[];
+  readonly publicSubnetIds: pulumi.Output<string>[];
+  readonly natGatewayIds: pulumi.Output<string>[];
+
+  constructor(name: string, args: RegionNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = regionNetworkProblems(args);
+    if (problems.length > 0) throw new Error(`RegionNetwork ${name}: invalid args:\n  - ${problems.join("\n  - ")}`);
+    super("llm-blueprint:network:RegionNetwork", name, {}, opts);
+
+    const baseTags = args.tags ?? {};
+    const tagged = (resourceName: string, extra: Record<string, string> = {}) => ({ ...baseTags, Name: resourceName, ...extra });
+    const clusterTag = `kubernetes.io/cluster/${args.clusterName}`;
+    const layout = subnetLayout(args.cidrBlock, args.availabilityZones);
+
+    const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged(`${name}-vpc`) }, { parent: this });
+
+    // Adopt the default security group and strip its rules, so nothing can use it by accident.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [], tags: tagged(`${name}-default-sg`) }, { parent: this });
+
+    const privateSubnets = layout.private.map(
+      ({ az, cidr }) =>
+        new aws.ec2.Subnet(
+          `${name}-private-${az}`,
+          {
+            vpcId: vpc.id,
+            cidrBlock: cidr,
+            availabilityZone: az,
+            mapPublicIpOnLaunch: false,
+            tags: tagged(`${name}-private-${az}`, {
+              "kubernetes.io/role/internal-elb": "1",
+              [clusterTag]: "shared",
+              // Karpenter discovers subnets by this tag; harmless with cluster-autoscaler.
+              "karpenter.sh/discovery": args.clusterName,
+              "network.tier": "private",
+            }),
+          },
+          { parent: this },
+        ),
+    );
+    const publicSubnets = layout.public.map(
+      ({ az, cidr }) =>
+        new aws.ec2.Subnet(
+          `${name}-public-${az}`,
+          {
+            vpcId: vpc.id,
+            cidrBlock: cidr,
+            availabilityZone: az,
+            // Only load balancers and NAT gateways live here; nothing gets a public IP implicitly.
+            mapPublicIpOnLaunch: false,
+            tags: tagged(`${name}-public-${az}`, { "kubernetes.io/role/elb": "1", [clusterTag]: "shared", "network.tier": "public" }),
+          },
+          { parent: this },
+        ),
+    );
+
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagged(`${name}-igw`) }, { parent: this });
+    const publicRoutes = new aws.ec2.RouteTable(
+      `${name}-public-rt`,
+      { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: tagged(`${name}-public-rt`) },
+      { parent: this },
+    );
+    publicSubnets.forEach((subnet, i) => {
+      new aws.ec2.RouteTableAssociation(`${name}-public-${layout.public[i].az}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, { parent: this });
+    });
+
+    const natAzs = (args.natGateways ?? "perAz") === "perAz" ? layout.public.map((p) => p.az) : [layout.public[0].az];
+    const nats = natAzs.map((az) => {
+      const subnet = publicSubnets[layout.public.findIndex((p) => p.az === az)];
+      const eip = new aws.ec2.Eip(`${name}-nat-${az}`, { domain: "vpc", tags: tagged(`${name}-nat-${az}`) }, { parent: this, dependsOn: [igw] });
+      return new aws.ec2.NatGateway(`${name}-nat-${az}`, { allocationId: eip.id, subnetId: subnet.id, connectivityType: "public", tags: tagged(`${name}-nat-${az}`) }, { parent: this });
+    });
+
+    const privateRouteTables = privateSubnets.map((subnet, i) => {
+      const az = layout.private[i].az;
+      const nat = nats[natAzs.indexOf(az)] ?? nats[0];
+      const table = new aws.ec2.RouteTable(
+        `${name}-private-${az}`,
+        { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tagged(`${name}-private-${az}`) },
+        { parent: this },
+      );
+      new aws.ec2.RouteTableAssociation(`${name}-private-${az}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this });
+      return table;
+    });
+
+    new aws.ec2.VpcEndpoint(
+      `${name}-s3`,
+      { vpcId: vpc.id, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway", routeTableIds: privateRouteTables.map((t) => t.id), tags: tagged(`${name}-s3`) },
+      { parent: this },
+    );
+
+    const flowLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { name: `/aws/vpc/${args.clusterName}/flow-logs`, retentionInDays: args.flowLogRetentionDays ?? 90, tags: tagged(`${name}-flow-logs`) },
+      { parent: this },
+    );
+    const flowLogRole = new aws.iam.Role(
+      `${name}-flow-logs`,
+      { assumeRolePolicy: JSON.stringify(serviceTrust("vpc-flow-logs.amazonaws.com")), tags: tagged(`${name}-flow-logs`) },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-flow-logs`,
+      {
+        role: flowLogRole.id,
+        policy: flowLogGroup.arn.apply((arn) =>
+          JSON.stringify(
+            policyDocument({ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [arn, `${arn}:*`] }),
+          ),
+        ),
+      },
+      { parent: this },
+    );
+    new aws.ec2.FlowLog(
+      `${name}-flow-logs`,
+      { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: flowLogGroup.arn, iamRoleArn: flowLogRole.arn, tags: tagged(`${name}-flow-logs`) },
+      { parent: this },
+    );
+
+    this.vpcId = vpc.id;
+    this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.natGatewayIds = nats.map((n) => n.id);
+    this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds, natGatewayIds: this.natGatewayIds });
+  }
+}

@@ -1,0 +1,92 @@
+import * as path from "path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PlanResource } from "../../lib/plan/document";
+import { recordProgram } from "../../lib/plan/record";
+import { readConfigFile } from "../../lib/plan/stackfile";
+import { entryPoint, input, ofType, resourcesWithoutExplicitProvider } from "../harness";
+
+const root = path.resolve(__dirname, "../..");
+
+/** Runs the real entry point (index.ts) with the prod stack file. */
+async function planProd(): Promise<PlanResource[]> {
+  const { config, secretKeys } = readConfigFile(path.join(root, "stacks/Pulumi.prod.yaml"), "stacks/Pulumi.prod.yaml", "llm-blueprint");
+  const run = await recordProgram(
+    async () => (await entryPoint())(),
+    { project: "llm-blueprint", stack: "prod", config, secretKeys },
+  );
+  return run.resources;
+}
+
+/** Walks parents up to the InferenceRegion component and returns its name (the region). */
+function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string | undefined {
+  for (let cur: PlanResource | undefined = r; cur; cur = cur.parent ? byUrn.get(cur.parent) : undefined) {
+    if (cur.type === "llm-blueprint:region:InferenceRegion") return cur.name;
+  }
+  return undefined;
+}
+
+describe("the prod stack", () => {
+  let resources: PlanResource[];
+  let byUrn: Map<string, PlanResource>;
+  beforeAll(async () => {
+    resources = await planProd();
+    byUrn = new Map(resources.map((r) => [r.urn, r]));
+  });
+
+  it("declares one region component per configured region", () => {
+    expect(ofType(resources, "llm-blueprint:region:InferenceRegion").map((r) => r.name)).toEqual(["us-east-1", "us-west-2", "us-east-2"]);
+  });
+
+  it("never uses a default provider, and every resource in a region uses that region's providers", () => {
+    expect(resourcesWithoutExplicitProvider(resources)).toEqual([]);
+    const custom = resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"));
+    const placement = (r: PlanResource) => {
+      const provider = byUrn.get(r.provider!)!;
+      // An aws provider names its region; a kubernetes provider belongs to the region whose cluster owns it.
+      const providerRegion = provider.type === "pulumi:providers:aws" ? input(provider, "region") : regionOf(provider, byUrn);
+      return { urn: r.urn, package: r.type.split(":")[0], provider: provider.type, region: regionOf(r, byUrn), providerRegion };
+    };
+    const expected = (r: PlanResource) => {
+      const region = regionOf(r, byUrn);
+      const pkg = r.type.split(":")[0];
+      return { urn: r.urn, package: pkg, provider: `pulumi:providers:${pkg}`, region: expect.stringMatching(/^[a-z]{2}-[a-z]+-\d$/), providerRegion: region };
+    };
+    expect(custom.map(placement)).toEqual(custom.map(expected));
+    expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["aws", "kubernetes"]));
+  });
+
+  it("isolates GPU pools: every GPU node group is tainted and labelled by class, the system pools are not", () => {
+    const groups = ofType(resources, "aws:eks/nodeGroup:NodeGroup");
+    const gpu = groups.filter((g) => input(g, "amiType") === "AL2023_x86_64_NVIDIA");
+    expect(gpu).toHaveLength(6);
+    for (const g of gpu) {
+      expect(input(g, "taints")).toContainEqual({ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" });
+      const cls = (input(g, "labels") as Record<string, string>)["gpu.class"];
+      expect((input(g, "instanceTypes") as string[])[0]).toMatch(cls === "h100" ? /^p5\./ : /^g6\./);
+    }
+    for (const g of groups.filter((x) => !gpu.includes(x))) expect(input(g, "taints")).toEqual([]);
+  });
+
+  it("boots nodes only after the node role has its policies", () => {
+    for (const g of ofType(resources, "aws:eks/nodeGroup:NodeGroup")) {
+      const attachments = ofType(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.name.includes("-cluster-node-") && regionOf(a, byUrn) === regionOf(g, byUrn));
+      expect(attachments).toHaveLength(3);
+      for (const a of attachments) expect(g.options.dependsOn, g.urn).toContain(a.urn);
+    }
+  });
+
+  it("keeps the KMS keys that guard data when the stack is destroyed", () => {
+    const keys = ofType(resources, "aws:kms/key:Key");
+    expect(keys.length).toBeGreaterThanOrEqual(6);
+    for (const k of keys) expect(k.options.retainOnDelete || k.options.protect).toBe(true);
+  });
+
+  it("installs CoreDNS and every Helm release only after the same region's system node group exists", () => {
+    const waiting = [...ofType(resources, "kubernetes:helm.sh/v3:Release"), ...ofType(resources, "aws:eks/addon:Addon").filter((a) => input(a, "addonName") === "coredns")];
+    expect(waiting).toHaveLength(9);
+    for (const r of waiting) {
+      const systemGroup = ofType(resources, "aws:eks/nodeGroup:NodeGroup").find((g) => g.name.endsWith("-system-ng") && regionOf(g, byUrn) === regionOf(r, byUrn))!;
+      expect(r.options.dependsOn, r.urn).toContain(systemGroup.urn);
+    }
+  });
+});
