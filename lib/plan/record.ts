@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlanResource, SECRET_MASK } from "./document";
 import { PlanMocks } from "./mocks";
+import { withEngineUrns } from "./urn";
 
 /**
  * Runs a Pulumi program under the SDK's mock runtime and records every registerResource request
@@ -125,5 +126,5 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
     await pulumi.runtime.disconnect();
   }
   if (failures.length > 0) throw failures[0];
-  return { resources, outputs: (toPlainValue(outputs ?? {}) as Record<string, unknown>) ?? {} };
+  return { resources: withEngineUrns(resources, opts.stack, opts.project), outputs: (toPlainValue(outputs ?? {}) as Record<string, unknown>) ?? {} };
 }

@@ -7,6 +7,7 @@ import { PlanMocks } from "../../lib/plan/mocks";
 import { defaultProviderViolations } from "../../lib/plan/run";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { countResources, flattenOutputs, gpuCapacity } from "../../lib/plan/summary";
+import { withEngineUrns } from "../../lib/plan/urn";
 
 function res(urn: string, type: string, extra: Partial<PlanResource> = {}): PlanResource {
   return {
@@ -102,5 +103,34 @@ describe("summary", () => {
       ["a.b[0]", "1"],
       ["a.b[1]", "x"],
     ]);
+  });
+});
+
+describe("engine URNs", () => {
+  const stackUrn = "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s";
+  const mock = [
+    res(stackUrn, "pulumi:pulumi:Stack", { custom: false }),
+    res("urn:pulumi:s::p::pulumi:pulumi:Stack$pulumi:providers:aws::aws", "pulumi:providers:aws", { parent: stackUrn }),
+    res("urn:pulumi:s::p::pulumi:pulumi:Stack$my:mod:Region::r", "my:mod:Region", { parent: stackUrn, custom: false }),
+    res("urn:pulumi:s::p::my:mod:Region$my:mod:Pool::r-pool", "my:mod:Pool", { parent: "urn:pulumi:s::p::pulumi:pulumi:Stack$my:mod:Region::r", custom: false }),
+    res("urn:pulumi:s::p::my:mod:Pool$aws:eks/nodeGroup:NodeGroup::ng", "aws:eks/nodeGroup:NodeGroup", {
+      parent: "urn:pulumi:s::p::my:mod:Region$my:mod:Pool::r-pool",
+      provider: "urn:pulumi:s::p::pulumi:pulumi:Stack$pulumi:providers:aws::aws",
+      inputs: { ref: "urn:pulumi:s::p::pulumi:pulumi:Stack$pulumi:providers:aws::aws", other: "x" },
+    }),
+  ];
+
+  it("drops the root stack type and nests the parent's full qualified type, as the engine does", () => {
+    const out = withEngineUrns(mock, "s", "p");
+    expect(out.map((r) => r.urn)).toEqual([
+      stackUrn,
+      "urn:pulumi:s::p::pulumi:providers:aws::aws",
+      "urn:pulumi:s::p::my:mod:Region::r",
+      "urn:pulumi:s::p::my:mod:Region$my:mod:Pool::r-pool",
+      "urn:pulumi:s::p::my:mod:Region$my:mod:Pool$aws:eks/nodeGroup:NodeGroup::ng",
+    ]);
+    expect(out[4].parent).toBe(out[3].urn);
+    expect(out[4].provider).toBe(out[1].urn);
+    expect(out[4].inputs).toEqual({ ref: out[1].urn, other: "x" });
   });
 });
