@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { HelmChartPin, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
+import { KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
+import { pinnedRelease } from "../lib/helm";
 import { podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
 import { NODE_ROLE_LABEL } from "./NodePool";
 
@@ -111,25 +112,6 @@ export function devicePluginValues(): Record<string, unknown> {
   };
 }
 
-function release(name: string, pin: HelmChartPin, namespace: pulumi.Input<string>, values: pulumi.Input<Record<string, unknown>>, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
-  return new k8s.helm.v3.Release(
-    name,
-    {
-      name: pin.chart,
-      chart: pin.chart,
-      version: pin.version,
-      repositoryOpts: { repo: pin.repo },
-      namespace,
-      values,
-      // A failed upgrade rolls back instead of leaving the cluster half-configured.
-      atomic: true,
-      cleanupOnFail: true,
-      timeout: 600,
-    },
-    opts,
-  );
-}
-
 /**
  * Add-ons that need schedulable nodes: managed CoreDNS, cluster-autoscaler (EKS Pod Identity,
  * tag-scoped IAM) and the NVIDIA device plugin, each pinned by version. Pass the region's aws
@@ -175,7 +157,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       { clusterName: args.clusterName, namespace: ADDON_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, roleArn: this.clusterAutoscalerRole.arn, tags },
       { parent: this },
     );
-    this.clusterAutoscaler = release(
+    this.clusterAutoscaler = pinnedRelease(
       `${name}-cluster-autoscaler`,
       baseline.clusterAutoscaler,
       ADDON_NAMESPACE,
@@ -188,7 +170,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       { metadata: { name: "nvidia-device-plugin", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
       { parent: this, dependsOn: waitFor },
     );
-    this.devicePlugin = release(`${name}-nvidia-device-plugin`, NVIDIA_DEVICE_PLUGIN_CHART, pluginNamespace.metadata.name, devicePluginValues(), { parent: this, dependsOn: waitFor });
+    this.devicePlugin = pinnedRelease(`${name}-nvidia-device-plugin`, NVIDIA_DEVICE_PLUGIN_CHART, pluginNamespace.metadata.name, devicePluginValues(), { parent: this, dependsOn: waitFor });
 
     this.registerOutputs({
       clusterAutoscalerRoleArn: this.clusterAutoscalerRole.arn,

@@ -189,6 +189,8 @@ export class GpuCluster extends pulumi.ComponentResource {
         resolveConflictsOnCreate: "OVERWRITE",
         resolveConflictsOnUpdate: "OVERWRITE",
         podIdentityAssociations: [{ roleArn: cniRole.arn, serviceAccount: "aws-node" }],
+        // Enforce Kubernetes NetworkPolicy (the serving namespaces rely on it).
+        configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
         tags,
       },
       { parent: this, dependsOn: [podIdentityAgent, ...cniPolicy] },

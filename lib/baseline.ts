@@ -53,3 +53,21 @@ export const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManage
 export const CLOUDWATCH_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+/**
+ * Envoy Gateway: the Gateway API implementation that carries canary weights and request mirroring.
+ * Its chart installs the Gateway API CRDs. Chart versions from the envoyproxy Docker Hub OCI
+ * listings, read 2026-11-25.
+ */
+export const ENVOY_GATEWAY_CHART: HelmChartPin = {
+  chart: "oci://docker.io/envoyproxy/gateway-helm",
+  repo: "",
+  version: "v1.7.4",
+};
+
+/** KEDA: scales vLLM Deployments on Prometheus queries. https://github.com/kedacore/charts, read 2026-11-25. */
+export const KEDA_CHART: HelmChartPin = {
+  chart: "keda",
+  repo: "https://kedacore.github.io/charts",
+  version: "2.19.0",
+};

@@ -1,11 +1,17 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InferenceRegion, regionalAwsProvider } from "../components/InferenceRegion";
-import { StackConfig } from "./config/schema";
+import { ModelEndpoint } from "../components/ModelEndpoint";
+import { ModelRegistry } from "../components/ModelRegistry";
+import { ServingAddons } from "../components/ServingAddons";
+import { RegionConfig, StackConfig } from "./config/schema";
 import { clusterName } from "./naming";
+import { trafficSplit } from "./serving";
 
 /**
- * Builds the whole stack from validated config: one explicit aws.Provider and one InferenceRegion
- * per region. Returns the stack outputs.
+ * Builds the whole stack from validated config: per region an explicit aws.Provider, a model
+ * registry and an InferenceRegion; the primary registry replicates to the others; each served
+ * model gets a ModelEndpoint in every region that serves it. Returns the stack outputs.
  */
 export function deployBlueprint(cfg: StackConfig) {
   const stack = pulumi.getStack();
@@ -15,9 +21,37 @@ export function deployBlueprint(cfg: StackConfig) {
     "llm-blueprint:environment": cfg.environment,
     "managed-by": "pulumi",
   };
+  const providers = new Map<string, aws.Provider>(
+    cfg.regions.map((r) => [r.region, regionalAwsProvider(`aws-${r.region}`, r.region, { ...baseTags, "llm-blueprint:region": r.region })]),
+  );
+
+  // Replica registries first: the primary's replication rules need their bucket and key ARNs.
+  const registries = new Map<string, ModelRegistry>();
+  const registryArgs = (r: RegionConfig) => ({
+    region: r.region,
+    objectLock: cfg.registry.objectLock,
+    noncurrentVersionDays: cfg.registry.noncurrentVersionDays,
+    accessLogDays: cfg.registry.accessLogDays,
+  });
+  for (const r of cfg.regions.filter((x) => !x.primary)) {
+    registries.set(r.region, new ModelRegistry(`${r.region}-registry`, registryArgs(r), { provider: providers.get(r.region) }));
+  }
+  const primary = cfg.regions.find((r) => r.primary)!;
+  registries.set(
+    primary.region,
+    new ModelRegistry(
+      `${primary.region}-registry`,
+      {
+        ...registryArgs(primary),
+        replicateTo: cfg.regions
+          .filter((r) => !r.primary)
+          .map((r) => ({ region: r.region, bucketArn: registries.get(r.region)!.bucketArn, kmsKeyArn: registries.get(r.region)!.kmsKeyArn })),
+      },
+      { provider: providers.get(primary.region) },
+    ),
+  );
 
   const regions = cfg.regions.map((r) => {
-    const provider = regionalAwsProvider(`aws-${r.region}`, r.region, { ...baseTags, "llm-blueprint:region": r.region });
     const component = new InferenceRegion(
       r.region,
       {
@@ -33,22 +67,62 @@ export function deployBlueprint(cfg: StackConfig) {
         systemPool: r.systemPool,
         gpuPools: r.gpuPools,
       },
-      { providers: [provider] },
+      { providers: [providers.get(r.region)!] },
     );
-    return { config: r, component };
+
+    const endpoints: Record<string, unknown> = {};
+    const served = (cfg.serving?.models ?? []).filter((m) => m.placements.some((p) => p.region === r.region));
+    if (cfg.serving && served.length > 0) {
+      const inCluster = { parent: component, providers: [providers.get(r.region)!, component.cluster.kubernetesProvider] };
+      const addons = new ServingAddons(`${r.region}-serving`, { waitFor: [component.systemPool.nodeGroup] }, inCluster);
+      const registry = registries.get(r.region)!;
+      for (const m of served) {
+        const placement = m.placements.find((p) => p.region === r.region)!;
+        new ModelEndpoint(
+          `${r.region}-${m.name}`,
+          {
+            name: m.name,
+            gpuClass: m.gpuClass,
+            tracks: m.tracks,
+            instanceType: placement.instanceType,
+            image: cfg.serving.vllmImage,
+            region: r.region,
+            clusterName: component.cluster.clusterName,
+            bucketName: registry.bucketName,
+            bucketArn: registry.bucketArn,
+            kmsKeyArn: registry.kmsKeyArn,
+            replicas: m.replicas,
+            targetWaitingRequests: m.targetWaitingRequests,
+            prometheusUrl: cfg.serving.prometheusUrl,
+            // The GPU pool must exist before pods can be placed; the gateway and KEDA before routes and autoscalers.
+            waitFor: [...addons.ready, component.gpuPools[placement.pool].nodeGroup],
+          },
+          inCluster,
+        );
+        endpoints[m.name] = {
+          path: `/${m.name}/v1`,
+          pool: placement.pool,
+          split: trafficSplit(m.tracks),
+          versions: Object.fromEntries(m.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
+        };
+      }
+    }
+    return { config: r, component, endpoints };
   });
 
   return {
     environment: cfg.environment,
-    primaryRegion: cfg.regions[0].region,
+    primaryRegion: primary.region,
     regions: Object.fromEntries(
-      regions.map(({ config, component }) => [
+      regions.map(({ config, component, endpoints }) => [
         config.region,
         {
           clusterName: component.cluster.clusterName,
           clusterEndpoint: component.cluster.endpoint,
           vpcId: component.network.vpcId,
           gpuPools: component.gpuCapacity,
+          registryBucket: registries.get(config.region)!.bucketName,
+          endpoints,
         },
       ]),
     ),

@@ -31,3 +31,59 @@ export function podIdentityTrust(): PolicyDocument {
 export function managedPolicyArn(name: string): string {
   return `arn:aws:iam::aws:policy/${name}`;
 }
+
+/** A request to evaluate: one action on one resource, with the condition keys the caller sends. */
+export interface AccessRequest {
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Record<string, string>;
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+  return re.test(value);
+}
+
+function conditionHolds(condition: PolicyStatement["Condition"], context: Record<string, string>): boolean {
+  if (!condition) return true;
+  return Object.entries(condition).every(([operator, entries]) =>
+    Object.entries(entries).every(([key, expected]) => {
+      const actual = context[key];
+      const values = [expected].flat();
+      switch (operator) {
+        case "StringEquals":
+        case "ArnEquals":
+          return actual !== undefined && values.includes(actual);
+        case "StringLike":
+        case "ArnLike":
+          return actual !== undefined && values.some((v) => globMatch(v, actual));
+        case "Bool":
+          return actual !== undefined && values.includes(actual);
+        default:
+          // An operator this evaluator does not know never grants access: tests must not pass by accident.
+          return false;
+      }
+    }),
+  );
+}
+
+function statementMatches(st: PolicyStatement, req: AccessRequest): boolean {
+  const actions = [st.Action].flat();
+  const resources = [st.Resource ?? "*"].flat();
+  return (
+    actions.some((a) => globMatch(a, req.action)) &&
+    resources.some((r) => globMatch(r, req.resource)) &&
+    conditionHolds(st.Condition, req.context ?? {})
+  );
+}
+
+/**
+ * Evaluates an identity policy the way IAM does for a single policy: an explicit Deny wins, then
+ * any Allow, otherwise implicit deny. Supports the operators this blueprint writes (StringEquals,
+ * StringLike, ArnEquals, ArnLike, Bool); any other operator makes its statement not apply.
+ */
+export function isAllowed(doc: PolicyDocument, req: AccessRequest): boolean {
+  const matching = doc.Statement.filter((st) => statementMatches(st, req));
+  if (matching.some((st) => st.Effect === "Deny")) return false;
+  return matching.some((st) => st.Effect === "Allow");
+}

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, SUPPORTED_KUBERNETES_VERSIONS } from "../baseline";
 import { cidrsOverlap, parseIpv4Cidr } from "../cidr";
 import { GPU_CLASSES, GPU_CLASS_SPECS, GpuClass, instanceTypesOf } from "../gpu";
+import type { TrackSpec } from "../serving";
 
 /**
  * The whole stack configuration, one schema. Keys are the stack file's config keys without the
@@ -114,6 +115,53 @@ const clusterSchema = strictObject({
     .default(90),
 });
 
+/** Model registry buckets, one per region. */
+const registrySchema = strictObject({
+  /** Default retention for new objects (WORM). Set only at bucket creation. @default none */
+  objectLock: strictObject({
+    mode: z.enum(["GOVERNANCE", "COMPLIANCE"]),
+    days: z.number().int().min(1).max(36500),
+  }).optional(),
+  /** Days before a superseded object version is deleted. @default 90 */
+  noncurrentVersionDays: z.number().int().min(1).max(3650).default(90),
+  /** Days server access logs are kept. @default 365 */
+  accessLogDays: z.number().int().min(1).max(3650).default(365),
+});
+
+/** `name@revision`: a catalog entry by its full commit SHA. Tags, branches and "latest" float, so they are refused. */
+export const versionRefSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,62}@[0-9a-f]{40}$/, 'must be "<model>@<40-hex commit SHA>" as listed in the catalog; tags, branches and "latest" are not allowed');
+
+const servedModelSchema = strictObject({
+  /** Endpoint name: the OpenAI `model` clients send, the namespace and the route. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "must be 1-40 lower-case letters, digits or dashes, starting with a letter"),
+  gpuClass: z.enum(GPU_CLASSES, { error: (iss) => `"${String(iss.input)}" is not a GPU class; allowed: ${GPU_CLASSES.join(", ")}` }),
+  /** GPU pool to run on, by name. @default the region's first pool of gpuClass */
+  pool: z.string().optional(),
+  /** Regions that serve it. @default every region */
+  regions: z.array(z.string()).min(1).optional(),
+  stable: versionRefSchema,
+  /** A second version taking `weight` percent of live traffic. Weight 0 keeps it warm with no traffic (rollback). */
+  canary: strictObject({ version: versionRefSchema, weight: z.number().int().min(0).max(100) }).optional(),
+  /** A version receiving a mirrored `percent` of requests; its responses are discarded. */
+  shadow: strictObject({ version: versionRefSchema, percent: z.number().int().min(1).max(100) }).optional(),
+  /** Replica bounds of each track. @default { min: 1, max: 2 } */
+  replicas: strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }).default({ min: 1, max: 2 }),
+  /** Waiting requests per replica the autoscaler aims for (vllm:num_requests_waiting). @default 8 */
+  targetWaitingRequests: z.number().int().min(1).max(1000).default(8),
+});
+
+const servingSchema = strictObject({
+  /** Model catalog, relative to the project directory. @default "models/catalog.yaml" */
+  catalogFile: z.string().default("models/catalog.yaml"),
+  /** vLLM OpenAI server image, pinned by digest. */
+  vllmImage: z.string().regex(/^[a-z0-9][a-z0-9./_-]*(:[\w.-]+)?@sha256:[0-9a-f]{64}$/, "must be pinned by digest: <repository>[:tag]@sha256:<64 hex>"),
+  /** Prometheus the autoscalers query. @default the kube-prometheus-stack service of the observability stack */
+  prometheusUrl: z.url().default("http://kube-prometheus-stack-prometheus.monitoring.svc:9090"),
+  models: z.array(servedModelSchema).min(1, "list at least one served model, or leave serving out"),
+});
+
 export const stackConfigSchema = strictObject({
   environment: z.enum(["dev", "staging", "prod"]),
   /** Prefix of physical names. @default "llm" */
@@ -122,6 +170,10 @@ export const stackConfigSchema = strictObject({
   tags: z.record(z.string(), z.string()).default({}),
   cluster: clusterSchema,
   regions: z.array(regionSchema).min(1, "at least one region is required"),
+  /** @default versioned, KMS-encrypted buckets, no Object Lock, 90 days of noncurrent versions */
+  registry: registrySchema.default({ noncurrentVersionDays: 90, accessLogDays: 365 }),
+  /** Served models; leave out for a cluster-only stack. */
+  serving: servingSchema.optional(),
 }).superRefine((cfg, ctx) => {
   for (const issue of crossCheckIssues(cfg)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
@@ -228,14 +280,44 @@ export interface RegionConfig extends Omit<ParsedRegion, "natGateways" | "gpuPoo
   readonly primary: boolean;
 }
 export type ClusterConfig = Parsed["cluster"];
-export interface StackConfig extends Omit<Parsed, "regions"> {
+export type RegistryConfig = Parsed["registry"];
+export type ParsedServing = NonNullable<Parsed["serving"]>;
+export type ParsedServedModel = ParsedServing["models"][number];
+export interface StackConfig extends Omit<Parsed, "regions" | "serving"> {
   readonly regions: readonly RegionConfig[];
+  /** Resolved against the catalog by lib/config/serving.ts. */
+  readonly serving?: ServingConfig;
 }
 
-/** Fills the defaults that depend on other keys (environment, GPU class). */
+/** Where one served model runs in one region. */
+export interface Placement {
+  readonly region: string;
+  readonly pool: string;
+  readonly instanceType: string;
+}
+
+export interface ServedModelConfig {
+  readonly name: string;
+  readonly gpuClass: GpuClass;
+  readonly tracks: readonly TrackSpec[];
+  readonly replicas: { readonly min: number; readonly max: number };
+  readonly targetWaitingRequests: number;
+  readonly placements: readonly Placement[];
+}
+
+export interface ServingConfig {
+  readonly catalogFile: string;
+  readonly vllmImage: string;
+  readonly prometheusUrl: string;
+  readonly models: readonly ServedModelConfig[];
+}
+
+/** Fills the defaults that depend on other keys (environment, GPU class). Serving is resolved separately. */
 export function resolveDefaults(parsed: Parsed): StackConfig {
+  const rest: Omit<Parsed, "serving"> = { ...parsed };
+  delete (rest as Partial<Parsed>).serving;
   return {
-    ...parsed,
+    ...rest,
     regions: parsed.regions.map((r, i) => ({
       ...r,
       primary: i === 0,

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import * as path from "path";
+import { readCatalog } from "../catalog";
 import { crossCheckIssues, resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
+import { resolveServing } from "./serving";
 
 /** One thing wrong with a stack file: where, and what (including what is allowed). */
 export interface ConfigProblem {
@@ -63,7 +66,7 @@ function messageOf(issue: z.core.$ZodIssue): string {
  * Validates raw stack config (keys without namespace) and resolves defaults.
  * @throws StackConfigError listing every problem at once.
  */
-export function parseStackConfig(raw: unknown, opts: { namespace: string; stackFile: string }): StackConfig {
+export function parseStackConfig(raw: unknown, opts: { namespace: string; stackFile: string; projectDir?: string }): StackConfig {
   const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => ({ path: keyPath(opts.namespace, issue.path), message: messageOf(issue) }));
@@ -76,5 +79,22 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
     problems.sort((a, b) => a.path.localeCompare(b.path, "en", { numeric: true }));
     throw new StackConfigError(opts.stackFile, problems);
   }
-  return resolveDefaults(result.data);
+  const cfg = resolveDefaults(result.data);
+  const serving = result.data.serving;
+  if (!serving) return cfg;
+
+  // Served models are checked against the catalog and the pools before anything exists.
+  const catalogPath = path.resolve(opts.projectDir ?? process.cwd(), serving.catalogFile);
+  const { catalog, problems: catalogProblems } = readCatalog(catalogPath);
+  if (!catalog) {
+    throw new StackConfigError(
+      opts.stackFile,
+      catalogProblems.map((message) => ({ path: keyPath(opts.namespace, ["serving", "catalogFile"]), message: message.replace(catalogPath, serving.catalogFile) })),
+    );
+  }
+  const resolved = resolveServing(serving, cfg.regions, catalog);
+  if (!resolved.serving) {
+    throw new StackConfigError(opts.stackFile, resolved.issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
+  }
+  return { ...cfg, serving: resolved.serving };
 }

@@ -100,6 +100,15 @@ export class PlanMocks implements pulumi.runtime.Mocks {
           state.resources = [{ autoscalingGroups: [{ name: `eks-${name}-${uuid(seed)}` }], remoteAccessSecurityGroupId: "" }];
           state.status = "ACTIVE";
           break;
+        case "aws:s3/bucket:Bucket": {
+          // Autonamed like Pulumi does: logical name plus a random-looking suffix.
+          const bucket = (inputs.bucket as string | undefined) ?? `${name}-${hex(seed, 7)}`;
+          id = bucket;
+          state.bucket = bucket;
+          state.arn = `arn:aws:s3:::${bucket}`;
+          state.bucketRegionalDomainName = `${bucket}.s3.${region}.amazonaws.com`;
+          break;
+        }
         case "aws:ec2/launchTemplate:LaunchTemplate":
           state.latestVersion = 1;
           state.defaultVersion = 1;

@@ -16,10 +16,17 @@ function ancestors(r: PlanResource, byUrn: Map<string, PlanResource>): PlanResou
   return out;
 }
 
-/** The region a resource belongs to: its InferenceRegion ancestor's name, else "global". */
+/**
+ * The region a resource belongs to: its InferenceRegion ancestor's name, else the region of the
+ * aws provider it uses, else "global" (providers and the stack itself).
+ */
 export function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string {
   if (r.type === REGION_COMPONENT) return r.name;
-  return ancestors(r, byUrn).find((a) => a.type === REGION_COMPONENT)?.name ?? "global";
+  const region = ancestors(r, byUrn).find((a) => a.type === REGION_COMPONENT)?.name;
+  if (region) return region;
+  const provider = r.provider ? byUrn.get(r.provider) : undefined;
+  const providerRegion = provider?.type === "pulumi:providers:aws" ? provider.inputs.region : undefined;
+  return typeof providerRegion === "string" ? providerRegion : "global";
 }
 
 /** The blueprint component a resource was created by: the nearest llm-blueprint component other than the region. */
@@ -81,6 +88,43 @@ export function gpuCapacity(doc: PlanDocument): PoolCapacity[] {
     });
 }
 
+export interface ServedTrack {
+  readonly region: string;
+  readonly endpoint: string;
+  readonly track: string;
+  readonly version: string;
+  readonly gpusPerReplica: number;
+  /** "90%" of live traffic, or "mirror 20%". */
+  readonly traffic: string;
+}
+
+interface RouteSpec {
+  rules?: { backendRefs?: { name: string; weight?: number }[]; filters?: { type: string; requestMirror?: { backendRef: { name: string }; percent?: number } }[] }[];
+}
+
+/** What each region serves, read from the declared Deployments and HTTPRoutes (not from config). */
+export function servedTracks(doc: PlanDocument): ServedTrack[] {
+  const byUrn = index(doc.resources);
+  const routes = doc.resources.filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
+  return doc.resources
+    .filter((r) => r.type === "kubernetes:apps/v1:Deployment")
+    .flatMap((d) => {
+      const meta = (d.inputs.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+      const endpoint = meta.labels?.["llm-blueprint/endpoint"];
+      const track = meta.labels?.["llm-blueprint/track"];
+      if (!endpoint || !track) return [];
+      const region = regionOf(d, byUrn);
+      const route = routes.find((r) => regionOf(r, byUrn) === region && (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace);
+      const rule = ((route?.inputs.spec ?? {}) as RouteSpec).rules?.[0];
+      const weight = rule?.backendRefs?.find((b) => b.name === meta.name)?.weight;
+      const mirror = rule?.filters?.find((f) => f.type === "RequestMirror" && f.requestMirror?.backendRef.name === meta.name);
+      const traffic = weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
+      const container = ((d.inputs.spec as { template?: { spec?: { containers?: { resources?: { limits?: Record<string, string> } }[] } } })?.template?.spec?.containers ?? [])[0];
+      const gpus = Number(container?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
+      return [{ region, endpoint, track, version: meta.annotations?.["llm-blueprint/version"] ?? "?", gpusPerReplica: gpus, traffic }];
+    });
+}
+
 /** Flattens outputs to `path: value` lines. */
 export function flattenOutputs(value: unknown, prefix = ""): [string, string][] {
   if (Array.isArray(value)) return value.flatMap((v, i) => flattenOutputs(v, `${prefix}[${i}]`));
@@ -118,6 +162,13 @@ export function renderSummary(doc: PlanDocument): string {
       byClass.set(p.gpuClass, [lo + p.minGpus, hi + p.maxGpus]);
     }
     for (const [cls, [lo, hi]] of byClass) rows.push(["total", "", cls, "", "", "", `${lo} / ${hi}`]);
+    lines.push(...table(rows));
+  }
+  const served = servedTracks(doc);
+  if (served.length > 0) {
+    lines.push("", "Served models (route traffic per track)");
+    const rows = [["region", "endpoint", "track", "version", "GPUs/replica", "traffic"]];
+    for (const t of served) rows.push([t.region, t.endpoint, t.track, t.version, String(t.gpusPerReplica), t.traffic]);
     lines.push(...table(rows));
   }
   lines.push("", "Outputs");

@@ -60,6 +60,7 @@ describe("GpuCluster, private endpoint only", () => {
     expect(addons.map((a) => input(a, "addonName")).sort()).toEqual(["eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
     for (const a of addons) expect(input(a, "addonVersion")).toBe(pins[input(a, "addonName") as keyof typeof pins]);
     const cni = addons.find((a) => input(a, "addonName") === "vpc-cni")!;
+    expect(JSON.parse(input(cni, "configurationValues") as string)).toEqual({ enableNetworkPolicy: "true" });
     expect(input(cni, "podIdentityAssociations")).toEqual([{ roleArn: expect.stringMatching(/^arn:aws:iam::/), serviceAccount: "aws-node" }]);
     const attached = (role: string) =>
       ofType(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")

@@ -17,10 +17,14 @@ async function planProd(): Promise<PlanResource[]> {
   return run.resources;
 }
 
-/** Walks parents up to the InferenceRegion component and returns its name (the region). */
+/**
+ * Walks parents up to the component that owns a region (InferenceRegion, named by region, or
+ * ModelRegistry, named "<region>-registry") and returns the region from its name.
+ */
 function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string | undefined {
   for (let cur: PlanResource | undefined = r; cur; cur = cur.parent ? byUrn.get(cur.parent) : undefined) {
     if (cur.type === "llm-blueprint:region:InferenceRegion") return cur.name;
+    if (cur.type === "llm-blueprint:registry:ModelRegistry") return cur.name.replace(/-registry$/, "");
   }
   return undefined;
 }
@@ -83,7 +87,8 @@ describe("the prod stack", () => {
 
   it("installs CoreDNS and every Helm release only after the same region's system node group exists", () => {
     const waiting = [...ofType(resources, "kubernetes:helm.sh/v3:Release"), ...ofType(resources, "aws:eks/addon:Addon").filter((a) => input(a, "addonName") === "coredns")];
-    expect(waiting).toHaveLength(9);
+    // Per region: cluster-autoscaler, device plugin, Envoy Gateway, KEDA, and CoreDNS.
+    expect(waiting).toHaveLength(15);
     for (const r of waiting) {
       const systemGroup = ofType(resources, "aws:eks/nodeGroup:NodeGroup").find((g) => g.name.endsWith("-system-ng") && regionOf(g, byUrn) === regionOf(r, byUrn))!;
       expect(r.options.dependsOn, r.urn).toContain(systemGroup.urn);

@@ -1,0 +1,155 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GpuClass } from "../lib/gpu";
+import { TrackSpec, trafficSplit, VLLM_PORT } from "../lib/serving";
+import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
+import { VllmService } from "./VllmService";
+
+/** Namespace whose Prometheus scrapes vLLM metrics (the observability stack). */
+export const MONITORING_NAMESPACE = "monitoring";
+/** EKS Pod Identity agent's link-local endpoint. */
+const POD_IDENTITY_AGENT = "169.254.170.23/32";
+const INSTANCE_METADATA = "169.254.169.254/32";
+
+export interface ModelEndpointArgs {
+  /** Endpoint name: namespace, route path `/<name>/` and `--served-model-name`. */
+  readonly name: string;
+  readonly gpuClass: GpuClass;
+  /** stable, and optionally canary (weight) and shadow (mirror percent). */
+  readonly tracks: readonly TrackSpec[];
+  readonly instanceType: string;
+  readonly image: string;
+  readonly region: string;
+  readonly clusterName: pulumi.Input<string>;
+  readonly bucketName: pulumi.Input<string>;
+  readonly bucketArn: pulumi.Input<string>;
+  readonly kmsKeyArn: pulumi.Input<string>;
+  readonly replicas: { readonly min: number; readonly max: number };
+  /** @default 8 */
+  readonly targetWaitingRequests?: number;
+  readonly prometheusUrl: string;
+  /** ServingAddons.ready: the CRDs and Gateway the route and autoscalers need. @default [] */
+  readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks">): string[] {
+  const problems: string[] = [];
+  const count = (t: string) => args.tracks.filter((x) => x.track === t).length;
+  if (count("stable") !== 1) problems.push("tracks: exactly one stable track is required");
+  if (count("canary") > 1 || count("shadow") > 1) problems.push("tracks: at most one canary and one shadow");
+  const canary = args.tracks.find((t) => t.track === "canary");
+  if (canary && !(canary.weight !== undefined && canary.weight >= 0 && canary.weight <= 100)) problems.push("tracks: canary weight must be 0-100");
+  return problems;
+}
+
+/** Ingress only from the gateway's proxies and Prometheus; egress only to DNS, S3 over TLS and the Pod Identity agent. */
+export function servingNetworkPolicySpec() {
+  const fromNamespace = (ns: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } });
+  return {
+    podSelector: {},
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [
+      { from: [fromNamespace(ENVOY_GATEWAY_NAMESPACE), fromNamespace(GATEWAY_NAMESPACE)], ports: [{ protocol: "TCP", port: VLLM_PORT }] },
+      { from: [fromNamespace(MONITORING_NAMESPACE)], ports: [{ protocol: "TCP", port: VLLM_PORT }] },
+    ],
+    egress: [
+      { to: [fromNamespace("kube-system")], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+      // S3 through the VPC gateway endpoint resolves to public S3 ranges; the node's IMDS stays out of reach.
+      { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [INSTANCE_METADATA] } }], ports: [{ protocol: "TCP", port: 443 }] },
+      { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT } }], ports: [{ protocol: "TCP", port: 80 }] },
+    ],
+  };
+}
+
+/**
+ * One served model in one cluster: its namespace (restricted Pod Security, network policy), one
+ * VllmService per track, and the HTTPRoute that splits live traffic between stable and canary by
+ * weight and mirrors a percentage to the shadow. Rolling back is removing the canary (or weight 0).
+ */
+export class ModelEndpoint extends pulumi.ComponentResource {
+  readonly namespace: k8s.core.v1.Namespace;
+  readonly services: Partial<Record<TrackSpec["track"], VllmService>>;
+  readonly route: k8s.apiextensions.CustomResource;
+
+  constructor(name: string, args: ModelEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = endpointProblems(args);
+    if (problems.length > 0) throw new Error(`ModelEndpoint ${name}: invalid args:\n  - ${problems.join("\n  - ")}`);
+    super("llm-blueprint:serving:ModelEndpoint", name, {}, opts);
+
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-ns`,
+      {
+        metadata: {
+          name: args.name,
+          labels: { [SERVING_NAMESPACE_LABEL]: "true", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" },
+        },
+      },
+      { parent: this },
+    );
+    const ns = this.namespace.metadata.name;
+    new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, { metadata: { name: "vllm", namespace: ns }, spec: servingNetworkPolicySpec() }, { parent: this });
+
+    this.services = {};
+    for (const spec of args.tracks) {
+      this.services[spec.track] = new VllmService(
+        `${name}-${spec.track}`,
+        {
+          endpoint: args.name,
+          namespace: ns,
+          spec,
+          gpuClass: args.gpuClass,
+          instanceType: args.instanceType,
+          image: args.image,
+          region: args.region,
+          clusterName: args.clusterName,
+          bucketName: args.bucketName,
+          bucketArn: args.bucketArn,
+          kmsKeyArn: args.kmsKeyArn,
+          // A shadow only needs enough capacity for its mirrored share; it starts at one replica.
+          replicas: spec.track === "shadow" ? { min: 1, max: Math.max(1, Math.ceil((args.replicas.max * (spec.mirrorPercent ?? 100)) / 100)) } : args.replicas,
+          targetWaitingRequests: args.targetWaitingRequests,
+          prometheusUrl: args.prometheusUrl,
+          waitFor: args.waitFor,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+    }
+
+    const split = trafficSplit(args.tracks);
+    const backend = (track: TrackSpec["track"]) => ({ name: this.services[track]!.serviceName, port: VLLM_PORT });
+    const filters: Record<string, unknown>[] = [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }];
+    if (split.mirror) filters.push({ type: "RequestMirror", requestMirror: { backendRef: backend(split.mirror.track), percent: split.mirror.percent } });
+
+    this.route = new k8s.apiextensions.CustomResource(
+      `${name}-route`,
+      {
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: { name: args.name, namespace: ns },
+        spec: {
+          parentRefs: [{ name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE }],
+          rules: [
+            {
+              // Clients use base_url http://<gateway>/<endpoint>/v1 with the OpenAI SDK.
+              matches: [{ path: { type: "PathPrefix", value: `/${args.name}/` } }],
+              filters,
+              backendRefs: split.backends.map((b) => ({ ...backend(b.track), weight: b.weight })),
+              timeouts: { request: "600s" },
+            },
+          ],
+        },
+      },
+      { parent: this, dependsOn: [...(args.waitFor ?? []), ...Object.values(this.services).map((s) => s!.service)] },
+    );
+
+    this.registerOutputs({
+      namespace: ns,
+      routePath: `/${args.name}/`,
+      split: split,
+      versions: Object.fromEntries(args.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
+    });
+  }
+}

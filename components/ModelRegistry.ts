@@ -1,0 +1,190 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { policyDocument, PolicyDocument, serviceTrust } from "../lib/iam";
+
+/** A bucket in another region that receives this registry's artifacts. */
+export interface ReplicaTarget {
+  readonly region: string;
+  readonly bucketArn: pulumi.Input<string>;
+  /** KMS key in the destination region that replicas are encrypted with. */
+  readonly kmsKeyArn: pulumi.Input<string>;
+}
+
+export interface ModelRegistryArgs {
+  /** Region of the bucket; must match the aws provider passed in opts. */
+  readonly region: string;
+  /** Default Object Lock retention; turns Object Lock on at creation (it cannot be turned on later). @default off */
+  readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+  /** Days before superseded object versions expire. @default 90 */
+  readonly noncurrentVersionDays?: number;
+  /** Days server access logs are kept. @default 365 */
+  readonly accessLogDays?: number;
+  /** Regions to replicate to (set on the primary region's registry only). @default [] */
+  readonly replicateTo?: readonly ReplicaTarget[];
+  /** Key prefix that is replicated. @default "models/" */
+  readonly replicatedPrefix?: string;
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+/** Denies any request that does not use TLS. */
+export function tlsOnlyStatement(bucketArn: string) {
+  return { Sid: "DenyInsecureTransport", Effect: "Deny" as const, Principal: { AWS: "*" }, Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } };
+}
+
+/**
+ * What S3 replication may do: read versions from the source, write replicas to the destinations,
+ * decrypt with the source key and encrypt with each destination key, through S3 only.
+ */
+export function replicationPolicy(
+  sourceRegion: string,
+  sourceBucketArn: string,
+  sourceKeyArn: string,
+  targets: readonly { region: string; bucketArn: string; kmsKeyArn: string }[],
+): PolicyDocument {
+  return policyDocument(
+    { Sid: "SourceBucket", Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: sourceBucketArn },
+    { Sid: "SourceVersions", Effect: "Allow", Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"], Resource: `${sourceBucketArn}/*` },
+    { Sid: "WriteReplicas", Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"], Resource: targets.map((t) => `${t.bucketArn}/*`) },
+    { Sid: "DecryptSource", Effect: "Allow", Action: "kms:Decrypt", Resource: sourceKeyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${sourceRegion}.amazonaws.com` } } },
+    ...targets.map((t, i) => ({
+      Sid: `EncryptReplica${i}`,
+      Effect: "Allow" as const,
+      Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+      Resource: t.kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `s3.${t.region}.amazonaws.com` } },
+    })),
+  );
+}
+
+/**
+ * The model artifact registry of one region: a versioned S3 bucket encrypted with its own
+ * rotating KMS key (bucket key on), all public access blocked, TLS only, access-logged, noncurrent
+ * versions expired, optional Object Lock, and, on the primary, replication with Replication Time
+ * Control to every other region. The bucket, its key and its logs are protected and retained: a
+ * `pulumi destroy` never deletes model artifacts.
+ */
+export class ModelRegistry extends pulumi.ComponentResource {
+  readonly bucket: aws.s3.Bucket;
+  readonly kmsKey: aws.kms.Key;
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  readonly kmsKeyArn: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (args.replicateTo?.some((t) => t.region === args.region)) throw new Error(`ModelRegistry ${name}: replicateTo must not include its own region ${args.region}`);
+    super("llm-blueprint:registry:ModelRegistry", name, {}, opts);
+    const tags = args.tags ?? {};
+    // Data-bearing resources: refuse deletion in Pulumi, and keep them in AWS if removed from the program.
+    const keep = { parent: this, protect: true, retainOnDelete: true };
+
+    this.kmsKey = new aws.kms.Key(`${name}-key`, { description: `Model registry encryption (${args.region})`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, keep);
+    new aws.kms.Alias(`${name}-key`, { name: pulumi.interpolate`alias/llm-registry/${name}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+
+    // Access logs: S3 server access logging cannot target an SSE-KMS bucket, so this one uses SSE-S3.
+    const logs = new aws.s3.Bucket(`${name}-access-logs`, { tags }, keep);
+    new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { parent: this });
+    new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-access-logs`, { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, { parent: this });
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-access-logs`,
+      { bucket: logs.id, rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: args.accessLogDays ?? 365 } }] },
+      { parent: this },
+    );
+
+    this.bucket = new aws.s3.Bucket(`${name}-models`, { objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);
+    const bucketId = this.bucket.id;
+    new aws.s3.BucketPublicAccessBlock(`${name}-models`, { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { parent: this });
+    new aws.s3.BucketOwnershipControls(`${name}-models`, { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    const versioning = new aws.s3.BucketVersioning(`${name}-models`, { bucket: bucketId, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-models`,
+      { bucket: bucketId, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.kmsKey.arn }, bucketKeyEnabled: true }] },
+      { parent: this },
+    );
+    new aws.s3.BucketPolicy(`${name}-models`, { bucket: bucketId, policy: this.bucket.arn.apply((arn) => JSON.stringify(policyDocument(tlsOnlyStatement(arn)))) }, { parent: this });
+    new aws.s3.BucketLogging(`${name}-models`, { bucket: bucketId, targetBucket: logs.id, targetPrefix: "models/" }, { parent: this });
+    new aws.s3.BucketPolicy(
+      `${name}-access-logs`,
+      {
+        bucket: logs.id,
+        policy: pulumi.all([logs.arn, this.bucket.arn]).apply(([logsArn, sourceArn]) =>
+          JSON.stringify(
+            policyDocument(tlsOnlyStatement(logsArn), {
+              Sid: "S3ServerAccessLogs",
+              Effect: "Allow",
+              Principal: { Service: "logging.s3.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: `${logsArn}/*`,
+              Condition: { ArnLike: { "aws:SourceArn": sourceArn } },
+            }),
+          ),
+        ),
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-models`,
+      {
+        bucket: bucketId,
+        rules: [
+          { id: "expire-noncurrent-versions", status: "Enabled", filter: { prefix: "" }, noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 90 } },
+          { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+        ],
+      },
+      { parent: this, dependsOn: [versioning] },
+    );
+    if (args.objectLock) {
+      new aws.s3.BucketObjectLockConfiguration(
+        `${name}-models`,
+        { bucket: bucketId, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: args.objectLock.mode, days: args.objectLock.days } } },
+        { parent: this, dependsOn: [versioning] },
+      );
+    }
+
+    const targets = args.replicateTo ?? [];
+    if (targets.length > 0) {
+      const prefix = args.replicatedPrefix ?? "models/";
+      const role = new aws.iam.Role(`${name}-replication`, { assumeRolePolicy: JSON.stringify(serviceTrust("s3.amazonaws.com")), tags }, { parent: this });
+      new aws.iam.RolePolicy(
+        `${name}-replication`,
+        {
+          role: role.name,
+          policy: pulumi
+            .all([this.bucket.arn, this.kmsKey.arn, pulumi.all(targets.map((t) => pulumi.all([t.bucketArn, t.kmsKeyArn])))])
+            .apply(([arn, key, resolved]) => JSON.stringify(replicationPolicy(args.region, arn, key, resolved.map(([bucketArn, kmsKeyArn], i) => ({ region: targets[i].region, bucketArn, kmsKeyArn }))))),
+        },
+        { parent: this },
+      );
+      new aws.s3.BucketReplicationConfig(
+        `${name}-replication`,
+        {
+          bucket: bucketId,
+          role: role.arn,
+          rules: targets.map((t, i) => ({
+            id: `to-${t.region}`,
+            priority: i + 1,
+            status: "Enabled",
+            filter: { prefix },
+            deleteMarkerReplication: { status: "Enabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: {
+              bucket: t.bucketArn,
+              storageClass: "STANDARD",
+              encryptionConfiguration: { replicaKmsKeyId: t.kmsKeyArn },
+              // Replication Time Control: 99.99% of objects within 15 minutes, with metrics to alarm on.
+              replicationTime: { status: "Enabled", time: { minutes: 15 } },
+              metrics: { status: "Enabled", eventThreshold: { minutes: 15 } },
+            },
+          })),
+        },
+        { parent: this, dependsOn: [versioning] },
+      );
+    }
+
+    this.bucketName = this.bucket.bucket;
+    this.bucketArn = this.bucket.arn;
+    this.kmsKeyArn = this.kmsKey.arn;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, replicatesTo: targets.map((t) => t.region) });
+  }
+}

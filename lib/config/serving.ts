@@ -1,0 +1,116 @@
+import { Catalog, findVersion, ModelVersion, versionId } from "../catalog";
+import { gpuInstanceSpec } from "../gpu";
+import { MANAGED_FLAGS, TrackSpec } from "../serving";
+import { checkSizing } from "../sizing";
+import { CrossCheckIssue, ParsedServing, Placement, RegionConfig, ServedModelConfig, ServingConfig } from "./schema";
+
+/**
+ * Resolves the `serving` block against the model catalog and the regions' GPU pools, and checks
+ * everything that would otherwise fail at `pulumi up` or on the GPU: unknown versions, missing
+ * profiles, sizing (memory fit and stranded GPUs), pools that cannot hold the replicas.
+ */
+export function resolveServing(
+  serving: ParsedServing,
+  regions: readonly RegionConfig[],
+  catalog: Catalog,
+): { serving?: ServingConfig; issues: CrossCheckIssue[] } {
+  const issues: CrossCheckIssue[] = [];
+  const add = (path: (string | number)[], message: string) => issues.push({ path: ["serving", ...path], message });
+  const models: ServedModelConfig[] = [];
+  const seen = new Map<string, number>();
+  // GPUs that the minimum replicas of all endpoints need, per region/pool.
+  const minGpus = new Map<string, number>();
+
+  serving.models.forEach((m, i) => {
+    const first = seen.get(m.name);
+    if (first !== undefined) add(["models", i, "name"], `"${m.name}" is already served by models[${first}]; endpoint names must be unique`);
+    seen.set(m.name, i);
+    if (m.replicas.min > m.replicas.max) add(["models", i, "replicas", "min"], `min ${m.replicas.min} is greater than max ${m.replicas.max}`);
+
+    const refs: { track: TrackSpec["track"]; ref: string; key: (string | number)[]; weight?: number; mirrorPercent?: number }[] = [
+      { track: "stable", ref: m.stable, key: ["models", i, "stable"] },
+    ];
+    if (m.canary) refs.push({ track: "canary", ref: m.canary.version, key: ["models", i, "canary", "version"], weight: m.canary.weight });
+    if (m.shadow) refs.push({ track: "shadow", ref: m.shadow.version, key: ["models", i, "shadow", "version"], mirrorPercent: m.shadow.percent });
+    for (const r of refs.slice(1)) {
+      if (r.ref === m.stable) add(r.key, `is the stable version itself; a ${r.track} must be a different version`);
+    }
+
+    // Where it runs.
+    const wanted = m.regions ?? regions.map((r) => r.region);
+    const placements: Placement[] = [];
+    wanted.forEach((regionName, k) => {
+      const region = regions.find((r) => r.region === regionName);
+      if (!region) {
+        add(["models", i, "regions", k], `"${regionName}" is not a region of this stack; allowed: ${regions.map((r) => r.region).join(", ")}`);
+        return;
+      }
+      const pools = region.gpuPools.filter((p) => p.class === m.gpuClass);
+      const pool = m.pool ? region.gpuPools.find((p) => p.name === m.pool) : pools[0];
+      if (!pool) {
+        add(["models", i, m.pool ? "pool" : "gpuClass"], m.pool ? `${regionName} has no GPU pool named "${m.pool}"; pools there: ${region.gpuPools.map((p) => p.name).join(", ")}` : `${regionName} has no ${m.gpuClass} pool; add one or list the regions that have it`);
+        return;
+      }
+      if (pool.class !== m.gpuClass) {
+        add(["models", i, "pool"], `pool "${pool.name}" in ${regionName} is ${pool.class}, not ${m.gpuClass}`);
+        return;
+      }
+      placements.push({ region: regionName, pool: pool.name, instanceType: pool.instanceType });
+    });
+
+    // What it runs, and whether it fits there.
+    const tracks: TrackSpec[] = [];
+    for (const r of refs) {
+      const version = findVersion(catalog, r.ref);
+      if (!version) {
+        const [name] = r.ref.split("@");
+        const known = catalog.models.filter((v) => v.name === name).map(versionId);
+        add(r.key, `"${r.ref}" is not in ${serving.catalogFile}; ${known.length > 0 ? `versions of ${name} there: ${known.join(", ")}` : `it has no model named "${name}"`}`);
+        continue;
+      }
+      const profile = version.profiles[m.gpuClass];
+      if (!profile) {
+        add(r.key, `${r.ref} has no ${m.gpuClass} serving profile in ${serving.catalogFile}; it has: ${Object.keys(version.profiles).join(", ")}`);
+        continue;
+      }
+      const managed = profile.extraArgs.filter((a) => MANAGED_FLAGS.includes(a.split("=")[0]));
+      if (managed.length > 0) add(r.key, `the ${m.gpuClass} profile's extraArgs repeat flags the profile sets itself: ${managed.join(", ")}`);
+      checkPlacements(version, profile, placements, (msg) => add(r.key, msg));
+      tracks.push({ track: r.track, version, profile, weight: r.track === "shadow" ? undefined : (r.weight ?? (r.track === "stable" ? 100 - (m.canary?.weight ?? 0) : 0)), mirrorPercent: r.mirrorPercent });
+      for (const p of placements) {
+        const key = `${p.region}/${p.pool}`;
+        minGpus.set(key, (minGpus.get(key) ?? 0) + m.replicas.min * profile.tensorParallelSize);
+      }
+      for (const p of placements) {
+        const pool = regions.find((x) => x.region === p.region)!.gpuPools.find((x) => x.name === p.pool)!;
+        const poolMaxGpus = pool.maxSize * (gpuInstanceSpec(pool.instanceType)?.gpus ?? 0);
+        if (m.replicas.max * profile.tensorParallelSize > poolMaxGpus) {
+          add(["models", i, "replicas", "max"], `${r.track} needs up to ${m.replicas.max} x tensor-parallel ${profile.tensorParallelSize} = ${m.replicas.max * profile.tensorParallelSize} GPUs but pool "${pool.name}" in ${p.region} has at most ${poolMaxGpus} (maxSize ${pool.maxSize} x ${pool.instanceType})`);
+        }
+      }
+    }
+    if (tracks.length === refs.length) {
+      models.push({ name: m.name, gpuClass: m.gpuClass, tracks, replicas: m.replicas, targetWaitingRequests: m.targetWaitingRequests, placements });
+    }
+  });
+
+  for (const [key, gpus] of minGpus) {
+    const [regionName, poolName] = key.split("/");
+    const pool = regions.find((r) => r.region === regionName)!.gpuPools.find((p) => p.name === poolName)!;
+    const max = pool.maxSize * (gpuInstanceSpec(pool.instanceType)?.gpus ?? 0);
+    if (gpus > max) add(["models"], `minimum replicas of all served models need ${gpus} GPUs in pool "${poolName}" of ${regionName}, which has at most ${max}; raise its maxSize or lower replicas.min`);
+  }
+
+  if (issues.length > 0) return { issues };
+  return { serving: { catalogFile: serving.catalogFile, vllmImage: serving.vllmImage, prometheusUrl: serving.prometheusUrl, models }, issues };
+}
+
+function checkPlacements(version: ModelVersion, profile: NonNullable<ModelVersion["profiles"]["h100"]>, placements: readonly Placement[], report: (msg: string) => void) {
+  const checked = new Set<string>();
+  for (const p of placements) {
+    if (checked.has(p.instanceType)) continue;
+    checked.add(p.instanceType);
+    const result = checkSizing({ ...version, ...profile, instanceType: p.instanceType });
+    for (const problem of result.problems) report(`${versionId(version)} on ${p.instanceType} (pool "${p.pool}", ${p.region}): ${problem}`);
+  }
+}
