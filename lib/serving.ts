@@ -140,13 +140,13 @@ export function podSizing(instanceType: string, tensorParallelSize: number): Pod
 }
 
 /**
- * Startup budget: weights streamed at a conservative 0.5 GiB/s from in-region S3, plus 5 minutes
+ * Startup budget: weights streamed at a conservative 0.25 GiB/s from in-region S3, plus 5 minutes
  * for CUDA graph capture and warm-up; at least 10 minutes. Returned as probe failureThreshold at a
  * 10 s period.
  */
 export function startupFailureThreshold(version: ModelVersion): number {
   const weightsGiB = (version.parametersBillions * 1e9 * BYTES_PER_PARAM[version.weightFormat]) / 1024 ** 3;
-  const seconds = Math.max(600, weightsGiB / 0.5 + 300);
+  const seconds = Math.max(600, weightsGiB / 0.25 + 300);
   return Math.ceil(seconds / 10);
 }
 

@@ -1,0 +1,178 @@
+import * as k8s from "@pulumi/kubernetes";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ModelEndpoint, ModelEndpointArgs } from "../../components/ModelEndpoint";
+import { ModelVersion } from "../../lib/catalog";
+import { isAllowed, PolicyDocument } from "../../lib/iam";
+import { PlanResource } from "../../lib/plan/document";
+import { input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
+
+const IMAGE = `docker.io/vllm/vllm-openai:v0.27.1@sha256:${"e".repeat(64)}`;
+const v = (name: string, rev: string, billions: number, tp: number, cls: "h100" | "l4"): ModelVersion => ({
+  name,
+  revision: rev.repeat(40),
+  artifactDigest: `sha256:${rev.repeat(64)}`,
+  parametersBillions: billions,
+  weightFormat: "bf16",
+  kvCacheBytesPerToken: 131072,
+  license: "llama3.1",
+  profiles: { [cls]: { tensorParallelSize: tp, maxModelLen: 8192, gpuMemoryUtilization: 0.9, maxNumSeqs: 64, extraArgs: [] } },
+});
+const big = v("big", "a", 70, 4, "h100");
+const small = v("small", "b", 8, 1, "l4");
+const smallNext = v("small", "c", 8, 1, "l4");
+
+function args(over: Partial<ModelEndpointArgs>): ModelEndpointArgs {
+  return {
+    name: "chat",
+    gpuClass: "l4",
+    tracks: [],
+    instanceType: "g6.12xlarge",
+    image: IMAGE,
+    region: "us-east-1",
+    clusterName: "llm-test-use1",
+    bucketName: "registry-use1",
+    bucketArn: "arn:aws:s3:::registry-use1",
+    kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k",
+    replicas: { min: 1, max: 4 },
+    prometheusUrl: "http://prometheus.monitoring.svc:9090",
+    ...over,
+  };
+}
+
+interface Container {
+  image: string;
+  args: string[];
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  securityContext: Record<string, unknown>;
+  startupProbe: { httpGet: { path: string }; periodSeconds: number; failureThreshold: number };
+  readinessProbe: { httpGet: { path: string } };
+  livenessProbe: { httpGet: { path: string } };
+  volumeMounts: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  serviceAccountName: string;
+  securityContext: Record<string, unknown>;
+  tolerations: unknown[];
+  affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: unknown[] }[] } } };
+  topologySpreadConstraints: { topologyKey: string }[];
+  containers: Container[];
+  volumes: { name: string; emptyDir?: { medium?: string; sizeLimit?: string } }[];
+}
+const podOf = (d: PlanResource) => input(d, "spec.template.spec") as PodSpec;
+const deployment = (resources: PlanResource[], endpoint: string, track: string) =>
+  ofType(resources, "kubernetes:apps/v1:Deployment").find((d) => input(d, "metadata.name") === `${endpoint}-${track}` && d.name.startsWith(endpoint))!;
+
+describe("ModelEndpoint", () => {
+  let resources: PlanResource[];
+  beforeAll(async () => {
+    resources = await plan(() => {
+      const opts = { providers: [regionProvider("us-east-1"), new k8s.Provider("kube", { kubeconfig: "{}" })] };
+      new ModelEndpoint("large", args({ name: "large", gpuClass: "h100", instanceType: "p5.48xlarge", tracks: [{ track: "stable", version: big, profile: big.profiles.h100!, weight: 100 }] }), opts);
+      new ModelEndpoint(
+        "chat",
+        args({
+          tracks: [
+            { track: "stable", version: small, profile: small.profiles.l4!, weight: 90 },
+            { track: "canary", version: smallNext, profile: smallNext.profiles.l4!, weight: 10 },
+            { track: "shadow", version: smallNext, profile: smallNext.profiles.l4!, mirrorPercent: 20 },
+          ],
+        }),
+        opts,
+      );
+    });
+  });
+
+  it.each([
+    ["large", "4", "h100"],
+    ["chat", "1", "l4"],
+  ])("%s pods request and limit exactly tensor-parallel (%s) GPUs and land only on %s nodes", (endpoint, gpus, cls) => {
+    const pod = podOf(deployment(resources, endpoint, "stable"));
+    const [c] = pod.containers;
+    expect(c.resources.requests["nvidia.com/gpu"]).toBe(gpus);
+    expect(c.resources.limits["nvidia.com/gpu"]).toBe(c.resources.requests["nvidia.com/gpu"]);
+    expect(c.args[c.args.indexOf("--tensor-parallel-size") + 1]).toBe(c.resources.limits["nvidia.com/gpu"]);
+    expect(pod.tolerations).toContainEqual({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([{ key: "gpu.class", operator: "In", values: [cls] }]);
+  });
+
+  it.each(["large", "chat"])("%s pods are hardened: non-root, no escalation, read-only root, RuntimeDefault seccomp, writable dirs on emptyDir", (endpoint) => {
+    const pod = podOf(deployment(resources, endpoint, "stable"));
+    const [c] = pod.containers;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+    const shm = pod.volumes.find((vol) => vol.name === "dshm")!;
+    expect(shm.emptyDir).toEqual({ medium: "Memory", sizeLimit: expect.stringMatching(/^\d+Gi$/) });
+    expect(c.volumeMounts).toContainEqual({ name: "dshm", mountPath: "/dev/shm" });
+    for (const m of c.volumeMounts) expect(pod.volumes.find((vol) => vol.name === m.name)!.emptyDir).toBeDefined();
+    expect(c.image).toBe(IMAGE);
+  });
+
+  it("gives big models a longer startup budget and probes /health", () => {
+    const budget = (endpoint: string) => {
+      const c = podOf(deployment(resources, endpoint, "stable")).containers[0];
+      for (const p of [c.startupProbe, c.readinessProbe, c.livenessProbe]) expect(p.httpGet.path).toBe("/health");
+      return c.startupProbe.periodSeconds * c.startupProbe.failureThreshold;
+    };
+    expect(budget("chat")).toBeGreaterThanOrEqual(600);
+    expect(budget("large")).toBeGreaterThan(budget("chat"));
+  });
+
+  it("spreads replicas across zones and labels pods with the whole version tuple", () => {
+    const d = deployment(resources, "chat", "canary");
+    expect(podOf(d).topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
+    const meta = input(d, "spec.template.metadata") as { labels: Record<string, string>; annotations: Record<string, string> };
+    expect(meta.labels).toMatchObject({ "llm-blueprint/model": "small", "llm-blueprint/revision": "c".repeat(40), "llm-blueprint/track": "canary" });
+    expect(meta.labels["llm-blueprint/profile-hash"]).toMatch(/^[0-9a-f]{12}$/);
+    expect(meta.annotations).toMatchObject({ "llm-blueprint/artifact-digest": `sha256:${"c".repeat(64)}`, "llm-blueprint/image-digest": `sha256:${"e".repeat(64)}`, "llm-blueprint/version": `small@${"c".repeat(40)}` });
+  });
+
+  it("splits live traffic 90/10 between stable and canary and mirrors 20% to the shadow", () => {
+    const route = ofType(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").find((r) => r.name === "chat-route")!;
+    const [rule] = input(route, "spec.rules") as { backendRefs: unknown[]; filters: { type: string }[] }[];
+    expect(rule.backendRefs).toEqual([
+      { name: "chat-stable", port: 8000, weight: 90 },
+      { name: "chat-canary", port: 8000, weight: 10 },
+    ]);
+    expect(rule.filters).toContainEqual({ type: "RequestMirror", requestMirror: { backendRef: { name: "chat-shadow", port: 8000 }, percent: 20 } });
+    expect(input(route, "spec.parentRefs")).toEqual([{ name: "inference", namespace: "inference-gateway" }]);
+  });
+
+  it("binds each track's service account to a role that reads only its own version", () => {
+    for (const track of ["stable", "canary", "shadow"]) {
+      const d = deployment(resources, "chat", track);
+      const assoc = ofType(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find((a) => a.name === `chat-${track}-identity`)!;
+      expect(input(assoc, "serviceAccount")).toBe(podOf(d).serviceAccountName);
+      const policy = JSON.parse(input(one(resources, "aws:iam/rolePolicy:RolePolicy", `chat-${track}-reader`), "policy") as string) as PolicyDocument;
+      const rev = (input(d, "spec.template.metadata.labels") as Record<string, string>)["llm-blueprint/revision"];
+      const other = rev === "b".repeat(40) ? "c".repeat(40) : "b".repeat(40);
+      expect(isAllowed(policy, { action: "s3:GetObject", resource: `arn:aws:s3:::registry-use1/models/small/${rev}/config.json` })).toBe(true);
+      expect(isAllowed(policy, { action: "s3:GetObject", resource: `arn:aws:s3:::registry-use1/models/small/${other}/config.json` })).toBe(false);
+    }
+  });
+
+  it("autoscales each track on queue depth with a slow scale-down, leaving replicas to KEDA", () => {
+    const scaled = ofType(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((s) => s.name === "chat-stable-autoscaler")!;
+    expect(input(scaled, "spec")).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 4, scaleTargetRef: { name: "chat-stable" } });
+    expect(input(scaled, "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds")).toBeGreaterThanOrEqual(300);
+    const [trigger] = input(scaled, "spec.triggers") as { type: string; metadata: { query: string } }[];
+    expect(trigger.type).toBe("prometheus");
+    expect(trigger.metadata.query).toContain("vllm:num_requests_waiting");
+    expect(deployment(resources, "chat", "stable").options.ignoreChanges).toContain("spec.replicas");
+    const shadow = ofType(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((s) => s.name === "chat-shadow-autoscaler")!;
+    expect(input(shadow, "spec.maxReplicaCount")).toBe(1); // 20% of 4
+  });
+
+  it("isolates the namespace: restricted Pod Security, a disruption budget per track, and a network policy", () => {
+    const ns = ofType(resources, "kubernetes:core/v1:Namespace").find((n) => n.name === "chat-ns")!;
+    expect(input(ns, "metadata.labels")).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted", "llm-blueprint/serving": "true" });
+    expect(ofType(resources, "kubernetes:policy/v1:PodDisruptionBudget").filter((p) => p.name.startsWith("chat-"))).toHaveLength(3);
+    const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((n) => n.name === "chat-netpol")!;
+    expect(input(netpol, "spec.policyTypes")).toEqual(["Ingress", "Egress"]);
+    expect(JSON.stringify(input(netpol, "spec.egress"))).toContain('"except":["169.254.169.254/32"]');
+  });
+
+  it("puts AWS resources on the regional provider and Kubernetes ones on the cluster's", () => {
+    expect(resourcesWithoutExplicitProvider(resources)).toEqual([]);
+    for (const r of resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.provider).toMatch(/pulumi:providers:kubernetes::kube$/);
+  });
+});

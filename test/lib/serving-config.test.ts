@@ -1,0 +1,150 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { StackConfigInput } from "../../lib/config/schema";
+import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
+
+const NS = "llm-blueprint";
+const FILE = "stacks/Pulumi.test.yaml";
+const SHA = (c: string) => c.repeat(40);
+const IMAGE = `docker.io/vllm/vllm-openai:v0.27.1@sha256:${"e".repeat(64)}`;
+
+/** A catalog of its own, so the tests do not depend on the reference catalog's contents. */
+const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-"));
+fs.mkdirSync(path.join(projectDir, "models"));
+const profile = (tp: number, maxModelLen = 8192) => ({ tensorParallelSize: tp, maxModelLen, gpuMemoryUtilization: 0.9, maxNumSeqs: 64 });
+fs.writeFileSync(
+  path.join(projectDir, "models/catalog.yaml"),
+  stringify({
+    models: [
+      { name: "big", revision: SHA("a"), artifactDigest: `sha256:${"1".repeat(64)}`, parametersBillions: 70.6, weightFormat: "bf16", kvCacheBytesPerToken: 327680, license: "llama3.1", profiles: { h100: { ...profile(4, 32768) }, l4: profile(4) } },
+      { name: "big", revision: SHA("b"), artifactDigest: `sha256:${"2".repeat(64)}`, parametersBillions: 70.6, weightFormat: "bf16", kvCacheBytesPerToken: 327680, license: "llama3.1", profiles: { h100: profile(1, 32768) } },
+      { name: "small", revision: SHA("c"), artifactDigest: `sha256:${"3".repeat(64)}`, parametersBillions: 8, weightFormat: "bf16", kvCacheBytesPerToken: 131072, license: "apache-2.0", profiles: { l4: profile(1), h100: profile(3) } },
+      { name: "small", revision: SHA("d"), artifactDigest: `sha256:${"4".repeat(64)}`, parametersBillions: 8, weightFormat: "fp8", kvCacheBytesPerToken: 131072, license: "apache-2.0", profiles: { l4: profile(1) } },
+      { name: "small", revision: SHA("f"), artifactDigest: `sha256:${"5".repeat(64)}`, parametersBillions: 8, weightFormat: "fp8", kvCacheBytesPerToken: 131072, license: "apache-2.0", profiles: { l4: { ...profile(1), extraArgs: ["--max-model-len=4096"] } } },
+    ],
+  }),
+);
+fs.writeFileSync(path.join(projectDir, "models/broken.yaml"), "models:\n  - name: x\n    revision: main\n");
+
+function config(serving: Record<string, unknown>): StackConfigInput {
+  return {
+    environment: "staging",
+    cluster: { kubernetesVersion: "1.33" },
+    regions: [
+      {
+        region: "us-east-1",
+        vpcCidr: "10.0.0.0/16",
+        availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
+        gpuPools: [
+          { class: "h100", instanceType: "p5.48xlarge", minSize: 0, maxSize: 2 },
+          { class: "l4", instanceType: "g6.12xlarge", minSize: 0, maxSize: 2 },
+        ],
+      },
+      { region: "us-west-2", vpcCidr: "10.1.0.0/16", availabilityZones: ["us-west-2a", "us-west-2b", "us-west-2c"], gpuPools: [{ class: "l4", instanceType: "g6.2xlarge", minSize: 0, maxSize: 4 }] },
+    ],
+    serving: { vllmImage: IMAGE, ...serving },
+  } as StackConfigInput;
+}
+
+const parse = (raw: unknown) => parseStackConfig(raw, { namespace: NS, stackFile: FILE, projectDir });
+
+function problemsOf(raw: unknown): { path: string; message: string }[] {
+  try {
+    parse(raw);
+  } catch (err) {
+    if (!StackConfigError.isInstance(err)) throw err;
+    return [...err.problems];
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("served models resolve against the catalog and the pools", () => {
+  it("places a model in every region with a pool of its class and resolves each track", () => {
+    const cfg = parse(config({ models: [{ name: "chat", gpuClass: "l4", stable: `small@${SHA("c")}`, canary: { version: `small@${SHA("d")}`, weight: 25 }, replicas: { min: 1, max: 4 } }] }));
+    const chat = cfg.serving!.models[0];
+    expect(chat.placements).toEqual([
+      { region: "us-east-1", pool: "l4", instanceType: "g6.12xlarge" },
+      { region: "us-west-2", pool: "l4", instanceType: "g6.2xlarge" },
+    ]);
+    expect(chat.tracks.map((t) => [t.track, t.version.revision, t.weight])).toEqual([
+      ["stable", SHA("c"), 75],
+      ["canary", SHA("d"), 25],
+    ]);
+  });
+
+  it("refuses floating references and unknown versions, naming the versions that exist", () => {
+    expect(problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", stable: "small@latest" }] }))).toEqual([
+      { path: `${NS}:serving.models[0].stable`, message: expect.stringContaining('tags, branches and "latest" are not allowed') },
+    ]);
+    expect(problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", stable: `small@${SHA("e")}` }] }))).toEqual([
+      { path: `${NS}:serving.models[0].stable`, message: `"small@${SHA("e")}" is not in models/catalog.yaml; versions of small there: small@${SHA("c")}, small@${SHA("d")}, small@${SHA("f")}` },
+    ]);
+  });
+
+  it("refuses a model that does not fit its GPU class, saying what would fit", () => {
+    // big@b has an h100 profile at tensor-parallel 1: 131 GiB of weights on one 80 GB GPU.
+    const [tooSmallTp] = problemsOf(config({ models: [{ name: "chat", gpuClass: "h100", regions: ["us-east-1"], stable: `big@${SHA("b")}` }] }));
+    expect(tooSmallTp.path).toBe(`${NS}:serving.models[0].stable`);
+    expect(tooSmallTp.message).toContain("needs tensor-parallel 4 on h100 (p5.48xlarge)");
+    // big@a on L4 even at tensor-parallel 4 (the whole g6.12xlarge).
+    const onL4 = problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], stable: `big@${SHA("a")}` }] }));
+    expect(onL4.map((p) => p.message)).toContainEqual(expect.stringContaining("does not fit on l4 even at tensor-parallel 4"));
+  });
+
+  it("refuses a tensor-parallel size that strands GPUs or exceeds the instance", () => {
+    const stranded = problemsOf(config({ models: [{ name: "chat", gpuClass: "h100", regions: ["us-east-1"], stable: `small@${SHA("c")}` }] }));
+    expect(stranded.map((p) => p.message)).toContainEqual(expect.stringContaining("tensor-parallel 3 strands 2 of the 8 GPUs of p5.48xlarge; allowed: 1, 2, 4, 8"));
+    // big@a's l4 profile wants 4 GPUs; us-west-2's g6.2xlarge has one.
+    const tooWide = problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", regions: ["us-west-2"], stable: `big@${SHA("a")}` }] }));
+    expect(tooWide.map((p) => p.message)).toContainEqual(expect.stringContaining("tensor-parallel 4 needs 4 GPUs but g6.2xlarge has 1"));
+  });
+
+  it("refuses placements the stack cannot satisfy", () => {
+    const problems = problemsOf(
+      config({
+        models: [
+          { name: "chat", gpuClass: "h100", stable: `big@${SHA("a")}` },
+          { name: "chat", gpuClass: "l4", regions: ["eu-west-1"], stable: `small@${SHA("c")}` },
+          { name: "wide", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("c")}`, replicas: { min: 1, max: 9 } },
+        ],
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { path: `${NS}:serving.models[0].gpuClass`, message: "us-west-2 has no h100 pool; add one or list the regions that have it" },
+        { path: `${NS}:serving.models[1].name`, message: '"chat" is already served by models[0]; endpoint names must be unique' },
+        { path: `${NS}:serving.models[1].regions[0]`, message: '"eu-west-1" is not a region of this stack; allowed: us-east-1, us-west-2' },
+        { path: `${NS}:serving.models[2].replicas.max`, message: expect.stringContaining('needs up to 9 x tensor-parallel 1 = 9 GPUs but pool "l4" in us-east-1 has at most 8') },
+      ]),
+    );
+  });
+
+  it("refuses a canary or shadow that is the stable version, and extra flags that fight the profile", () => {
+    const problems = problemsOf(
+      config({
+        models: [
+          { name: "a", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("c")}`, canary: { version: `small@${SHA("c")}`, weight: 5 } },
+          { name: "b", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("f")}` },
+        ],
+      }),
+    );
+    expect(problems).toEqual([
+      { path: `${NS}:serving.models[0].canary.version`, message: "is the stable version itself; a canary must be a different version" },
+      { path: `${NS}:serving.models[1].stable`, message: "the l4 profile's extraArgs repeat flags the profile sets itself: --max-model-len=4096" },
+    ]);
+  });
+
+  it("requires the image pinned by digest and reports a broken catalog on its key", () => {
+    expect(problemsOf({ ...config({ models: [] }), serving: { vllmImage: "vllm/vllm-openai:latest", models: [] } }).map((p) => p.path)).toEqual([
+      `${NS}:serving.models`,
+      `${NS}:serving.vllmImage`,
+    ]);
+    const broken = problemsOf(config({ catalogFile: "models/broken.yaml", models: [{ name: "chat", gpuClass: "l4", stable: `small@${SHA("c")}` }] }));
+    expect(broken.length).toBeGreaterThan(0);
+    for (const p of broken) expect(p.path).toBe(`${NS}:serving.catalogFile`);
+    expect(broken.map((p) => p.message)).toContainEqual(expect.stringContaining("models/broken.yaml models[0].revision: must be a full 40-character commit SHA"));
+  });
+});
