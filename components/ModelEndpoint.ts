@@ -28,6 +28,8 @@ export interface ModelEndpointArgs {
   /** @default 8 */
   readonly targetWaitingRequests?: number;
   readonly prometheusUrl: string;
+  /** Hugging Face token (a Pulumi secret) for profiles that need the Hub. @default none */
+  readonly huggingFaceToken?: pulumi.Input<string>;
   /** ServingAddons.ready: the CRDs and Gateway the route and autoscalers need. @default [] */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
   /** @default {} */
@@ -112,6 +114,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
           targetWaitingRequests: args.targetWaitingRequests,
           prometheusUrl: args.prometheusUrl,
           waitFor: args.waitFor,
+          huggingFaceToken: args.huggingFaceToken,
           tags: args.tags,
         },
         { parent: this },

@@ -67,7 +67,8 @@ export class ServingAddons extends pulumi.ComponentResource {
       { metadata: { name: GATEWAY_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
       { parent: this, dependsOn: waitFor },
     );
-    // The Service Envoy creates for the Gateway: an NLB through the AWS Load Balancer Controller, internal by default.
+    // The Service Envoy creates for the Gateway: an NLB from the cloud provider's own service
+    // controller (no extra controller to install), internal by default.
     const proxyConfig = new k8s.apiextensions.CustomResource(
       `${name}-proxy`,
       {
@@ -81,9 +82,9 @@ export class ServingAddons extends pulumi.ComponentResource {
               envoyDeployment: { replicas: 2, pod: { nodeSelector: SYSTEM_NODES } },
               envoyService: {
                 annotations: {
-                  "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                  "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                  "service.beta.kubernetes.io/aws-load-balancer-scheme": args.scheme ?? "internal",
+                  "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                  "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+                  ...((args.scheme ?? "internal") === "internal" ? { "service.beta.kubernetes.io/aws-load-balancer-internal": "true" } : {}),
                 },
               },
             },

@@ -37,6 +37,8 @@ export interface VllmServiceArgs {
   /** Waiting requests per replica the autoscaler aims for. @default 8 */
   readonly targetWaitingRequests?: number;
   readonly prometheusUrl: string;
+  /** Hugging Face token, for profiles with `huggingFaceToken: true`; pass a Pulumi secret. Mounted as a file, never an env var. */
+  readonly huggingFaceToken?: pulumi.Input<string>;
   /** KEDA and other CRD owners the ScaledObject waits for. @default [] */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
   /** @default {} */
@@ -81,6 +83,17 @@ export class VllmService extends pulumi.ComponentResource {
       { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: sa.metadata.name, roleArn: this.role.arn, tags: args.tags ?? {} },
       { parent: this },
     );
+
+    const needsToken = spec.profile.huggingFaceToken;
+    if (needsToken && args.huggingFaceToken === undefined) throw new Error(`VllmService ${name}: the profile needs a Hugging Face token but none was given`);
+    const tokenSecret = needsToken
+      ? new k8s.core.v1.Secret(
+          `${name}-hf-token`,
+          { metadata: { name: `${workload}-hf-token`, namespace: args.namespace, labels: meta.labels }, type: "Opaque", stringData: { token: pulumi.secret(args.huggingFaceToken!) } },
+          { parent: this },
+        )
+      : undefined;
+    const tokenDir = "/var/run/secrets/huggingface";
 
     const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({ httpGet: { path, port: "http" }, periodSeconds, failureThreshold, timeoutSeconds: 5 });
     const emptyDir = (sizeLimit: string) => ({ emptyDir: { sizeLimit } });
@@ -131,7 +144,9 @@ export class VllmService extends pulumi.ComponentResource {
                     { name: "HF_HOME", value: "/cache/huggingface" },
                     { name: "VLLM_CACHE_ROOT", value: "/cache/vllm" },
                     { name: "TRITON_CACHE_DIR", value: "/cache/triton" },
-                    { name: "HF_HUB_OFFLINE", value: "1" },
+                    // Offline unless the profile needs the Hub; then the token is read from a file.
+                    { name: "HF_HUB_OFFLINE", value: needsToken ? "0" : "1" },
+                    ...(needsToken ? [{ name: "HF_TOKEN_PATH", value: `${tokenDir}/token` }] : []),
                     { name: "VLLM_NO_USAGE_STATS", value: "1" },
                   ],
                   resources: {
@@ -147,6 +162,7 @@ export class VllmService extends pulumi.ComponentResource {
                     { name: "cache", mountPath: "/cache" },
                     { name: "home", mountPath: "/home/vllm" },
                     { name: "tmp", mountPath: "/tmp" },
+                    ...(tokenSecret ? [{ name: "hf-token", mountPath: tokenDir, readOnly: true }] : []),
                   ],
                 },
               ],
@@ -155,6 +171,7 @@ export class VllmService extends pulumi.ComponentResource {
                 { name: "cache", ...emptyDir("50Gi") },
                 { name: "home", ...emptyDir("1Gi") },
                 { name: "tmp", ...emptyDir("10Gi") },
+                ...(tokenSecret ? [{ name: "hf-token", secret: { secretName: tokenSecret.metadata.name, defaultMode: 0o440 } }] : []),
               ],
             },
           },

@@ -21,6 +21,8 @@ export function deployBlueprint(cfg: StackConfig) {
     "llm-blueprint:environment": cfg.environment,
     "managed-by": "pulumi",
   };
+  // Read as a Pulumi secret so it stays encrypted in state and masked in output.
+  const huggingFaceToken = new pulumi.Config().getSecret("huggingFaceToken");
   const providers = new Map<string, aws.Provider>(
     cfg.regions.map((r) => [r.region, regionalAwsProvider(`aws-${r.region}`, r.region, { ...baseTags, "llm-blueprint:region": r.region })]),
   );
@@ -94,6 +96,7 @@ export function deployBlueprint(cfg: StackConfig) {
             replicas: m.replicas,
             targetWaitingRequests: m.targetWaitingRequests,
             prometheusUrl: cfg.serving.prometheusUrl,
+            huggingFaceToken,
             // The GPU pool must exist before pods can be placed; the gateway and KEDA before routes and autoscalers.
             waitFor: [...addons.ready, component.gpuPools[placement.pool].nodeGroup],
           },

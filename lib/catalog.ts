@@ -16,6 +16,11 @@ const servingProfileSchema = z.strictObject({
   maxNumSeqs: z.number().int().min(1).max(4096),
   /** Extra vLLM flags, verbatim. Flags the profile already sets are refused. */
   extraArgs: z.array(z.string().regex(/^--[a-z0-9-]+(=.+)?$/, "must be a vLLM flag such as --enable-prefix-caching")).default([]),
+  /**
+   * The server needs the Hugging Face Hub at runtime (files not mirrored into the registry). The
+   * token comes from the stack secret `huggingFaceToken` and is mounted as a file. @default false
+   */
+  huggingFaceToken: z.boolean().default(false),
 });
 
 export const modelVersionSchema = z.strictObject({

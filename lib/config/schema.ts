@@ -174,6 +174,11 @@ export const stackConfigSchema = strictObject({
   registry: registrySchema.default({ noncurrentVersionDays: 90, accessLogDays: 365 }),
   /** Served models; leave out for a cluster-only stack. */
   serving: servingSchema.optional(),
+  /**
+   * Hugging Face token for profiles that set `huggingFaceToken: true`. Set it with
+   * `pulumi config set --secret huggingFaceToken`; it reaches pods only as a mounted file.
+   */
+  huggingFaceToken: z.string().min(1).optional(),
 }).superRefine((cfg, ctx) => {
   for (const issue of crossCheckIssues(cfg)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
@@ -283,7 +288,7 @@ export type ClusterConfig = Parsed["cluster"];
 export type RegistryConfig = Parsed["registry"];
 export type ParsedServing = NonNullable<Parsed["serving"]>;
 export type ParsedServedModel = ParsedServing["models"][number];
-export interface StackConfig extends Omit<Parsed, "regions" | "serving"> {
+export interface StackConfig extends Omit<Parsed, "regions" | "serving" | "huggingFaceToken"> {
   readonly regions: readonly RegionConfig[];
   /** Resolved against the catalog by lib/config/serving.ts. */
   readonly serving?: ServingConfig;
@@ -314,8 +319,10 @@ export interface ServingConfig {
 
 /** Fills the defaults that depend on other keys (environment, GPU class). Serving is resolved separately. */
 export function resolveDefaults(parsed: Parsed): StackConfig {
-  const rest: Omit<Parsed, "serving"> = { ...parsed };
+  // The token never travels in the plain config object; the blueprint reads it as a Pulumi secret.
+  const rest: Omit<Parsed, "serving" | "huggingFaceToken"> = { ...parsed };
   delete (rest as Partial<Parsed>).serving;
+  delete (rest as Partial<Parsed>).huggingFaceToken;
   return {
     ...rest,
     regions: parsed.regions.map((r, i) => ({

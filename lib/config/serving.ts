@@ -13,6 +13,7 @@ export function resolveServing(
   serving: ParsedServing,
   regions: readonly RegionConfig[],
   catalog: Catalog,
+  hasHuggingFaceToken = false,
 ): { serving?: ServingConfig; issues: CrossCheckIssue[] } {
   const issues: CrossCheckIssue[] = [];
   const add = (path: (string | number)[], message: string) => issues.push({ path: ["serving", ...path], message });
@@ -73,6 +74,9 @@ export function resolveServing(
         add(r.key, `${r.ref} has no ${m.gpuClass} serving profile in ${serving.catalogFile}; it has: ${Object.keys(version.profiles).join(", ")}`);
         continue;
       }
+      if (profile.huggingFaceToken && !hasHuggingFaceToken) {
+        issues.push({ path: ["huggingFaceToken"], message: `is required: the ${m.gpuClass} profile of ${r.ref} needs a Hugging Face token; set it with \`pulumi config set --secret huggingFaceToken <token>\`` });
+      }
       const managed = profile.extraArgs.filter((a) => MANAGED_FLAGS.includes(a.split("=")[0]));
       if (managed.length > 0) add(r.key, `the ${m.gpuClass} profile's extraArgs repeat flags the profile sets itself: ${managed.join(", ")}`);
       checkPlacements(version, profile, placements, (msg) => add(r.key, msg));
@@ -101,7 +105,10 @@ export function resolveServing(
     if (gpus > max) add(["models"], `minimum replicas of all served models need ${gpus} GPUs in pool "${poolName}" of ${regionName}, which has at most ${max}; raise its maxSize or lower replicas.min`);
   }
 
-  if (issues.length > 0) return { issues };
+  if (issues.length > 0) {
+    const unique = issues.filter((x, i) => issues.findIndex((y) => y.message === x.message && y.path.join(".") === x.path.join(".")) === i);
+    return { issues: unique };
+  }
   return { serving: { catalogFile: serving.catalogFile, vllmImage: serving.vllmImage, prometheusUrl: serving.prometheusUrl, models }, issues };
 }
 

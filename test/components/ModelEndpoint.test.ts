@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ModelEndpoint, ModelEndpointArgs } from "../../components/ModelEndpoint";
 import { ModelVersion } from "../../lib/catalog";
@@ -15,7 +16,7 @@ const v = (name: string, rev: string, billions: number, tp: number, cls: "h100" 
   weightFormat: "bf16",
   kvCacheBytesPerToken: 131072,
   license: "llama3.1",
-  profiles: { [cls]: { tensorParallelSize: tp, maxModelLen: 8192, gpuMemoryUtilization: 0.9, maxNumSeqs: 64, extraArgs: [] } },
+  profiles: { [cls]: { tensorParallelSize: tp, maxModelLen: 8192, gpuMemoryUtilization: 0.9, maxNumSeqs: 64, extraArgs: [], huggingFaceToken: false } },
 });
 const big = v("big", "a", 70, 4, "h100");
 const small = v("small", "b", 8, 1, "l4");
@@ -68,6 +69,8 @@ describe("ModelEndpoint", () => {
     resources = await plan(() => {
       const opts = { providers: [regionProvider("us-east-1"), new k8s.Provider("kube", { kubeconfig: "{}" })] };
       new ModelEndpoint("large", args({ name: "large", gpuClass: "h100", instanceType: "p5.48xlarge", tracks: [{ track: "stable", version: big, profile: big.profiles.h100!, weight: 100 }] }), opts);
+      const gated = { ...small, revision: "d".repeat(40), profiles: { l4: { ...small.profiles.l4!, huggingFaceToken: true } } };
+      new ModelEndpoint("gated", args({ name: "gated", tracks: [{ track: "stable", version: gated, profile: gated.profiles.l4!, weight: 100 }], huggingFaceToken: pulumi.secret("hf_plaintext_never_shown") }), opts);
       new ModelEndpoint(
         "chat",
         args({
@@ -169,6 +172,20 @@ describe("ModelEndpoint", () => {
     const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((n) => n.name === "chat-netpol")!;
     expect(input(netpol, "spec.policyTypes")).toEqual(["Ingress", "Egress"]);
     expect(JSON.stringify(input(netpol, "spec.egress"))).toContain('"except":["169.254.169.254/32"]');
+  });
+
+  it("mounts a Hugging Face token as a file from a secret, only where the profile needs it", () => {
+    const secret = ofType(resources, "kubernetes:core/v1:Secret").find((r) => r.name === "gated-stable-hf-token")!;
+    expect(input(secret, "stringData")).toBe("[secret]");
+    const pod = podOf(deployment(resources, "gated", "stable"));
+    const [c] = pod.containers as (Container & { env: { name: string; value: string }[] })[];
+    expect(c.volumeMounts).toContainEqual({ name: "hf-token", mountPath: "/var/run/secrets/huggingface", readOnly: true });
+    expect(c.env).toContainEqual({ name: "HF_TOKEN_PATH", value: "/var/run/secrets/huggingface/token" });
+    expect(c.env.map((e) => e.name)).not.toContain("HF_TOKEN");
+    expect(JSON.stringify(resources)).not.toContain("hf_plaintext_never_shown");
+    expect(ofType(resources, "kubernetes:core/v1:Secret").filter((r) => !r.name.startsWith("gated-"))).toEqual([]);
+    const chat = podOf(deployment(resources, "chat", "stable")).containers[0] as Container & { env: { name: string; value: string }[] };
+    expect(chat.env).toContainEqual({ name: "HF_HUB_OFFLINE", value: "1" });
   });
 
   it("puts AWS resources on the regional provider and Kubernetes ones on the cluster's", () => {

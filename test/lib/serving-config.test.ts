@@ -23,6 +23,7 @@ fs.writeFileSync(
       { name: "big", revision: SHA("b"), artifactDigest: `sha256:${"2".repeat(64)}`, parametersBillions: 70.6, weightFormat: "bf16", kvCacheBytesPerToken: 327680, license: "llama3.1", profiles: { h100: profile(1, 32768) } },
       { name: "small", revision: SHA("c"), artifactDigest: `sha256:${"3".repeat(64)}`, parametersBillions: 8, weightFormat: "bf16", kvCacheBytesPerToken: 131072, license: "apache-2.0", profiles: { l4: profile(1), h100: profile(3) } },
       { name: "small", revision: SHA("d"), artifactDigest: `sha256:${"4".repeat(64)}`, parametersBillions: 8, weightFormat: "fp8", kvCacheBytesPerToken: 131072, license: "apache-2.0", profiles: { l4: profile(1) } },
+      { name: "gated", revision: SHA("9"), artifactDigest: `sha256:${"6".repeat(64)}`, parametersBillions: 8, weightFormat: "bf16", kvCacheBytesPerToken: 131072, license: "gemma", profiles: { l4: { ...profile(1), huggingFaceToken: true } } },
       { name: "small", revision: SHA("f"), artifactDigest: `sha256:${"5".repeat(64)}`, parametersBillions: 8, weightFormat: "fp8", kvCacheBytesPerToken: 131072, license: "apache-2.0", profiles: { l4: { ...profile(1), extraArgs: ["--max-model-len=4096"] } } },
     ],
   }),
@@ -135,6 +136,14 @@ describe("served models resolve against the catalog and the pools", () => {
       { path: `${NS}:serving.models[0].canary.version`, message: "is the stable version itself; a canary must be a different version" },
       { path: `${NS}:serving.models[1].stable`, message: "the l4 profile's extraArgs repeat flags the profile sets itself: --max-model-len=4096" },
     ]);
+  });
+
+  it("requires the Hugging Face token secret only when a served profile needs it", () => {
+    const served = { models: [{ name: "g", gpuClass: "l4", regions: ["us-east-1"], stable: `gated@${SHA("9")}` }] };
+    expect(problemsOf(config(served))).toEqual([{ path: `${NS}:huggingFaceToken`, message: expect.stringContaining("pulumi config set --secret huggingFaceToken") }]);
+    const cfg = parse({ ...config(served), huggingFaceToken: "hf_x" });
+    expect(cfg.serving!.models[0].tracks[0].profile.huggingFaceToken).toBe(true);
+    expect(JSON.stringify(cfg)).not.toContain("hf_x");
   });
 
   it("requires the image pinned by digest and reports a broken catalog on its key", () => {

@@ -11,7 +11,7 @@ const version: ModelVersion = {
   weightFormat: "bf16",
   kvCacheBytesPerToken: 327680,
   license: "llama3.1",
-  profiles: { h100: { tensorParallelSize: 4, maxModelLen: 32768, gpuMemoryUtilization: 0.9, maxNumSeqs: 128, extraArgs: ["--enable-prefix-caching"] } },
+  profiles: { h100: { tensorParallelSize: 4, maxModelLen: 32768, gpuMemoryUtilization: 0.9, maxNumSeqs: 128, extraArgs: ["--enable-prefix-caching"], huggingFaceToken: false } },
 };
 const profile = version.profiles.h100!;
 const other: ModelVersion = { ...version, revision: "c".repeat(40) };
