@@ -13,6 +13,11 @@ export interface ReplicaTarget {
 export interface ModelRegistryArgs {
   /** Region of the bucket; must match the aws provider passed in opts. */
   readonly region: string;
+  /**
+   * Prefix of account-unique names (the KMS alias), so several stacks can share an account and
+   * region. @default "<project>-<stack>"
+   */
+  readonly namePrefix?: string;
   /** Default Object Lock retention; turns Object Lock on at creation (it cannot be turned on later). @default off */
   readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
   /** Days before superseded object versions expire. @default 90 */
@@ -77,33 +82,37 @@ export class ModelRegistry extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     // Data-bearing resources: refuse deletion in Pulumi, and keep them in AWS if removed from the program.
     const keep = { parent: this, protect: true, retainOnDelete: true };
+    // A bucket's safety settings are separate resources; deleting one (on destroy or a refactor)
+    // would suspend versioning or lift the public-access block on a bucket that stays. Keep them too.
+    const attached = { parent: this, retainOnDelete: true };
 
     this.kmsKey = new aws.kms.Key(`${name}-key`, { description: `Model registry encryption (${args.region})`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, keep);
-    new aws.kms.Alias(`${name}-key`, { name: pulumi.interpolate`alias/llm-registry/${name}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+    const prefix = args.namePrefix ?? `${pulumi.getProject()}-${pulumi.getStack()}`;
+    new aws.kms.Alias(`${name}-key`, { name: `alias/${prefix}/model-registry/${args.region}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
     // Access logs: S3 server access logging cannot target an SSE-KMS bucket, so this one uses SSE-S3.
     const logs = new aws.s3.Bucket(`${name}-access-logs`, { tags }, keep);
-    new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { parent: this });
-    new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-access-logs`, { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, { parent: this });
+    new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
+    new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
+    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-access-logs`, { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, attached);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-access-logs`,
       { bucket: logs.id, rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: args.accessLogDays ?? 365 } }] },
-      { parent: this },
+      attached,
     );
 
     this.bucket = new aws.s3.Bucket(`${name}-models`, { objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);
     const bucketId = this.bucket.id;
-    new aws.s3.BucketPublicAccessBlock(`${name}-models`, { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { parent: this });
-    new aws.s3.BucketOwnershipControls(`${name}-models`, { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
-    const versioning = new aws.s3.BucketVersioning(`${name}-models`, { bucket: bucketId, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    new aws.s3.BucketPublicAccessBlock(`${name}-models`, { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
+    new aws.s3.BucketOwnershipControls(`${name}-models`, { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
+    const versioning = new aws.s3.BucketVersioning(`${name}-models`, { bucket: bucketId, versioningConfiguration: { status: "Enabled" } }, attached);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-models`,
       { bucket: bucketId, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.kmsKey.arn }, bucketKeyEnabled: true }] },
-      { parent: this },
+      attached,
     );
-    new aws.s3.BucketPolicy(`${name}-models`, { bucket: bucketId, policy: this.bucket.arn.apply((arn) => JSON.stringify(policyDocument(tlsOnlyStatement(arn)))) }, { parent: this });
-    new aws.s3.BucketLogging(`${name}-models`, { bucket: bucketId, targetBucket: logs.id, targetPrefix: "models/" }, { parent: this });
+    new aws.s3.BucketPolicy(`${name}-models`, { bucket: bucketId, policy: this.bucket.arn.apply((arn) => JSON.stringify(policyDocument(tlsOnlyStatement(arn)))) }, attached);
+    new aws.s3.BucketLogging(`${name}-models`, { bucket: bucketId, targetBucket: logs.id, targetPrefix: "models/" }, attached);
     new aws.s3.BucketPolicy(
       `${name}-access-logs`,
       {
@@ -121,7 +130,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
           ),
         ),
       },
-      { parent: this },
+      attached,
     );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-models`,
@@ -132,19 +141,19 @@ export class ModelRegistry extends pulumi.ComponentResource {
           { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
         ],
       },
-      { parent: this, dependsOn: [versioning] },
+      { ...attached, dependsOn: [versioning] },
     );
     if (args.objectLock) {
       new aws.s3.BucketObjectLockConfiguration(
         `${name}-models`,
         { bucket: bucketId, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: args.objectLock.mode, days: args.objectLock.days } } },
-        { parent: this, dependsOn: [versioning] },
+        { ...attached, dependsOn: [versioning] },
       );
     }
 
     const targets = args.replicateTo ?? [];
     if (targets.length > 0) {
-      const prefix = args.replicatedPrefix ?? "models/";
+      const replicated = args.replicatedPrefix ?? "models/";
       const role = new aws.iam.Role(`${name}-replication`, { assumeRolePolicy: JSON.stringify(serviceTrust("s3.amazonaws.com")), tags }, { parent: this });
       new aws.iam.RolePolicy(
         `${name}-replication`,
@@ -165,7 +174,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
             id: `to-${t.region}`,
             priority: i + 1,
             status: "Enabled",
-            filter: { prefix },
+            filter: { prefix: replicated },
             deleteMarkerReplication: { status: "Enabled" },
             sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
             destination: {
@@ -178,7 +187,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
             },
           })),
         },
-        { parent: this, dependsOn: [versioning] },
+        { ...attached, dependsOn: [versioning] },
       );
     }
 

@@ -31,6 +31,7 @@ export function deployBlueprint(cfg: StackConfig) {
   const registries = new Map<string, ModelRegistry>();
   const registryArgs = (r: RegionConfig) => ({
     region: r.region,
+    namePrefix: `${cfg.namePrefix}-${stack}`,
     objectLock: cfg.registry.objectLock,
     noncurrentVersionDays: cfg.registry.noncurrentVersionDays,
     accessLogDays: cfg.registry.accessLogDays,

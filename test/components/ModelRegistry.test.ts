@@ -58,6 +58,12 @@ describe("ModelRegistry", () => {
     }
   });
 
+  it("keeps every bucket setting on destroy, so a teardown cannot suspend versioning or lift the public-access block", () => {
+    const s3 = resources.filter((r) => r.type.startsWith("aws:s3/"));
+    expect(s3.length).toBeGreaterThan(20);
+    for (const r of s3) expect(r.options.retainOnDelete, r.urn).toBe(true);
+  });
+
   it("denies requests without TLS, logs access, and expires only noncurrent versions", () => {
     const policy = JSON.parse(input(forBucket("aws:s3/bucketPolicy:BucketPolicy", "use1"), "policy") as string);
     expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } }));
@@ -96,6 +102,11 @@ describe("ModelRegistry", () => {
     expect(isAllowed(doc, { action: "s3:DeleteBucket", resource: "arn:aws:s3:::dst" })).toBe(false);
     expect(isAllowed(doc, { action: "kms:Encrypt", resource: "arn:aws:kms:us-west-2:1:key/d", context: { "kms:ViaService": "s3.us-west-2.amazonaws.com" } })).toBe(true);
     expect(isAllowed(doc, { action: "kms:Decrypt", resource: "arn:aws:kms:us-west-2:1:key/d", context: { "kms:ViaService": "s3.us-west-2.amazonaws.com" } })).toBe(false);
+  });
+
+  it("names its key alias per stack and region, so stacks can share an account", () => {
+    const aliases = ofType(resources, "aws:kms/alias:Alias").map((a) => input(a, "name"));
+    expect(aliases.sort()).toEqual(["alias/llm-blueprint-test/model-registry/us-east-1", "alias/llm-blueprint-test/model-registry/us-west-2"]);
   });
 
   it("uses the explicit regional provider everywhere", () => {
