@@ -24,6 +24,9 @@ export interface ModelRegistryArgs {
   readonly noncurrentVersionDays?: number;
   /** Days server access logs are kept. @default 365 */
   readonly accessLogDays?: number;
+  /** Physical bucket names. Set them (as the blueprint does) so names are known at preview. @default autonamed */
+  readonly bucketName?: pulumi.Input<string>;
+  readonly accessLogBucketName?: pulumi.Input<string>;
   /** Regions to replicate to (set on the primary region's registry only). @default [] */
   readonly replicateTo?: readonly ReplicaTarget[];
   /** Key prefix that is replicated. @default "models/" */
@@ -91,7 +94,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
     new aws.kms.Alias(`${name}-key`, { name: `alias/${prefix}/model-registry/${args.region}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
     // Access logs: S3 server access logging cannot target an SSE-KMS bucket, so this one uses SSE-S3.
-    const logs = new aws.s3.Bucket(`${name}-access-logs`, { tags }, keep);
+    const logs = new aws.s3.Bucket(`${name}-access-logs`, { bucket: args.accessLogBucketName, tags }, keep);
     new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
     new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
     new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-access-logs`, { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, attached);
@@ -101,7 +104,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
       attached,
     );
 
-    this.bucket = new aws.s3.Bucket(`${name}-models`, { objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);
+    this.bucket = new aws.s3.Bucket(`${name}-models`, { bucket: args.bucketName, objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);
     const bucketId = this.bucket.id;
     new aws.s3.BucketPublicAccessBlock(`${name}-models`, { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
     new aws.s3.BucketOwnershipControls(`${name}-models`, { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);

@@ -5,7 +5,7 @@ import { ModelEndpoint } from "../components/ModelEndpoint";
 import { ModelRegistry } from "../components/ModelRegistry";
 import { ServingAddons } from "../components/ServingAddons";
 import { RegionConfig, StackConfig } from "./config/schema";
-import { clusterName } from "./naming";
+import { clusterName, registryBucketName } from "./naming";
 import { trafficSplit } from "./serving";
 
 /**
@@ -27,11 +27,15 @@ export function deployBlueprint(cfg: StackConfig) {
     cfg.regions.map((r) => [r.region, regionalAwsProvider(`aws-${r.region}`, r.region, { ...baseTags, "llm-blueprint:region": r.region })]),
   );
 
+  const accountId = (r: RegionConfig) => aws.getCallerIdentityOutput({}, { provider: providers.get(r.region) }).accountId;
+
   // Replica registries first: the primary's replication rules need their bucket and key ARNs.
   const registries = new Map<string, ModelRegistry>();
   const registryArgs = (r: RegionConfig) => ({
     region: r.region,
     namePrefix: `${cfg.namePrefix}-${stack}`,
+    bucketName: accountId(r).apply((id) => registryBucketName(cfg.namePrefix, stack, id, r.region, "models")),
+    accessLogBucketName: accountId(r).apply((id) => registryBucketName(cfg.namePrefix, stack, id, r.region, "access-logs")),
     objectLock: cfg.registry.objectLock,
     noncurrentVersionDays: cfg.registry.noncurrentVersionDays,
     accessLogDays: cfg.registry.accessLogDays,

@@ -20,3 +20,14 @@ export function regionCode(region: string): string {
 export function clusterName(prefix: string, stack: string, region: string): string {
   return `${prefix}-${stack}-${regionCode(region)}`.slice(0, 100);
 }
+
+/**
+ * Registry bucket name: globally unique through the account id, and known at preview time (an
+ * autonamed bucket's name is not), so pods' model paths and the policies that read them can be
+ * checked by `pulumi preview`. Lower-case, at most 63 characters.
+ */
+export function registryBucketName(prefix: string, stack: string, accountId: string, region: string, kind: "models" | "access-logs"): string {
+  const suffix = `-${accountId}-${regionCode(region)}-${kind}`;
+  const head = `${prefix}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63 - suffix.length).replace(/-+$/, "");
+  return `${head}${suffix}`;
+}

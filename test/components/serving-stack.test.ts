@@ -65,7 +65,7 @@ describe("prod serving", () => {
     expect(replications[0].urn).toContain("us-east-1-registry");
     const rules = input(replications[0], "rules") as { id: string; destination: { bucket: string } }[];
     expect(rules.map((r) => r.id)).toEqual(["to-us-west-2", "to-us-east-2"]);
-    expect(rules.map((r) => r.destination.bucket)).toEqual([expect.stringMatching(/^arn:aws:s3:::us-west-2-registry-models-/), expect.stringMatching(/^arn:aws:s3:::us-east-2-registry-models-/)]);
+    expect(rules.map((r) => r.destination.bucket)).toEqual(["arn:aws:s3:::llm-prod-123456789012-usw2-models", "arn:aws:s3:::llm-prod-123456789012-use2-models"]);
   });
 
   describe("rollback", () => {
