@@ -1,6 +1,6 @@
-import { createHash } from "crypto";
 import { artifactPrefix, ModelVersion, ServingProfile, versionId } from "./catalog";
 import { GpuClass, gpuInstanceSpec } from "./gpu";
+import { shortJsonHash } from "./hash";
 import { policyDocument, PolicyDocument } from "./iam";
 import { BYTES_PER_PARAM } from "./sizing";
 
@@ -26,8 +26,7 @@ export interface TrackSpec {
 }
 
 export function profileHash(profile: ServingProfile): string {
-  const canonical = JSON.stringify(profile, Object.keys(profile).sort());
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 12);
+  return shortJsonHash({ ...profile });
 }
 
 /** `sha256:<hex>` out of an image reference pinned by digest. */

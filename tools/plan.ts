@@ -9,7 +9,7 @@ import { parseArgs } from "util";
 import { PlanError, planStack } from "../lib/plan/run";
 import { renderSummary } from "../lib/plan/summary";
 
-const USAGE = "usage: npm run plan -- [--stack <name>] [--json <file>] [--config-file <stack file>] [--quiet]";
+const USAGE = "usage: npm run plan -- [--stack <name>] [--json <file>] [--config-file <stack file>] [--policy-pack-config <file>] [--quiet]";
 
 async function main(): Promise<number> {
   let values;
@@ -19,6 +19,7 @@ async function main(): Promise<number> {
         stack: { type: "string", default: "dev" },
         json: { type: "string" },
         "config-file": { type: "string" },
+        "policy-pack-config": { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -33,7 +34,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const projectDir = path.resolve(__dirname, "..");
-  const doc = await planStack({ projectDir, stack: values.stack, configFile: values["config-file"] });
+  const doc = await planStack({ projectDir, stack: values.stack, configFile: values["config-file"], policyPackConfig: values["policy-pack-config"] });
   if (values.json) fs.writeFileSync(values.json, JSON.stringify(doc, null, 2) + "\n");
   if (!values.quiet) process.stdout.write(renderSummary(doc) + "\n");
   return doc.policy.violations.some((v) => v.enforcementLevel === "mandatory") ? 1 : 0;

@@ -22,6 +22,8 @@ export interface PlanResource {
   /** URN of the provider resource used, for custom resources. */
   readonly provider?: string;
   readonly custom: boolean;
+  /** For each input property, the URNs of the resources its value came from (what the analyzer gets). */
+  readonly propertyDependencies?: Record<string, readonly string[]>;
   /** Inputs as registered, with secrets masked as "[secret]". */
   readonly inputs: Record<string, unknown>;
   readonly options: PlanResourceOptions;

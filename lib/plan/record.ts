@@ -61,6 +61,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getAliasesList(): { toObject(): unknown }[];
+  getPropertydependenciesMap(): { entries(): Iterable<[string, { getUrnsList(): string[] }]> } | undefined;
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -95,6 +96,7 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
           parent: req.getParent() || undefined,
           provider: stripProviderId(req.getProvider()),
           custom: req.getCustom(),
+          propertyDependencies: Object.fromEntries([...(req.getPropertydependenciesMap()?.entries() ?? [])].map(([k, v]) => [k, v.getUrnsList()])),
           inputs: toPlainValue(inputs) as Record<string, unknown>,
           options: {
             protect: req.getProtect() === true,

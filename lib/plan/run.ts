@@ -1,6 +1,9 @@
+import * as fs from "fs";
 import * as path from "path";
+import { buildPolicies, PACK_NAME } from "../../policies/pack";
 import { StackConfigError, formatProblems } from "../config/validate";
 import { PlanDocument, PlanResource } from "./document";
+import { evaluatePolicies, PackConfigFile } from "./policy";
 import { recordProgram } from "./record";
 import { readConfigFile, readProjectFile, readStackFile } from "./stackfile";
 
@@ -10,6 +13,18 @@ export interface PlanStackOptions {
   readonly stack: string;
   /** Read config from this file instead of `<stackConfigDir>/Pulumi.<stack>.yaml` (fixtures, experiments). */
   readonly configFile?: string;
+  /**
+   * Policy pack config, as `pulumi preview --policy-pack-config <file>` takes it.
+   * @default policies/config/<stack>.json when it exists, else the pack's own defaults
+   */
+  readonly policyPackConfig?: string;
+}
+
+/** The pack config a stack is previewed with: explicit file, else policies/config/<stack>.json if present. */
+export function policyPackConfigFile(projectDir: string, stack: string, explicit?: string): string | undefined {
+  if (explicit) return path.resolve(explicit);
+  const conventional = path.join(projectDir, "policies", "config", `${stack}.json`);
+  return fs.existsSync(conventional) ? conventional : undefined;
 }
 
 /** A plan that could not be made: bad config (exit 2) or a program error (exit 2). */
@@ -65,7 +80,17 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     );
     const providerProblems = defaultProviderViolations(run.resources, config.config);
     if (providerProblems.length > 0) throw new PlanError(providerProblems.join("\n"), 2);
-    return { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations: [] } };
+    const packConfigFile = policyPackConfigFile(projectDir, opts.stack, opts.policyPackConfig);
+    let packConfig: PackConfigFile = {};
+    if (packConfigFile) {
+      try {
+        packConfig = JSON.parse(fs.readFileSync(packConfigFile, "utf8")) as PackConfigFile;
+      } catch (err) {
+        throw new PlanError(`cannot read policy pack config ${packConfigFile}: ${(err as Error).message}`, 2);
+      }
+    }
+    const violations = await evaluatePolicies(run.resources, buildPolicies(), { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig });
+    return { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations } };
   } catch (err) {
     if (StackConfigError.isInstance(err)) throw new PlanError(formatProblems(config.file, err.problems), 2);
     throw err;

@@ -1,5 +1,5 @@
 import { gpuInstanceSpec } from "../gpu";
-import { PlanDocument, PlanResource } from "./document";
+import { PlanDocument, PlanResource, PolicyViolation } from "./document";
 
 /** Pure views over a plan document, shared by the CLI summary, the benchmark and the tests. */
 
@@ -174,6 +174,17 @@ export function renderSummary(doc: PlanDocument): string {
   lines.push("", "Outputs");
   for (const [k, v] of flattenOutputs(doc.outputs)) lines.push(`  ${k}: ${v}`);
   const violations = doc.policy.violations;
-  lines.push("", violations.length === 0 ? "Policy: no violations" : `Policy: ${violations.length} violation(s)`);
+  if (violations.length === 0) {
+    lines.push("", "Policy: no violations");
+  } else {
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    lines.push("", `Policy: ${violations.length} violation(s), ${mandatory} mandatory`);
+    const byPolicy = new Map<string, PolicyViolation[]>();
+    for (const v of violations) byPolicy.set(v.policy, [...(byPolicy.get(v.policy) ?? []), v]);
+    for (const [policy, list] of byPolicy) {
+      lines.push(`  ${policy} (${list[0].enforcementLevel}, ${list.length})`);
+      for (const v of list) lines.push(`    - ${v.urn ? `${v.urn.split("::").pop()}: ` : ""}${v.message}`);
+    }
+  }
   return lines.join("\n");
 }

@@ -46,6 +46,9 @@ export function withEngineUrns(resources: readonly PlanResource[], stack: string
     provider: r.provider ? map.get(r.provider) ?? r.provider : undefined,
     inputs: remapStrings(r.inputs, map) as Record<string, unknown>,
     options: { ...r.options, dependsOn: r.options.dependsOn.map((u) => map.get(u) ?? u) },
+    ...(r.propertyDependencies
+      ? { propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, urns]) => [k, urns.map((u) => map.get(u) ?? u)])) }
+      : {}),
     ...(r.outputs ? { outputs: remapStrings(r.outputs, map) as Record<string, unknown> } : {}),
   }));
 }

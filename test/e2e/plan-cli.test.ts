@@ -37,13 +37,29 @@ describe("npm run plan", () => {
     for (const r of doc.resources) {
       for (const k of RESOURCE_KEYS.filter((k) => k !== "parent" && k !== "provider")) expect(r).toHaveProperty(k);
       for (const k of OPTION_KEYS) expect(r.options).toHaveProperty(k);
-      expect(Object.keys(r).every((k) => [...RESOURCE_KEYS, "outputs"].includes(k))).toBe(true);
+      expect(Object.keys(r).every((k) => [...RESOURCE_KEYS, "outputs", "propertyDependencies"].includes(k))).toBe(true);
     }
     const clusters = doc.resources.filter((r) => r.type === "aws:eks/cluster:Cluster");
     expect(clusters).toHaveLength(regionCount);
     expect(Object.keys(doc.outputs.regions as object)).toHaveLength(regionCount);
     expect(stdout).toContain(`Plan llm-blueprint/${stack}:`);
     expect(stdout).toContain("GPU capacity");
+  });
+
+  it("exits 1 when the approvers revoke a model prod serves, naming the policy and the workloads", () => {
+    const approvals = JSON.parse(fs.readFileSync(path.join(root, "policies/approvals.json"), "utf8")) as { models: { name: string; status: string; revokedReason?: string }[] };
+    for (const m of approvals.models) if (m.name === "llama-3.1-8b-instruct") Object.assign(m, { status: "revoked", revokedReason: "jailbreak regression" });
+    const config = tmpFile("revoked.json");
+    fs.writeFileSync(config, JSON.stringify({ "approved-model-versions": { models: approvals.models } }));
+    const out = tmpFile("revoked-plan.json");
+    const { code, stdout } = runPlan(["--stack", "prod", "--policy-pack-config", config, "--json", out]);
+    expect(code).toBe(1);
+    const doc = JSON.parse(fs.readFileSync(out, "utf8")) as PlanDocument;
+    expect(doc.policy.violations.map((v) => [v.policy, v.enforcementLevel, v.urn!.split("::").pop()])).toEqual(
+      ["us-east-1", "us-west-2", "us-east-2"].map((r) => ["approved-model-versions", "mandatory", `${r}-chat-small-stable-deployment`]),
+    );
+    expect(stdout).toContain("approved-model-versions (mandatory, 3)");
+    expect(stdout).toContain("jailbreak regression");
   });
 
   it("defaults to the dev stack", () => {
@@ -82,5 +98,17 @@ describe("npm run plan", () => {
     expect(runPlan(["--stack", "nope"]).code).toBe(2);
     expect(runPlan(["--stack", "nope"]).stderr).toContain("stacks/Pulumi.nope.yaml does not exist");
     expect(runPlan(["--bogus"]).code).toBe(2);
+  });
+});
+
+describe("npm run drift", () => {
+  it("fails with a clear message when the Pulumi CLI is absent, instead of passing", () => {
+    const res = spawnSync(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "tools/drift.ts", "--stack", "prod"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, PATH: path.dirname(process.execPath) },
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain("drift check not run: the Pulumi CLI is not installed");
   });
 });

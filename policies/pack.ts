@@ -1,0 +1,44 @@
+import * as fs from "fs";
+import * as path from "path";
+import type { Policies } from "@pulumi/policy";
+import { Approvals } from "./rules/approvals";
+import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
+import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
+import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
+
+/**
+ * The pack's policies, importable without starting the analyzer (index.ts does that). The
+ * approvers' file supplies the config defaults, exactly as the CLI applies schema defaults; a
+ * `--policy-pack-config` file overrides them.
+ */
+
+export const PACK_NAME = "llm-blueprint";
+export const APPROVALS_FILE = path.join(__dirname, "approvals.json");
+
+export function loadApprovals(file = APPROVALS_FILE): Approvals {
+  const doc = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Approvals>;
+  return { models: doc.models ?? [], runtimeImages: doc.runtimeImages ?? [] };
+}
+
+export function buildPolicies(approvals: Approvals = loadApprovals()): Policies {
+  return [
+    // Model governance
+    approvedModelVersions(approvals),
+    workloadLabelsMatchArgs,
+    // Configuration drift
+    servingProfileMatchesApproval(approvals),
+    imagesPinnedByDigest(approvals),
+    noCrossRegionSkew,
+    noIgnoreChangesOnGovernedProperties,
+    pinnedPlatformBaseline,
+    // Security and data loss
+    eksClusterHardening,
+    nodeHardening,
+    gpuPoolIsolation,
+    s3BucketBaseline,
+    kmsKeyRotation,
+    iamLeastPrivilege,
+    podHardening,
+    failoverReadiness,
+  ];
+}

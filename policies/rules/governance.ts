@@ -1,0 +1,99 @@
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { shortJsonHash } from "../../lib/hash";
+import { Approvals, ApprovedModel, CANDIDATE_MAX_CANARY_PERCENT, findApproval } from "./approvals";
+import { arr, at, digestOf, flag, LABELS, obj, str, TYPES, vllmWorkload } from "./common";
+
+/** Model governance: only approved versions serve, and a workload's labels tell the truth. */
+
+const modelsSchema = (approvals: Approvals) => ({
+  properties: {
+    models: { type: "array" as const, items: { type: "object" as const }, default: approvals.models },
+  },
+});
+
+/** Share of live traffic the route in the workload's namespace sends to it (undefined: not routed). */
+function trafficWeight(resources: readonly PolicyResource[], namespace: string, service: string): number | undefined {
+  for (const r of resources) {
+    if (r.type !== TYPES.httpRoute || str(at(r.props, "metadata.namespace")) !== namespace) continue;
+    for (const rule of arr(at(r.props, "spec.rules"))) {
+      const ref = arr(obj(rule).backendRefs).map(obj).find((b) => b.name === service);
+      if (ref) return typeof ref.weight === "number" ? ref.weight : 1;
+    }
+  }
+  return undefined;
+}
+
+export function approvedModelVersions(approvals: Approvals): StackValidationPolicy {
+  return {
+    name: "approved-model-versions",
+    description: "Every vLLM workload serves a version on the approved list: revoked versions never run, candidates only as shadows or small canaries, stable and larger canaries need approval.",
+    enforcementLevel: "mandatory",
+    configSchema: modelsSchema(approvals),
+    validateStack: (args, report) => {
+      const { models } = args.getConfig<{ models: ApprovedModel[] }>();
+      for (const r of args.resources) {
+        const w = vllmWorkload(r.type, r.props);
+        if (!w) continue;
+        const version = w.annotations[LABELS.version] ?? "";
+        const [name, revision] = version.split("@");
+        const track = w.labels[LABELS.track];
+        const approval = findApproval(models ?? [], name, revision);
+        if (!approval) {
+          report(`${w.namespace}/${w.name} serves ${version || "an unlabelled version"}, which is not on the approved list (policies/approvals.json); ask the model approvers to add it`, r.urn);
+          continue;
+        }
+        if (approval.artifactDigest !== w.annotations[LABELS.artifactDigest]) {
+          report(`${w.namespace}/${w.name} serves ${version} with artifact digest ${w.annotations[LABELS.artifactDigest] ?? "(none)"} but ${approval.artifactDigest} was approved: the artifacts changed since approval`, r.urn);
+        }
+        if (approval.status === "revoked") {
+          report(`${w.namespace}/${w.name} serves ${version}, which the approvers revoked${approval.revokedReason ? ` (${approval.revokedReason})` : ""}; roll back to an approved version`, r.urn);
+        } else if (approval.status === "candidate") {
+          const weight = trafficWeight(args.resources, w.namespace, w.name) ?? 0;
+          const allowed = track === "shadow" || (track === "canary" && weight <= CANDIDATE_MAX_CANARY_PERCENT);
+          if (!allowed) {
+            report(`${w.namespace}/${w.name} runs candidate ${version} as ${track}${track === "canary" ? ` at ${weight}%` : ""}; a candidate may only shadow or take at most ${CANDIDATE_MAX_CANARY_PERCENT}% as canary until approved`, r.urn);
+          }
+        }
+      }
+    },
+  };
+}
+
+export const workloadLabelsMatchArgs: ResourceValidationPolicy = {
+  name: "workload-labels-match-args",
+  description: "The version labels and annotations on a vLLM workload agree with its container args, the model path it loads and its image.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    const w = vllmWorkload(args.type, args.props);
+    if (!w) return;
+    if (!w.container) {
+      report(`${w.namespace}/${w.name} carries vLLM labels but no container passes --served-model-name`);
+      return;
+    }
+    const { labels, annotations, container } = w;
+    const model = labels[LABELS.model];
+    const revision = labels[LABELS.revision];
+    const modelPath = flag(container.args, "--model") ?? "";
+    if (!modelPath.endsWith(`/models/${model}/${revision}`)) {
+      report(`${w.namespace}/${w.name} is labelled ${model}@${revision} but loads ${modelPath || "(no --model)"}; labels and --model must name the same version`);
+    }
+    if (annotations[LABELS.version] !== `${model}@${revision}`) {
+      report(`${w.namespace}/${w.name}: annotation ${LABELS.version}=${annotations[LABELS.version]} disagrees with labels ${model}@${revision}`);
+    }
+    if (flag(container.args, "--served-model-name") !== labels[LABELS.endpoint]) {
+      report(`${w.namespace}/${w.name}: --served-model-name ${flag(container.args, "--served-model-name")} is not the endpoint label ${labels[LABELS.endpoint]}`);
+    }
+    let profile: Record<string, unknown> | undefined;
+    try {
+      profile = obj(JSON.parse(annotations[LABELS.profile] ?? "null"));
+    } catch {
+      profile = undefined;
+    }
+    if (!profile || shortJsonHash(profile) !== labels[LABELS.profileHash]) {
+      report(`${w.namespace}/${w.name}: label ${LABELS.profileHash}=${labels[LABELS.profileHash]} does not match the profile annotation`);
+    }
+    if (digestOf(container.image) !== annotations[LABELS.imageDigest]) {
+      report(`${w.namespace}/${w.name}: annotation ${LABELS.imageDigest}=${annotations[LABELS.imageDigest]} is not the digest of its image ${container.image}`);
+    }
+  },
+};
