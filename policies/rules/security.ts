@@ -28,23 +28,29 @@ export const eksClusterHardening: ResourceValidationPolicy = {
   },
 };
 
-export const nodeHardening: ResourceValidationPolicy = {
+export const nodeHardening: StackValidationPolicy = {
   name: "node-hardening",
-  description: "Nodes: IMDSv2 required with hop limit 1, no SSH key or remote access, encrypted volumes, no public IPs on subnets.",
+  description: "Nodes: IMDSv2 required with hop limit 1, no SSH key or remote access, encrypted volumes, only private subnets, no public IPs on launch.",
   enforcementLevel: "mandatory",
-  validateResource: (args, report) => {
-    const p = args.props;
-    if (args.type === TYPES.launchTemplate) {
-      if (at(p, "metadataOptions.httpTokens") !== "required") report("IMDSv2 is not required (metadataOptions.httpTokens must be \"required\")");
-      if (at(p, "metadataOptions.httpPutResponseHopLimit") !== 1) report(`IMDS hop limit is ${String(at(p, "metadataOptions.httpPutResponseHopLimit"))}; it must be 1 so pods cannot reach node credentials`);
-      if (p.keyName) report(`launch template sets SSH key pair ${String(p.keyName)}; use SSM Session Manager instead`);
-      for (const m of arr(p.blockDeviceMappings).map(obj)) {
-        if (String(at(m, "ebs.encrypted")) !== "true") report(`volume ${String(m.deviceName)} is not encrypted`);
+  validateStack: (args, report) => {
+    for (const r of args.resources) {
+      const p = r.props;
+      if (r.type === TYPES.launchTemplate) {
+        if (at(p, "metadataOptions.httpTokens") !== "required") report("IMDSv2 is not required (metadataOptions.httpTokens must be \"required\")", r.urn);
+        if (at(p, "metadataOptions.httpPutResponseHopLimit") !== 1) report(`IMDS hop limit is ${String(at(p, "metadataOptions.httpPutResponseHopLimit"))}; it must be 1 so pods cannot reach node credentials`, r.urn);
+        if (p.keyName) report(`launch template sets SSH key pair ${String(p.keyName)}; use SSM Session Manager instead`, r.urn);
+        for (const m of arr(p.blockDeviceMappings).map(obj)) {
+          if (String(at(m, "ebs.encrypted")) !== "true") report(`volume ${String(m.deviceName)} is not encrypted`, r.urn);
+        }
+      } else if (r.type === TYPES.nodeGroup) {
+        if (p.remoteAccess) report("node group enables SSH remote access", r.urn);
+        // Subnets reached through the subnetIds input; public ones are tagged for internet-facing load balancers.
+        for (const subnet of r.propertyDependencies.subnetIds ?? []) {
+          if (strMap(subnet.props.tags)["kubernetes.io/role/elb"] === "1") report(`node group uses public subnet ${subnet.name}; nodes belong in private subnets`, r.urn);
+        }
+      } else if (r.type === TYPES.subnet) {
+        if (p.mapPublicIpOnLaunch === true) report("subnet assigns public IPs on launch; nodes must stay private and load balancers get their own addresses", r.urn);
       }
-    } else if (args.type === TYPES.nodeGroup) {
-      if (p.remoteAccess) report("node group enables SSH remote access");
-    } else if (args.type === TYPES.subnet) {
-      if (p.mapPublicIpOnLaunch === true) report("subnet assigns public IPs on launch; nodes must stay private and load balancers get their own addresses");
     }
   },
 };

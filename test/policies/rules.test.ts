@@ -196,6 +196,14 @@ describe("node-hardening", () => {
     expect(vs).toContain("us-east-1-system-ng");
     expect(vs).toHaveLength(6);
   });
+  it("blocks a node group placed in a public subnet", async () => {
+    const vs = await hits("node-hardening", (rs) => {
+      const ng = find(rs, T.nodeGroup, "us-west-2-gpu-l4-ng");
+      const publicSubnet = rs.find((r) => r.type === "aws:ec2/subnet:Subnet" && r.name.startsWith("us-west-2-network-public-"))!;
+      ng.propertyDependencies!.subnetIds = [...ng.propertyDependencies!.subnetIds, publicSubnet.urn];
+    });
+    expect(vs).toEqual(["us-west-2-gpu-l4-ng"]);
+  });
 });
 
 describe("gpu-pool-isolation", () => {
