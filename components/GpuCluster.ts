@@ -68,6 +68,8 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly cluster: aws.eks.Cluster;
   readonly clusterName: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
+  /** Security group EKS puts on the control-plane ENIs, the managed nodes and their pods. */
+  readonly clusterSecurityGroupId: pulumi.Output<string>;
   readonly nodeRole: aws.iam.Role;
   /** Node groups depend on these so nodes never boot without their policies. */
   readonly nodeRoleAttachments: aws.iam.RolePolicyAttachment[];
@@ -157,6 +159,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     );
     this.clusterName = this.cluster.name;
     this.endpoint = this.cluster.endpoint;
+    this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
 
     // Nodes get only what the kubelet and image pulls need; the CNI policy goes to vpc-cni's own role.
     this.nodeRole = new aws.iam.Role(

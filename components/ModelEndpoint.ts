@@ -28,6 +28,11 @@ export interface ModelEndpointArgs {
   /** @default 8 */
   readonly targetWaitingRequests?: number;
   readonly prometheusUrl: string;
+  /**
+   * DNS names the route answers on (global and regional). With names, clients call
+   * https://<name>/v1; without, http://<gateway>/<endpoint>/v1 inside the cluster. @default []
+   */
+  readonly hostnames?: readonly string[];
   /** Hugging Face token (a Pulumi secret) for profiles that need the Hub. @default none */
   readonly huggingFaceToken?: pulumi.Input<string>;
   /** ServingAddons.ready: the CRDs and Gateway the route and autoscalers need. @default [] */
@@ -123,7 +128,9 @@ export class ModelEndpoint extends pulumi.ComponentResource {
 
     const split = trafficSplit(args.tracks);
     const backend = (track: TrackSpec["track"]) => ({ name: this.services[track]!.serviceName, port: VLLM_PORT });
-    const filters: Record<string, unknown>[] = [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }];
+    const hostnames = [...(args.hostnames ?? [])];
+    const byHost = hostnames.length > 0;
+    const filters: Record<string, unknown>[] = byHost ? [] : [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }];
     if (split.mirror) filters.push({ type: "RequestMirror", requestMirror: { backendRef: backend(split.mirror.track), percent: split.mirror.percent } });
 
     this.route = new k8s.apiextensions.CustomResource(
@@ -134,10 +141,11 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         metadata: { name: args.name, namespace: ns },
         spec: {
           parentRefs: [{ name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE }],
+          ...(byHost ? { hostnames } : {}),
           rules: [
             {
-              // Clients use base_url http://<gateway>/<endpoint>/v1 with the OpenAI SDK.
-              matches: [{ path: { type: "PathPrefix", value: `/${args.name}/` } }],
+              // OpenAI SDK base_url: https://<hostname>/v1, or http://<gateway>/<endpoint>/v1 in-cluster.
+              matches: [{ path: { type: "PathPrefix", value: byHost ? "/" : `/${args.name}/` } }],
               filters,
               backendRefs: split.backends.map((b) => ({ ...backend(b.track), weight: b.weight })),
               timeouts: { request: "600s" },
@@ -150,7 +158,8 @@ export class ModelEndpoint extends pulumi.ComponentResource {
 
     this.registerOutputs({
       namespace: ns,
-      routePath: `/${args.name}/`,
+      routePath: byHost ? "/" : `/${args.name}/`,
+      hostnames,
       split: split,
       versions: Object.fromEntries(args.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
     });

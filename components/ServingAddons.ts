@@ -10,6 +10,10 @@ export const GATEWAY_CLASS = "envoy-gateway";
 export const SERVING_NAMESPACE_LABEL = "llm-blueprint/serving";
 export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
 export const KEDA_NAMESPACE = "keda";
+/** Fixed name of the gateway's proxy Service, so a regional load balancer can target it. */
+export const GATEWAY_SERVICE = "inference-gateway";
+/** Port the proxies take TLS-terminated traffic on from the regional NLB (plain HTTP inside the VPC). */
+export const OFFLOAD_PORT = 443;
 
 export interface ServingAddonsArgs {
   /**
@@ -17,11 +21,10 @@ export interface ServingAddonsArgs {
    * hold back its children, so the wait is applied to each child. @default []
    */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
-  /** Load balancer scheme of the Gateway's Service. @default "internal" */
-  readonly scheme?: "internal" | "internet-facing";
 }
 
 const SYSTEM_NODES = { "node.role": "system" };
+const servingNamespacesOnly = { namespaces: { from: "Selector", selector: { matchLabels: { [SERVING_NAMESPACE_LABEL]: "true" } } } };
 
 /**
  * What serving needs in a cluster before any model: Envoy Gateway (Gateway API CRDs and the
@@ -67,8 +70,8 @@ export class ServingAddons extends pulumi.ComponentResource {
       { metadata: { name: GATEWAY_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
       { parent: this, dependsOn: waitFor },
     );
-    // The Service Envoy creates for the Gateway: an NLB from the cloud provider's own service
-    // controller (no extra controller to install), internal by default.
+    // The proxies sit behind a ClusterIP Service with a fixed name. In-cluster clients use it on
+    // port 80; a RegionalIngress registers its pods in an NLB target group for port 443.
     const proxyConfig = new k8s.apiextensions.CustomResource(
       `${name}-proxy`,
       {
@@ -80,13 +83,7 @@ export class ServingAddons extends pulumi.ComponentResource {
             type: "Kubernetes",
             kubernetes: {
               envoyDeployment: { replicas: 2, pod: { nodeSelector: SYSTEM_NODES } },
-              envoyService: {
-                annotations: {
-                  "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-                  "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
-                  ...((args.scheme ?? "internal") === "internal" ? { "service.beta.kubernetes.io/aws-load-balancer-internal": "true" } : {}),
-                },
-              },
+              envoyService: { name: GATEWAY_SERVICE, type: "ClusterIP" },
             },
           },
         },
@@ -103,12 +100,9 @@ export class ServingAddons extends pulumi.ComponentResource {
           gatewayClassName: GATEWAY_CLASS,
           infrastructure: { parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: GATEWAY_NAME } },
           listeners: [
-            {
-              name: "http",
-              protocol: "HTTP",
-              port: 80,
-              allowedRoutes: { namespaces: { from: "Selector", selector: { matchLabels: { [SERVING_NAMESPACE_LABEL]: "true" } } } },
-            },
+            { name: "http", protocol: "HTTP", port: 80, allowedRoutes: servingNamespacesOnly },
+            // TLS ends at the regional NLB (ACM certificate); the proxies get plain HTTP on 443.
+            { name: "tls-offload", protocol: "HTTP", port: OFFLOAD_PORT, allowedRoutes: servingNamespacesOnly },
           ],
         },
       },

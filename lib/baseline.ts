@@ -71,3 +71,16 @@ export const KEDA_CHART: HelmChartPin = {
   repo: "https://kedacore.github.io/charts",
   version: "2.19.0",
 };
+
+/**
+ * AWS Load Balancer Controller: registers the gateway's pods in the regional NLB's target group
+ * (TargetGroupBinding). https://github.com/aws/eks-charts, read 2026-11-25.
+ */
+export const AWS_LOAD_BALANCER_CONTROLLER_CHART: HelmChartPin = {
+  chart: "aws-load-balancer-controller",
+  repo: "https://aws.github.io/eks-charts",
+  version: "1.14.1",
+};
+
+/** TLS policy of the regional listeners: TLS 1.3 and 1.2 only (ELB security policies, read 2026-11-25). */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";

@@ -3,10 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { InferenceRegion, regionalAwsProvider } from "../components/InferenceRegion";
 import { ModelEndpoint } from "../components/ModelEndpoint";
 import { ModelRegistry } from "../components/ModelRegistry";
+import { GlobalEndpoint } from "../components/GlobalEndpoint";
+import { RegionalIngress } from "../components/RegionalIngress";
 import { ServingAddons } from "../components/ServingAddons";
 import { RegionConfig, StackConfig } from "./config/schema";
 import { clusterName, registryBucketName } from "./naming";
 import { trafficSplit } from "./serving";
+import { globalName, regionalName } from "./traffic";
 
 /**
  * Builds the whole stack from validated config: per region an explicit aws.Provider, a model
@@ -83,6 +86,27 @@ export function deployBlueprint(cfg: StackConfig) {
       const inCluster = { parent: component, providers: [providers.get(r.region)!, component.cluster.kubernetesProvider] };
       const addons = new ServingAddons(`${r.region}-serving`, { waitFor: [component.systemPool.nodeGroup] }, inCluster);
       const registry = registries.get(r.region)!;
+      const traffic = cfg.traffic;
+      if (traffic) {
+        new RegionalIngress(
+          `${r.region}-ingress`,
+          {
+            region: r.region,
+            clusterName: component.cluster.clusterName,
+            vpcId: component.network.vpcId,
+            vpcCidr: r.vpcCidr,
+            publicSubnetIds: component.network.publicSubnetIds,
+            clusterSecurityGroupId: component.cluster.clusterSecurityGroupId,
+            zoneId: traffic.zoneId,
+            zoneName: traffic.zoneName,
+            endpoints: served.map((m) => m.name),
+            allowedCidrs: traffic.allowedCidrs,
+            deletionProtection: traffic.deletionProtection,
+            waitFor: [...addons.ready, component.systemPool.nodeGroup],
+          },
+          inCluster,
+        );
+      }
       for (const m of served) {
         const placement = m.placements.find((p) => p.region === r.region)!;
         new ModelEndpoint(
@@ -102,13 +126,14 @@ export function deployBlueprint(cfg: StackConfig) {
             targetWaitingRequests: m.targetWaitingRequests,
             prometheusUrl: cfg.serving.prometheusUrl,
             huggingFaceToken,
+            hostnames: traffic ? [globalName(m.name, traffic.zoneName), regionalName(m.name, r.region, traffic.zoneName)] : [],
             // The GPU pool must exist before pods can be placed; the gateway and KEDA before routes and autoscalers.
             waitFor: [...addons.ready, component.gpuPools[placement.pool].nodeGroup],
           },
           inCluster,
         );
         endpoints[m.name] = {
-          path: `/${m.name}/v1`,
+          url: traffic ? `https://${regionalName(m.name, r.region, traffic.zoneName)}/v1` : `http://inference-gateway.envoy-gateway-system/${m.name}/v1`,
           pool: placement.pool,
           split: trafficSplit(m.tracks),
           versions: Object.fromEntries(m.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
@@ -118,9 +143,35 @@ export function deployBlueprint(cfg: StackConfig) {
     return { config: r, component, endpoints };
   });
 
+  // One global name per served model, steered between the regions that serve it.
+  const globalEndpoints: Record<string, unknown> = {};
+  if (cfg.traffic && cfg.serving) {
+    const t = cfg.traffic;
+    const globalProvider = providers.get("us-east-1") ?? regionalAwsProvider("aws-global", "us-east-1", { ...baseTags, "llm-blueprint:region": "global" });
+    for (const m of cfg.serving.models) {
+      const serving = t.regions.filter((r) => m.placements.some((p) => p.region === r.region));
+      const endpoint = new GlobalEndpoint(
+        `${m.name}-global`,
+        {
+          endpoint: m.name,
+          zoneId: t.zoneId,
+          zoneName: t.zoneName,
+          routing: t.routing,
+          regions: serving,
+          healthCheck: t.healthCheck,
+          recordTtlSeconds: t.recordTtlSeconds,
+          warmReplicas: Object.fromEntries(serving.map((r) => [r.region, m.replicas.min])),
+        },
+        { provider: globalProvider },
+      );
+      globalEndpoints[m.name] = { url: `https://${endpoint.fqdn}/v1`, routing: t.routing, recoveryTime: endpoint.recoveryTime };
+    }
+  }
+
   return {
     environment: cfg.environment,
     primaryRegion: primary.region,
+    ...(cfg.traffic ? { globalEndpoints } : {}),
     regions: Object.fromEntries(
       regions.map(({ config, component, endpoints }) => [
         config.region,

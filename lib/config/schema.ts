@@ -3,6 +3,8 @@ import { CLOUDWATCH_RETENTION_DAYS, SUPPORTED_KUBERNETES_VERSIONS } from "../bas
 import { cidrsOverlap, parseIpv4Cidr } from "../cidr";
 import { GPU_CLASSES, GPU_CLASS_SPECS, GpuClass, instanceTypesOf } from "../gpu";
 import type { TrackSpec } from "../serving";
+import { trafficIssues } from "./traffic";
+import { HEALTH_CHECK_INTERVALS, RegionRouting, ROUTING_MODES, RoutingMode } from "../traffic";
 
 /**
  * The whole stack configuration, one schema. Keys are the stack file's config keys without the
@@ -162,6 +164,42 @@ const servingSchema = strictObject({
   models: z.array(servedModelSchema).min(1, "list at least one served model, or leave serving out"),
 });
 
+const trafficSchema = strictObject({
+  /** Public hosted zone the global and regional names live in. */
+  zone: strictObject({
+    id: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"),
+    name: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a lower-case DNS name such as inference.example.com"),
+  }),
+  /** failover (active-passive), latency (active-active) or weighted (drainable by weight). */
+  routing: z.enum(ROUTING_MODES, { error: (iss) => `"${String(iss.input)}" is not a routing mode; allowed: ${ROUTING_MODES.join(", ")}` }),
+  /** Per-region role (failover), weight (weighted) or drain flag. @default {} */
+  regions: z
+    .record(
+      z.string(),
+      strictObject({
+        role: z.enum(["primary", "secondary"]).optional(),
+        weight: z.number().int().min(0).max(255).optional(),
+        /** Take the region out of the global names: weight 0 (weighted) or no record (latency). */
+        drain: z.boolean().default(false),
+      }),
+    )
+    .default({}),
+  healthCheck: strictObject({
+    /** Route 53 supports 10 (fast) or 30 (standard) seconds. @default 10 */
+    intervalSeconds: z.number().refine((v) => (HEALTH_CHECK_INTERVALS as readonly number[]).includes(v), `must be ${HEALTH_CHECK_INTERVALS.join(" or ")} (Route 53 health-check intervals)`).default(10),
+    /** Consecutive failures before a region counts as down. @default 3 */
+    failureThreshold: z.number().int().min(1).max(10).default(3),
+    /** Probed over HTTPS with a string match on the model name. @default "/v1/models" */
+    path: z.string().regex(/^\/[\w./-]*$/, "must be an absolute URL path").default("/v1/models"),
+  }).default({ intervalSeconds: 10, failureThreshold: 3, path: "/v1/models" }),
+  /** TTL of the global CNAME records: the DNS term of the recovery time. @default 15 */
+  recordTtlSeconds: z.number().int().min(5).max(300).default(15),
+  /** Client CIDRs allowed to reach the regional load balancers. @default ["0.0.0.0/0"] */
+  allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
+  /** Load balancer deletion protection. @default true in prod */
+  deletionProtection: z.boolean().optional(),
+});
+
 export const stackConfigSchema = strictObject({
   environment: z.enum(["dev", "staging", "prod"]),
   /** Prefix of physical names. @default "llm" */
@@ -179,8 +217,10 @@ export const stackConfigSchema = strictObject({
    * `pulumi config set --secret huggingFaceToken`; it reaches pods only as a mounted file.
    */
   huggingFaceToken: z.string().min(1).optional(),
+  /** Global DNS names per served model with health-checked failover between regions. */
+  traffic: trafficSchema.optional(),
 }).superRefine((cfg, ctx) => {
-  for (const issue of crossCheckIssues(cfg)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+  for (const issue of [...crossCheckIssues(cfg), ...trafficIssues(cfg)]) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 
 export interface CrossCheckIssue {
@@ -288,8 +328,21 @@ export type ClusterConfig = Parsed["cluster"];
 export type RegistryConfig = Parsed["registry"];
 export type ParsedServing = NonNullable<Parsed["serving"]>;
 export type ParsedServedModel = ParsedServing["models"][number];
-export interface StackConfig extends Omit<Parsed, "regions" | "serving" | "huggingFaceToken"> {
+export interface TrafficConfig {
+  readonly zoneId: string;
+  readonly zoneName: string;
+  readonly routing: RoutingMode;
+  /** Every stack region, in stack order, with its role, weight and drain flag. */
+  readonly regions: readonly RegionRouting[];
+  readonly healthCheck: { readonly intervalSeconds: number; readonly failureThreshold: number; readonly path: string };
+  readonly recordTtlSeconds: number;
+  readonly allowedCidrs: readonly string[];
+  readonly deletionProtection: boolean;
+}
+export type ParsedTraffic = NonNullable<Parsed["traffic"]>;
+export interface StackConfig extends Omit<Parsed, "regions" | "serving" | "huggingFaceToken" | "traffic"> {
   readonly regions: readonly RegionConfig[];
+  readonly traffic?: TrafficConfig;
   /** Resolved against the catalog by lib/config/serving.ts. */
   readonly serving?: ServingConfig;
 }
@@ -320,11 +373,27 @@ export interface ServingConfig {
 /** Fills the defaults that depend on other keys (environment, GPU class). Serving is resolved separately. */
 export function resolveDefaults(parsed: Parsed): StackConfig {
   // The token never travels in the plain config object; the blueprint reads it as a Pulumi secret.
-  const rest: Omit<Parsed, "serving" | "huggingFaceToken"> = { ...parsed };
+  const rest: Omit<Parsed, "serving" | "huggingFaceToken" | "traffic"> = { ...parsed };
   delete (rest as Partial<Parsed>).serving;
   delete (rest as Partial<Parsed>).huggingFaceToken;
+  delete (rest as Partial<Parsed>).traffic;
+  const t = parsed.traffic;
   return {
     ...rest,
+    ...(t
+      ? {
+          traffic: {
+            zoneId: t.zone.id,
+            zoneName: t.zone.name,
+            routing: t.routing,
+            regions: parsed.regions.map((r) => ({ region: r.region, ...(t.regions[r.region] ?? { drain: false }) })),
+            healthCheck: t.healthCheck,
+            recordTtlSeconds: t.recordTtlSeconds,
+            allowedCidrs: t.allowedCidrs,
+            deletionProtection: t.deletionProtection ?? parsed.environment === "prod",
+          },
+        }
+      : {}),
     regions: parsed.regions.map((r, i) => ({
       ...r,
       primary: i === 0,

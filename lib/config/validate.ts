@@ -4,6 +4,7 @@ import * as path from "path";
 import { readCatalog } from "../catalog";
 import { crossCheckIssues, resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
 import { resolveServing } from "./serving";
+import { trafficIssues, trafficServingIssues } from "./traffic";
 
 /** One thing wrong with a stack file: where, and what (including what is allowed). */
 export interface ConfigProblem {
@@ -72,7 +73,7 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
     const problems = result.error.issues.map((issue) => ({ path: keyPath(opts.namespace, issue.path), message: messageOf(issue) }));
     // zod skips whole-object refinements once a key fails; run the cross-key rules on the raw input
     // so one run reports everything.
-    for (const issue of crossCheckIssues(raw)) {
+    for (const issue of [...crossCheckIssues(raw), ...trafficIssues(raw)]) {
       const problem = { path: keyPath(opts.namespace, issue.path), message: issue.message };
       if (!problems.some((p) => p.path === problem.path && p.message === problem.message)) problems.push(problem);
     }
@@ -81,7 +82,7 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
   }
   const cfg = resolveDefaults(result.data);
   const serving = result.data.serving;
-  if (!serving) return cfg;
+  if (!serving) return withTraffic(cfg, opts);
 
   // Served models are checked against the catalog and the pools before anything exists.
   const catalogPath = path.resolve(opts.projectDir ?? process.cwd(), serving.catalogFile);
@@ -96,5 +97,12 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
   if (!resolved.serving) {
     throw new StackConfigError(opts.stackFile, resolved.issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
   }
-  return { ...cfg, serving: resolved.serving };
+  return withTraffic({ ...cfg, serving: resolved.serving }, opts);
+}
+
+function withTraffic(cfg: StackConfig, opts: { namespace: string; stackFile: string }): StackConfig {
+  if (!cfg.traffic) return cfg;
+  const issues = trafficServingIssues(cfg.traffic, cfg.serving);
+  if (issues.length > 0) throw new StackConfigError(opts.stackFile, issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
+  return cfg;
 }

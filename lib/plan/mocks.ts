@@ -35,6 +35,12 @@ const EC2_ID_PREFIX: Record<string, string> = {
   "aws:ec2/networkAcl:NetworkAcl": "acl",
 };
 
+const NLB_ZONE_IDS: Record<string, string> = {
+  "us-east-1": "Z26RNL4JYFTOTI",
+  "us-east-2": "ZLMOA37VPKANP",
+  "us-west-2": "Z18D5FSROUN65G",
+};
+
 export class PlanMocks implements pulumi.runtime.Mocks {
   /** Provider id -> region, learnt when each aws provider is registered. */
   private readonly providerRegions = new Map<string, string>();
@@ -109,6 +115,43 @@ export class PlanMocks implements pulumi.runtime.Mocks {
           state.bucketRegionalDomainName = `${bucket}.s3.${region}.amazonaws.com`;
           break;
         }
+        case "aws:lb/loadBalancer:LoadBalancer": {
+          const lbName = `${name.slice(0, 20)}-${hex(seed, 16)}`;
+          state.arn = `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT_ID}:loadbalancer/net/${lbName}/${hex(`${seed}/id`, 16)}`;
+          id = state.arn as string;
+          state.dnsName = `${lbName}.elb.${region}.amazonaws.com`;
+          // NLB canonical hosted zone ids (ELB endpoints table, AWS General Reference, read 2026-11-25).
+          state.zoneId = NLB_ZONE_IDS[region] ?? "ZNLBMOCK";
+          break;
+        }
+        case "aws:lb/targetGroup:TargetGroup":
+          state.arn = `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT_ID}:targetgroup/${name.slice(0, 20)}/${hex(seed, 16)}`;
+          id = state.arn as string;
+          break;
+        case "aws:acm/certificate:Certificate": {
+          state.arn = `arn:aws:acm:${region}:${MOCK_ACCOUNT_ID}:certificate/${uuid(seed)}`;
+          id = state.arn as string;
+          const domains = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
+          // ACM's validation CNAME depends on the domain and the account, not the region.
+          state.domainValidationOptions = domains.map((d) => ({
+            domainName: d,
+            resourceRecordName: `_${hex(`acm/${d}`, 32)}.${d.replace(/^\*\./, "")}.`,
+            resourceRecordType: "CNAME",
+            resourceRecordValue: `_${hex(`acm-value/${d}`, 32)}.acm-validations.aws.`,
+          }));
+          break;
+        }
+        case "aws:acm/certificateValidation:CertificateValidation":
+          state.certificateArn = inputs.certificateArn;
+          break;
+        case "aws:route53/healthCheck:HealthCheck":
+          id = uuid(seed);
+          state.arn = `arn:aws:route53:::healthcheck/${id}`;
+          break;
+        case "aws:route53/record:Record":
+          id = `${inputs.zoneId as string}_${inputs.name as string}_${inputs.type as string}${inputs.setIdentifier ? `_${inputs.setIdentifier as string}` : ""}`;
+          state.fqdn = inputs.name;
+          break;
         case "aws:ec2/launchTemplate:LaunchTemplate":
           state.latestVersion = 1;
           state.defaultVersion = 1;

@@ -4,6 +4,7 @@ import { PlanDocument, PlanResource, PolicyViolation } from "./document";
 /** Pure views over a plan document, shared by the CLI summary, the benchmark and the tests. */
 
 const REGION_COMPONENT = "llm-blueprint:region:InferenceRegion";
+const GLOBAL_COMPONENT = "llm-blueprint:traffic:GlobalEndpoint";
 
 function index(resources: readonly PlanResource[]): Map<string, PlanResource> {
   return new Map(resources.map((r) => [r.urn, r]));
@@ -22,8 +23,11 @@ function ancestors(r: PlanResource, byUrn: Map<string, PlanResource>): PlanResou
  */
 export function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string {
   if (r.type === REGION_COMPONENT) return r.name;
-  const region = ancestors(r, byUrn).find((a) => a.type === REGION_COMPONENT)?.name;
+  const chain = ancestors(r, byUrn);
+  const region = chain.find((a) => a.type === REGION_COMPONENT)?.name;
   if (region) return region;
+  // Global DNS and health checks belong to no region, whichever provider creates them.
+  if (r.type === GLOBAL_COMPONENT || chain.some((a) => a.type === GLOBAL_COMPONENT)) return "global";
   const provider = r.provider ? byUrn.get(r.provider) : undefined;
   const providerRegion = provider?.type === "pulumi:providers:aws" ? provider.inputs.region : undefined;
   return typeof providerRegion === "string" ? providerRegion : "global";
@@ -169,6 +173,17 @@ export function renderSummary(doc: PlanDocument): string {
     lines.push("", "Served models (route traffic per track)");
     const rows = [["region", "endpoint", "track", "version", "GPUs/replica", "traffic"]];
     for (const t of served) rows.push([t.region, t.endpoint, t.track, t.version, String(t.gpusPerReplica), t.traffic]);
+    lines.push(...table(rows));
+  }
+  const globals = doc.resources.filter((r) => r.type === GLOBAL_COMPONENT && r.outputs);
+  if (globals.length > 0) {
+    lines.push("", "Global endpoints (worst case for traffic to leave a failed region)");
+    const rows = [["name", "routing", "regions", "detection", "DNS TTL", "scale-up", "total"]];
+    for (const g of globals) {
+      const o = g.outputs as { fqdn: string; routing: string; regions: string[]; recoveryTime: { detectionSeconds: number; dnsSeconds: number; scaleUpSeconds: number; totalSeconds: number } };
+      const t = o.recoveryTime;
+      rows.push([o.fqdn, o.routing, o.regions.join(", "), `${t.detectionSeconds} s`, `${t.dnsSeconds} s`, `${t.scaleUpSeconds} s`, `${t.totalSeconds} s`]);
+    }
     lines.push(...table(rows));
   }
   lines.push("", "Outputs");

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { ENVOY_GATEWAY_CHART, KEDA_CHART, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../../lib/baseline";
+import { AWS_LOAD_BALANCER_CONTROLLER_CHART, ENVOY_GATEWAY_CHART, KEDA_CHART, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../../lib/baseline";
 import { GPU_AMI_TYPE, GPU_CLASS_LABEL, GPU_CLASSES, GpuClass, gpuInstanceSpec, instanceTypesOf, SYSTEM_AMI_TYPE } from "../../lib/gpu";
 import { Approvals, ApprovedModel, ApprovedRuntime, findApproval } from "./approvals";
 import { arr, at, containersOf, digestOf, flag, LABELS, podSpecOf, str, strMap, TYPES, vllmWorkload } from "./common";
@@ -146,6 +146,7 @@ const CHART_PINS = [
   NVIDIA_DEVICE_PLUGIN_CHART,
   ENVOY_GATEWAY_CHART,
   KEDA_CHART,
+  AWS_LOAD_BALANCER_CONTROLLER_CHART,
 ];
 
 export const pinnedPlatformBaseline: ResourceValidationPolicy = {

@@ -24,15 +24,16 @@ describe("ServingAddons", () => {
     expect(input(releases.find((r) => r !== envoy)!, "repositoryOpts.repo")).toBe(KEDA_CHART.repo);
   });
 
-  it("creates the Gateway only after its class and controller, internal by default, open only to serving namespaces", () => {
+  it("creates the Gateway only after its class and controller, open only to serving namespaces, behind a fixed-name ClusterIP Service", () => {
     const gateway = ofType(resources, "kubernetes:gateway.networking.k8s.io/v1:Gateway")[0];
     const envoy = ofType(resources, "kubernetes:helm.sh/v3:Release").find((r) => input(r, "chart") === ENVOY_GATEWAY_CHART.chart)!;
     const gatewayClass = one(resources, "kubernetes:gateway.networking.k8s.io/v1:GatewayClass");
     expect(gateway.options.dependsOn).toEqual(expect.arrayContaining([gatewayClass.urn]));
     expect(gatewayClass.options.dependsOn).toContain(envoy.urn);
-    const [listener] = input(gateway, "spec.listeners") as { allowedRoutes: unknown }[];
-    expect(listener.allowedRoutes).toEqual({ namespaces: { from: "Selector", selector: { matchLabels: { "llm-blueprint/serving": "true" } } } });
+    const listeners = input(gateway, "spec.listeners") as { port: number; allowedRoutes: unknown }[];
+    expect(listeners.map((l) => l.port)).toEqual([80, 443]);
+    for (const l of listeners) expect(l.allowedRoutes).toEqual({ namespaces: { from: "Selector", selector: { matchLabels: { "llm-blueprint/serving": "true" } } } });
     const proxy = one(resources, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy");
-    expect(input(proxy, "spec.provider.kubernetes.envoyService.annotations")).toMatchObject({ "service.beta.kubernetes.io/aws-load-balancer-internal": "true" });
+    expect(input(proxy, "spec.provider.kubernetes.envoyService")).toEqual({ name: "inference-gateway", type: "ClusterIP" });
   });
 });

@@ -25,6 +25,8 @@ function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string | u
   for (let cur: PlanResource | undefined = r; cur; cur = cur.parent ? byUrn.get(cur.parent) : undefined) {
     if (cur.type === "llm-blueprint:region:InferenceRegion") return cur.name;
     if (cur.type === "llm-blueprint:registry:ModelRegistry") return cur.name.replace(/-registry$/, "");
+    // Global DNS and Route 53 health-check alarms are made through the us-east-1 provider.
+    if (cur.type === "llm-blueprint:traffic:GlobalEndpoint") return "us-east-1";
   }
   return undefined;
 }
@@ -87,8 +89,8 @@ describe("the prod stack", () => {
 
   it("installs CoreDNS and every Helm release only after the same region's system node group exists", () => {
     const waiting = [...ofType(resources, "kubernetes:helm.sh/v3:Release"), ...ofType(resources, "aws:eks/addon:Addon").filter((a) => input(a, "addonName") === "coredns")];
-    // Per region: cluster-autoscaler, device plugin, Envoy Gateway, KEDA, and CoreDNS.
-    expect(waiting).toHaveLength(15);
+    // Per region: cluster-autoscaler, device plugin, Envoy Gateway, KEDA, load balancer controller, and CoreDNS.
+    expect(waiting).toHaveLength(18);
     for (const r of waiting) {
       const systemGroup = ofType(resources, "aws:eks/nodeGroup:NodeGroup").find((g) => g.name.endsWith("-system-ng") && regionOf(g, byUrn) === regionOf(r, byUrn))!;
       expect(r.options.dependsOn, r.urn).toContain(systemGroup.urn);

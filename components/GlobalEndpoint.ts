@@ -1,0 +1,116 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { globalName, globalRecords, RecoveryTime, recoveryTime, RegionRouting, regionalName, RoutingMode } from "../lib/traffic";
+
+export interface GlobalEndpointArgs {
+  /** Served model (endpoint) name. */
+  readonly endpoint: string;
+  readonly zoneId: string;
+  readonly zoneName: string;
+  readonly routing: RoutingMode;
+  /** Regions serving this endpoint, with role, weight and drain. */
+  readonly regions: readonly RegionRouting[];
+  /** @default { intervalSeconds: 10, failureThreshold: 3, path: "/v1/models" } */
+  readonly healthCheck?: { readonly intervalSeconds: number; readonly failureThreshold: number; readonly path: string };
+  /** TTL of the global CNAME records. @default 15 */
+  readonly recordTtlSeconds?: number;
+  /** Warm replicas each region keeps (its autoscaler minimum). */
+  readonly warmReplicas: Record<string, number>;
+  /** GPU node boot plus model load, for a region with no warm replica. @default 900 */
+  readonly coldStartSeconds?: number;
+  /** SNS topic for health-check alarms. @default none (alarm state only) */
+  readonly alarmTopicArn?: pulumi.Input<string>;
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * One DNS name per served model: a Route 53 health check per region that asks the model itself
+ * (HTTPS `/v1/models` must list it), a CloudWatch alarm per check, and health-checked CNAME
+ * records to the regional names in the chosen routing mode. Pass a us-east-1 aws provider: Route 53
+ * health-check metrics exist only there.
+ */
+export class GlobalEndpoint extends pulumi.ComponentResource {
+  readonly fqdn: string;
+  readonly recoveryTime: RecoveryTime;
+  readonly healthChecks: Record<string, aws.route53.HealthCheck>;
+
+  constructor(name: string, args: GlobalEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+    const hc = args.healthCheck ?? { intervalSeconds: 10, failureThreshold: 3, path: "/v1/models" };
+    const ttl = args.recordTtlSeconds ?? 15;
+    const records = globalRecords(args.endpoint, args.zoneName, args.routing, args.regions);
+    if (records.length === 0) throw new Error(`GlobalEndpoint ${name}: routing ${args.routing} leaves no record for ${args.endpoint}`);
+    super("llm-blueprint:traffic:GlobalEndpoint", name, {}, opts);
+    const tags = args.tags ?? {};
+    this.fqdn = globalName(args.endpoint, args.zoneName);
+
+    this.healthChecks = {};
+    for (const r of args.regions) {
+      const fqdn = regionalName(args.endpoint, r.region, args.zoneName);
+      const check = new aws.route53.HealthCheck(
+        `${name}-${r.region}`,
+        {
+          type: "HTTPS_STR_MATCH",
+          fqdn,
+          port: 443,
+          resourcePath: hc.path,
+          // vLLM lists served models by --served-model-name: a loaded model, not just an open socket.
+          searchString: `"${args.endpoint}"`,
+          enableSni: true,
+          requestInterval: hc.intervalSeconds,
+          failureThreshold: hc.failureThreshold,
+          measureLatency: true,
+          tags: { ...tags, Name: fqdn },
+        },
+        { parent: this },
+      );
+      this.healthChecks[r.region] = check;
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${r.region}`,
+        {
+          alarmDescription: `${fqdn} fails its Route 53 health check: traffic is leaving ${r.region}`,
+          namespace: "AWS/Route53",
+          metricName: "HealthCheckStatus",
+          dimensions: { HealthCheckId: check.id },
+          statistic: "Minimum",
+          period: 60,
+          evaluationPeriods: 1,
+          threshold: 1,
+          comparisonOperator: "LessThanThreshold",
+          treatMissingData: "breaching",
+          alarmActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
+          okActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
+          tags,
+        },
+        { parent: this },
+      );
+    }
+
+    for (const rec of records) {
+      new aws.route53.Record(
+        `${name}-${rec.region}`,
+        {
+          zoneId: args.zoneId,
+          name: this.fqdn,
+          type: "CNAME",
+          ttl,
+          records: [rec.target],
+          setIdentifier: rec.setIdentifier,
+          // Every routed record answers only while its region's model is healthy.
+          healthCheckId: this.healthChecks[rec.region].id,
+          ...(rec.failover ? { failoverRoutingPolicies: [{ type: rec.failover }] } : {}),
+          ...(rec.latencyRegion ? { latencyRoutingPolicies: [{ region: rec.latencyRegion }] } : {}),
+          ...(rec.weight !== undefined ? { weightedRoutingPolicies: [{ weight: rec.weight }] } : {}),
+        },
+        { parent: this },
+      );
+    }
+
+    // The region that takes over must already run the model; the coldest survivor sets the bound.
+    const routed = records.map((r) => r.region);
+    const warm = Math.min(...routed.map((r) => args.warmReplicas[r] ?? 0));
+    this.recoveryTime = recoveryTime({ intervalSeconds: hc.intervalSeconds, failureThreshold: hc.failureThreshold, dnsTtlSeconds: ttl, warmReplicas: warm, coldStartSeconds: args.coldStartSeconds ?? 900 });
+
+    this.registerOutputs({ fqdn: this.fqdn, routing: args.routing, regions: routed, recoveryTime: this.recoveryTime });
+  }
+}

@@ -1,0 +1,148 @@
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import { beforeAll, describe, expect, it } from "vitest";
+import { GlobalEndpoint } from "../../components/GlobalEndpoint";
+import { RegionalIngress, targetRegistrationPolicy } from "../../components/RegionalIngress";
+import { AWS_LOAD_BALANCER_CONTROLLER_CHART } from "../../lib/baseline";
+import { StackConfigError } from "../../lib/config/validate";
+import { isAllowed } from "../../lib/iam";
+import { PlanResource } from "../../lib/plan/document";
+import { recordProgram } from "../../lib/plan/record";
+import { readConfigFile } from "../../lib/plan/stackfile";
+import { entryPoint, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
+
+const Z = { zoneId: "Z0123456789ABC", zoneName: "inference.example.com" };
+const root = path.resolve(__dirname, "../..");
+
+describe("GlobalEndpoint", () => {
+  const planEndpoint = (routing: "failover" | "latency" | "weighted", regions: { region: string; role?: "primary" | "secondary"; weight?: number }[]) =>
+    plan(() => new GlobalEndpoint("chat-global", { endpoint: "chat", ...Z, routing, regions, warmReplicas: Object.fromEntries(regions.map((r) => [r.region, 1])) }, { provider: regionProvider("us-east-1") }));
+
+  it("failover across two regions: a PRIMARY and a SECONDARY record, each answering only while its region's check passes", async () => {
+    const rs = await planEndpoint("failover", [
+      { region: "us-east-1", role: "primary" },
+      { region: "us-west-2", role: "secondary" },
+    ]);
+    const checks = ofType(rs, "aws:route53/healthCheck:HealthCheck");
+    const records = ofType(rs, "aws:route53/record:Record");
+    expect(records.map((r) => [input(r, "setIdentifier"), input(r, "failoverRoutingPolicies")])).toEqual([
+      ["us-east-1", [{ type: "PRIMARY" }]],
+      ["us-west-2", [{ type: "SECONDARY" }]],
+    ]);
+    for (const r of records) {
+      const check = checks.find((c) => c.name === `chat-global-${String(input(r, "setIdentifier"))}`)!;
+      expect(input(r, "healthCheckId")).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.propertyDependencies!.healthCheckId).toEqual([check.urn]);
+      expect(input(r, "records")).toEqual([`chat.${String(input(check, "fqdn")).split(".")[1]}.inference.example.com`]);
+    }
+  });
+
+  it("probes the model itself over HTTPS, and alarms on each check in us-east-1", async () => {
+    const rs = await planEndpoint("latency", [{ region: "us-east-2" }]);
+    const check = one(rs, "aws:route53/healthCheck:HealthCheck");
+    expect(check.inputs).toMatchObject({ type: "HTTPS_STR_MATCH", fqdn: "chat.use2.inference.example.com", port: 443, resourcePath: "/v1/models", searchString: '"chat"', requestInterval: 10, failureThreshold: 3, enableSni: true });
+    const alarm = one(rs, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarm.inputs).toMatchObject({ namespace: "AWS/Route53", metricName: "HealthCheckStatus", comparisonOperator: "LessThanThreshold", threshold: 1 });
+    expect(alarm.provider).toMatch(/pulumi:providers:aws::aws-us-east-1$/);
+    expect(resourcesWithoutExplicitProvider(rs)).toEqual([]);
+  });
+
+  it("weighted across three regions gives each its weight", async () => {
+    const rs = await planEndpoint("weighted", [{ region: "us-east-1", weight: 50 }, { region: "us-west-2" }, { region: "us-east-2", weight: 0 }]);
+    expect(ofType(rs, "aws:route53/record:Record").map((r) => input(r, "weightedRoutingPolicies"))).toEqual([[{ weight: 50 }], [{ weight: 100 }], [{ weight: 0 }]]);
+  });
+});
+
+describe("RegionalIngress", () => {
+  let rs: PlanResource[];
+  beforeAll(async () => {
+    rs = await plan(() => {
+      const opts = { providers: [regionProvider("us-west-2"), new k8s.Provider("kube", { kubeconfig: "{}" })] };
+      new RegionalIngress(
+        "usw2-ingress",
+        { region: "us-west-2", clusterName: "c", vpcId: "vpc-1", vpcCidr: "10.1.0.0/16", publicSubnetIds: ["subnet-a", "subnet-b", "subnet-c"], clusterSecurityGroupId: "sg-cluster", ...Z, endpoints: ["chat", "code"] },
+        opts,
+      );
+    });
+  });
+
+  it("puts an internet-facing NLB with deletion protection in the public subnets, terminating TLS with a DNS-validated certificate", () => {
+    const nlb = one(rs, "aws:lb/loadBalancer:LoadBalancer");
+    expect(nlb.inputs).toMatchObject({ loadBalancerType: "network", internal: false, enableDeletionProtection: true, subnets: ["subnet-a", "subnet-b", "subnet-c"] });
+    const listener = one(rs, "aws:lb/listener:Listener");
+    expect(listener.inputs).toMatchObject({ port: 443, protocol: "TLS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
+    expect(listener.propertyDependencies!.certificateArn).toEqual([one(rs, "aws:acm/certificateValidation:CertificateValidation").urn]);
+    const cert = one(rs, "aws:acm/certificate:Certificate");
+    expect(cert.inputs).toMatchObject({ domainName: "*.usw2.inference.example.com", subjectAlternativeNames: ["*.inference.example.com"], validationMethod: "DNS" });
+  });
+
+  it("lets the load balancer controller only register targets in its own target group", () => {
+    const release = one(rs, "kubernetes:helm.sh/v3:Release");
+    expect([input(release, "chart"), input(release, "version")]).toEqual([AWS_LOAD_BALANCER_CONTROLLER_CHART.chart, AWS_LOAD_BALANCER_CONTROLLER_CHART.version]);
+    expect(one(rs, "aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs).toMatchObject({ namespace: "kube-system", serviceAccount: "aws-load-balancer-controller" });
+    const doc = targetRegistrationPolicy("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/mine/1");
+    expect(isAllowed(doc, { action: "elasticloadbalancing:RegisterTargets", resource: "arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/mine/1" })).toBe(true);
+    expect(isAllowed(doc, { action: "elasticloadbalancing:RegisterTargets", resource: "arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/other/2" })).toBe(false);
+    expect(isAllowed(doc, { action: "elasticloadbalancing:CreateLoadBalancer", resource: "*" })).toBe(false);
+    const binding = one(rs, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding");
+    expect(input(binding, "spec.serviceRef")).toEqual({ name: "inference-gateway", port: 443 });
+    expect(binding.options.dependsOn).toContain(release.urn);
+  });
+
+  it("gives each endpoint a regional alias to the NLB with target health evaluation", () => {
+    const aliases = ofType(rs, "aws:route53/record:Record").filter((r) => input(r, "type") === "A");
+    expect(aliases.map((r) => input(r, "name"))).toEqual(["chat.usw2.inference.example.com", "code.usw2.inference.example.com"]);
+    for (const a of aliases) expect((input(a, "aliases") as { evaluateTargetHealth: boolean }[])[0].evaluateTargetHealth).toBe(true);
+  });
+});
+
+/** Plans a committed stack, optionally editing one structured config key first. */
+async function planStack(stack: string, key?: string, edit?: (v: Record<string, unknown>) => void) {
+  const file = `stacks/Pulumi.${stack}.yaml`;
+  const { config, secretKeys } = readConfigFile(path.join(root, file), file, "llm-blueprint");
+  if (key && edit) {
+    const v = JSON.parse(config[`llm-blueprint:${key}`]) as Record<string, unknown>;
+    edit(v);
+    config[`llm-blueprint:${key}`] = JSON.stringify(v);
+  }
+  const program = await entryPoint();
+  return recordProgram(() => program(), { project: "llm-blueprint", stack, config, secretKeys });
+}
+
+describe("stacks with traffic", () => {
+  it("prod: one global name per model, a health check in every region, latency routing, recovery within 60 s", async () => {
+    const run = await planStack("prod");
+    const globals = run.outputs.globalEndpoints as Record<string, { url: string; routing: string; recoveryTime: { totalSeconds: number } }>;
+    expect(Object.keys(globals)).toEqual(["chat-large", "chat-small"]);
+    for (const [name, g] of Object.entries(globals)) {
+      expect(g.url).toBe(`https://${name}.inference.example.com/v1`);
+      expect(g.routing).toBe("latency");
+      expect(g.recoveryTime.totalSeconds).toBeLessThanOrEqual(60);
+      const checks = run.resources.filter((r) => r.type === "aws:route53/healthCheck:HealthCheck" && String(r.inputs.fqdn).startsWith(`${name}.`));
+      expect(checks.map((c) => c.inputs.fqdn)).toEqual(["use1", "usw2", "use2"].map((rc) => `${name}.${rc}.inference.example.com`));
+    }
+  });
+
+  it("staging: draining a region changes only that region's record weights", async () => {
+    const before = await planStack("staging");
+    const after = await planStack("staging", "traffic", (t) => ((t.regions as Record<string, Record<string, unknown>>)["us-west-2"].drain = true));
+    const state = (rs: PlanResource[]) => new Map(rs.map((r) => [r.urn, JSON.stringify([r.inputs, r.options])]));
+    const [a, b] = [state(before.resources), state(after.resources)];
+    expect([...b.keys()].filter((u) => !a.has(u))).toEqual([]);
+    expect([...a.keys()].filter((u) => !b.has(u))).toEqual([]);
+    const changed = [...a.keys()].filter((u) => a.get(u) !== b.get(u));
+    expect(changed.map((u) => u.split("::").pop())).toEqual(["chat-small-global-us-west-2"]);
+    const record = after.resources.find((r) => r.urn === changed[0])!;
+    expect(record.inputs.weightedRoutingPolicies).toEqual([{ weight: 0 }]);
+  });
+
+  it("refuses failover when a model is not served in both the primary and the secondary region", async () => {
+    let caught: unknown;
+    await planStack("staging", "traffic", (t) => {
+      t.routing = "failover";
+      t.regions = { "us-east-1": { role: "primary" }, "us-west-2": { role: "secondary" } };
+    }).catch((e: unknown) => (caught = e));
+    expect(StackConfigError.isInstance(caught)).toBe(true);
+    expect(String((caught as Error).message)).toContain('llm-blueprint:serving.models[0].regions: "chat-large" is not served in us-west-2, which failover routing needs');
+  });
+});
