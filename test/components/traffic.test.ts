@@ -97,7 +97,7 @@ describe("RegionalIngress", () => {
 });
 
 /** Plans a committed stack, optionally editing one structured config key first. */
-async function planStack(stack: string, key?: string, edit?: (v: Record<string, unknown>) => void) {
+async function planStack(stack: string, key?: string, edit?: (v: Record<string, unknown>) => void, onError?: (err: unknown) => void) {
   const file = `stacks/Pulumi.${stack}.yaml`;
   const { config, secretKeys } = readConfigFile(path.join(root, file), file, "llm-blueprint");
   if (key && edit) {
@@ -106,7 +106,18 @@ async function planStack(stack: string, key?: string, edit?: (v: Record<string, 
     config[`llm-blueprint:${key}`] = JSON.stringify(v);
   }
   const program = await entryPoint();
-  return recordProgram(() => program(), { project: "llm-blueprint", stack, config, secretKeys });
+  // A config error is caught inside the program, as `pulumi up` would report it, so the mock
+  // runtime does not also surface it as an unhandled rejection.
+  const run = async () => {
+    try {
+      return await program();
+    } catch (err) {
+      if (!onError) throw err;
+      onError(err);
+      return {};
+    }
+  };
+  return recordProgram(run, { project: "llm-blueprint", stack, config, secretKeys });
 }
 
 describe("stacks with traffic", () => {
@@ -138,10 +149,16 @@ describe("stacks with traffic", () => {
 
   it("refuses failover when a model is not served in both the primary and the secondary region", async () => {
     let caught: unknown;
-    await planStack("staging", "traffic", (t) => {
-      t.routing = "failover";
-      t.regions = { "us-east-1": { role: "primary" }, "us-west-2": { role: "secondary" } };
-    }).catch((e: unknown) => (caught = e));
+    const run = await planStack(
+      "staging",
+      "traffic",
+      (t) => {
+        t.routing = "failover";
+        t.regions = { "us-east-1": { role: "primary" }, "us-west-2": { role: "secondary" } };
+      },
+      (e) => (caught = e),
+    );
+    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
     expect(StackConfigError.isInstance(caught)).toBe(true);
     expect(String((caught as Error).message)).toContain('llm-blueprint:serving.models[0].regions: "chat-large" is not served in us-west-2, which failover routing needs');
   });
