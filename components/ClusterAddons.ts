@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
 import { pinnedRelease } from "../lib/helm";
-import { podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
+import { managedPolicyArn, podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
 import { NODE_ROLE_LABEL } from "./NodePool";
 
 export interface ClusterAddonsArgs {
@@ -31,6 +31,8 @@ export interface ClusterAddonsArgs {
 }
 
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
+/** Encrypted gp3 StorageClass for everything that keeps data on a volume (Prometheus, Alertmanager, Grafana). */
+export const ENCRYPTED_STORAGE_CLASS = "gp3-encrypted";
 export const ADDON_NAMESPACE = "kube-system";
 
 /**
@@ -113,8 +115,9 @@ export function devicePluginValues(): Record<string, unknown> {
 }
 
 /**
- * Add-ons that need schedulable nodes: managed CoreDNS, cluster-autoscaler (EKS Pod Identity,
- * tag-scoped IAM) and the NVIDIA device plugin, each pinned by version. Pass the region's aws
+ * Add-ons that need schedulable nodes: managed CoreDNS, the EBS CSI driver with an encrypted gp3
+ * StorageClass, cluster-autoscaler (EKS Pod Identity, tag-scoped IAM) and the NVIDIA device
+ * plugin, each pinned by version. Pass the region's aws
  * provider and the cluster's kubernetes provider in `opts.providers`, and make it depend on the
  * system pool.
  */
@@ -122,6 +125,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
   readonly clusterAutoscaler: k8s.helm.v3.Release;
   readonly devicePlugin: k8s.helm.v3.Release;
   readonly clusterAutoscalerRole: aws.iam.Role;
+  /** The encrypted gp3 StorageClass; volume claims that use it wait for it. */
+  readonly storageClass: k8s.storage.v1.StorageClass;
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     const baseline = KUBERNETES_BASELINES[args.kubernetesVersion];
@@ -144,6 +149,37 @@ export class ClusterAddons extends pulumi.ComponentResource {
         tags,
       },
       { parent: this, dependsOn: waitFor },
+    );
+
+    // EBS CSI driver (managed add-on, AWS managed policy through Pod Identity) and an encrypted gp3
+    // class that keeps volumes when claims go: a deleted Prometheus release must not take its data.
+    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
+    const ebsPolicy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsRole.name, policyArn: managedPolicyArn("service-role/AmazonEBSCSIDriverPolicy") }, { parent: this });
+    const ebsCsi = new aws.eks.Addon(
+      `${name}-ebs-csi`,
+      {
+        clusterName: args.clusterName,
+        addonName: "aws-ebs-csi-driver",
+        addonVersion: baseline.addons["aws-ebs-csi-driver"],
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        podIdentityAssociations: [{ roleArn: ebsRole.arn, serviceAccount: "ebs-csi-controller-sa" }],
+        configurationValues: JSON.stringify({ controller: { nodeSelector: SYSTEM_NODE_SELECTOR } }),
+        tags,
+      },
+      { parent: this, dependsOn: [ebsPolicy, ...waitFor] },
+    );
+    this.storageClass = new k8s.storage.v1.StorageClass(
+      `${name}-gp3-encrypted`,
+      {
+        metadata: { name: ENCRYPTED_STORAGE_CLASS },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true" },
+        reclaimPolicy: "Retain",
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+      },
+      { parent: this, dependsOn: [ebsCsi] },
     );
 
     this.clusterAutoscalerRole = new aws.iam.Role(`${name}-cluster-autoscaler`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });

@@ -4,9 +4,9 @@ import { GpuClass } from "../lib/gpu";
 import { TrackSpec, trafficSplit, VLLM_PORT } from "../lib/serving";
 import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
 import { VllmService } from "./VllmService";
+import { MONITORING_NAMESPACE } from "./Observability";
 
 /** Namespace whose Prometheus scrapes vLLM metrics (the observability stack). */
-export const MONITORING_NAMESPACE = "monitoring";
 /** EKS Pod Identity agent's link-local endpoint. */
 const POD_IDENTITY_AGENT = "169.254.170.23/32";
 const INSTANCE_METADATA = "169.254.169.254/32";

@@ -9,6 +9,8 @@ export interface AddonVersions {
   readonly coredns: string;
   readonly "kube-proxy": string;
   readonly "eks-pod-identity-agent": string;
+  /** Persistent volumes (Prometheus, Alertmanager, Grafana); EKS has no default CSI driver since 1.23. */
+  readonly "aws-ebs-csi-driver": string;
 }
 
 export interface HelmChartPin {
@@ -32,6 +34,8 @@ export const KUBERNETES_BASELINES: Readonly<Record<string, KubernetesBaseline>> 
       coredns: "v1.12.3-eksbuild.1",
       "kube-proxy": "v1.33.3-eksbuild.6",
       "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
+      // managing-ebs-csi.html; confirm with `aws eks describe-addon-versions --addon-name aws-ebs-csi-driver --kubernetes-version 1.33`.
+      "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
     },
     clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.50.1" },
   },
@@ -84,3 +88,26 @@ export const AWS_LOAD_BALANCER_CONTROLLER_CHART: HelmChartPin = {
 
 /** TLS policy of the regional listeners: TLS 1.3 and 1.2 only (ELB security policies, read 2026-11-25). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/**
+ * Observability charts (each chart repo's Chart.yaml / index, read 2026-11-25). The plan cannot reach
+ * the repositories; `helm search repo <chart> --versions` confirms a pin before an upgrade.
+ * - kube-prometheus-stack: Prometheus Operator, Prometheus, Alertmanager, Grafana, node exporter, kube-state-metrics.
+ * - dcgm-exporter: NVIDIA GPU telemetry (github.com/NVIDIA/dcgm-exporter, deployment/).
+ * - aws-for-fluent-bit: container logs to CloudWatch Logs (github.com/aws/eks-charts).
+ */
+export const KUBE_PROMETHEUS_STACK_CHART: HelmChartPin = {
+  chart: "kube-prometheus-stack",
+  repo: "https://prometheus-community.github.io/helm-charts",
+  version: "81.6.2",
+};
+export const DCGM_EXPORTER_CHART: HelmChartPin = {
+  chart: "dcgm-exporter",
+  repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+  version: "4.4.0",
+};
+export const FLUENT_BIT_CHART: HelmChartPin = {
+  chart: "aws-for-fluent-bit",
+  repo: "https://aws.github.io/eks-charts",
+  version: "0.2.1",
+};

@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { InferenceRegion, regionalAwsProvider } from "../components/InferenceRegion";
 import { ModelEndpoint } from "../components/ModelEndpoint";
 import { ModelRegistry } from "../components/ModelRegistry";
+import { Observability } from "../components/Observability";
 import { GlobalEndpoint } from "../components/GlobalEndpoint";
 import { RegionalIngress } from "../components/RegionalIngress";
 import { ServingAddons } from "../components/ServingAddons";
@@ -26,6 +28,9 @@ export function deployBlueprint(cfg: StackConfig) {
   };
   // Read as a Pulumi secret so it stays encrypted in state and masked in output.
   const huggingFaceToken = new pulumi.Config().getSecret("huggingFaceToken");
+  const alertReceiverSecret = new pulumi.Config().getSecret("alertReceiverSecret");
+  // Explicit like every provider here (the stacks disable default providers); generates the Grafana password.
+  const randomProvider = new random.Provider("random");
   const providers = new Map<string, aws.Provider>(
     cfg.regions.map((r) => [r.region, regionalAwsProvider(`aws-${r.region}`, r.region, { ...baseTags, "llm-blueprint:region": r.region })]),
   );
@@ -82,6 +87,25 @@ export function deployBlueprint(cfg: StackConfig) {
 
     const endpoints: Record<string, unknown> = {};
     const served = (cfg.serving?.models ?? []).filter((m) => m.placements.some((p) => p.region === r.region));
+    const o = cfg.observability;
+    new Observability(
+      `${r.region}-observability`,
+      {
+        clusterName: component.cluster.clusterName,
+        clusterNameLiteral: clusterName(cfg.namePrefix, stack, r.region),
+        region: r.region,
+        retentionDays: o.retentionDays,
+        storageGiB: o.storageGiB,
+        logRetentionDays: o.logRetentionDays,
+        receiver: o.receiver,
+        receiverSecret: o.receiver.type === "sns" ? undefined : alertReceiverSecret,
+        alertEmails: o.alertEmails,
+        endpoints: served.map((m) => ({ endpoint: m.name, slo: o.slos[m.name] ?? o.defaultSlo, revisions: m.tracks.map((t) => `${t.version.name}@${t.version.revision}`) })),
+        alerts: o.alerts,
+        waitFor: [component.systemPool.nodeGroup, component.addons.storageClass],
+      },
+      { parent: component, providers: [providers.get(r.region)!, component.cluster.kubernetesProvider, randomProvider] },
+    );
     if (cfg.serving && served.length > 0) {
       const inCluster = { parent: component, providers: [providers.get(r.region)!, component.cluster.kubernetesProvider] };
       const addons = new ServingAddons(`${r.region}-serving`, { waitFor: [component.systemPool.nodeGroup] }, inCluster);

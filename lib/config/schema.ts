@@ -200,6 +200,55 @@ const trafficSchema = strictObject({
   deletionProtection: z.boolean().optional(),
 });
 
+const duration = z.string().regex(/^\d+[smh]$/, 'must be a Prometheus duration such as "5m" or "2h"');
+const sloSchema = strictObject({
+  /** p99 time to first token, seconds. */
+  ttftP99Seconds: z.number().positive().max(600),
+  /** p99 time per output token, seconds. */
+  tpotP99Seconds: z.number().positive().max(10),
+  /** Share of 5xx answers, percent. */
+  errorRatePercent: z.number().gt(0).max(100),
+});
+export const DEFAULT_SLO = { ttftP99Seconds: 2, tpotP99Seconds: 0.1, errorRatePercent: 1 };
+export const DEFAULT_ALERTS = { queueDepthPerReplica: 10, kvCacheUsage: 0.9, latencyFor: "10m", saturationFor: "10m", idleGpuFor: "2h" };
+
+const observabilitySchema = strictObject({
+  /** Prometheus retention. @default 15 */
+  retentionDays: z.number().int().min(1).max(90).default(15),
+  /** Prometheus volume (gp3, encrypted). @default 100 */
+  storageGiB: z.number().int().min(20).max(4096).default(100),
+  /** CloudWatch retention of container logs. @default 90 */
+  logRetentionDays: z
+    .number()
+    .refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), { message: `must be a CloudWatch retention value: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}` })
+    .default(90),
+  /**
+   * Where Alertmanager sends alerts: an SNS topic the stack creates (no credential to keep), or
+   * Slack / PagerDuty with the webhook URL or routing key in the secret `alertReceiverSecret`.
+   * @default { type: "sns" }
+   */
+  receiver: z
+    .discriminatedUnion("type", [
+      strictObject({ type: z.literal("sns") }),
+      strictObject({ type: z.literal("slack"), channel: z.string().regex(/^#[a-z0-9_-]{1,80}$/, 'must be a channel name such as "#llm-oncall"') }),
+      strictObject({ type: z.literal("pagerduty") }),
+    ], { error: (iss) => (iss.code === "invalid_union" ? 'type must be one of "sns", "slack", "pagerduty"' : undefined) })
+    .default({ type: "sns" }),
+  /** Addresses subscribed to the SNS alert topic (email subscriptions, confirmed by the recipient). @default [] */
+  alertEmails: z.array(z.email()).default([]),
+  /** SLO of endpoints not listed in `slos`. @default { ttftP99Seconds: 2, tpotP99Seconds: 0.1, errorRatePercent: 1 } */
+  defaultSlo: sloSchema.default(DEFAULT_SLO),
+  /** Per served endpoint (by name). @default {} */
+  slos: z.record(z.string(), sloSchema).default({}),
+  alerts: strictObject({
+    queueDepthPerReplica: z.number().positive().default(DEFAULT_ALERTS.queueDepthPerReplica),
+    kvCacheUsage: z.number().gt(0).max(1).default(DEFAULT_ALERTS.kvCacheUsage),
+    latencyFor: duration.default(DEFAULT_ALERTS.latencyFor),
+    saturationFor: duration.default(DEFAULT_ALERTS.saturationFor),
+    idleGpuFor: duration.default(DEFAULT_ALERTS.idleGpuFor),
+  }).default(DEFAULT_ALERTS),
+});
+
 export const stackConfigSchema = strictObject({
   environment: z.enum(["dev", "staging", "prod"]),
   /** Prefix of physical names. @default "llm" */
@@ -217,11 +266,30 @@ export const stackConfigSchema = strictObject({
    * `pulumi config set --secret huggingFaceToken`; it reaches pods only as a mounted file.
    */
   huggingFaceToken: z.string().min(1).optional(),
+  /**
+   * Slack webhook URL or PagerDuty routing key for `observability.receiver`. Set it with
+   * `pulumi config set --secret alertReceiverSecret`; Alertmanager reads it from a mounted Secret.
+   */
+  alertReceiverSecret: z.string().min(1).optional(),
   /** Global DNS names per served model with health-checked failover between regions. */
   traffic: trafficSchema.optional(),
+  /** Metrics, dashboards, alerts and logs in every cluster. @default on, with the documented defaults */
+  observability: observabilitySchema.default({ retentionDays: 15, storageGiB: 100, logRetentionDays: 90, receiver: { type: "sns" }, alertEmails: [], defaultSlo: DEFAULT_SLO, slos: {}, alerts: DEFAULT_ALERTS }),
 }).superRefine((cfg, ctx) => {
-  for (const issue of [...crossCheckIssues(cfg), ...trafficIssues(cfg)]) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+  for (const issue of [...crossCheckIssues(cfg), ...trafficIssues(cfg), ...receiverIssues(cfg)]) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
+
+/** A Slack or PagerDuty receiver needs its secret; email subscriptions only reach an SNS topic. */
+function receiverIssues(cfg: { observability: { receiver: { type: string }; alertEmails: string[] }; alertReceiverSecret?: string }): CrossCheckIssue[] {
+  const { receiver, alertEmails } = cfg.observability;
+  const issues: CrossCheckIssue[] = [];
+  if (receiver.type !== "sns" && cfg.alertReceiverSecret === undefined) {
+    const what = receiver.type === "slack" ? "Slack webhook URL" : "PagerDuty routing key";
+    issues.push({ path: ["alertReceiverSecret"], message: `is required by observability.receiver.type "${receiver.type}": set the ${what} with \`pulumi config set --secret alertReceiverSecret <value>\`` });
+  }
+  if (receiver.type !== "sns" && alertEmails.length > 0) issues.push({ path: ["observability", "alertEmails"], message: `subscribe to the SNS topic, which only exists with receiver.type "sns" (this stack uses "${receiver.type}")` });
+  return issues;
+}
 
 export interface CrossCheckIssue {
   readonly path: (string | number)[];
@@ -326,6 +394,7 @@ export interface RegionConfig extends Omit<ParsedRegion, "natGateways" | "gpuPoo
 }
 export type ClusterConfig = Parsed["cluster"];
 export type RegistryConfig = Parsed["registry"];
+export type ObservabilityConfig = Parsed["observability"];
 export type ParsedServing = NonNullable<Parsed["serving"]>;
 export type ParsedServedModel = ParsedServing["models"][number];
 export interface TrafficConfig {
@@ -340,7 +409,7 @@ export interface TrafficConfig {
   readonly deletionProtection: boolean;
 }
 export type ParsedTraffic = NonNullable<Parsed["traffic"]>;
-export interface StackConfig extends Omit<Parsed, "regions" | "serving" | "huggingFaceToken" | "traffic"> {
+export interface StackConfig extends Omit<Parsed, "regions" | "serving" | "huggingFaceToken" | "alertReceiverSecret" | "traffic"> {
   readonly regions: readonly RegionConfig[];
   readonly traffic?: TrafficConfig;
   /** Resolved against the catalog by lib/config/serving.ts. */
@@ -373,9 +442,10 @@ export interface ServingConfig {
 /** Fills the defaults that depend on other keys (environment, GPU class). Serving is resolved separately. */
 export function resolveDefaults(parsed: Parsed): StackConfig {
   // The token never travels in the plain config object; the blueprint reads it as a Pulumi secret.
-  const rest: Omit<Parsed, "serving" | "huggingFaceToken" | "traffic"> = { ...parsed };
+  const rest: Omit<Parsed, "serving" | "huggingFaceToken" | "alertReceiverSecret" | "traffic"> = { ...parsed };
   delete (rest as Partial<Parsed>).serving;
   delete (rest as Partial<Parsed>).huggingFaceToken;
+  delete (rest as Partial<Parsed>).alertReceiverSecret;
   delete (rest as Partial<Parsed>).traffic;
   const t = parsed.traffic;
   return {

@@ -47,3 +47,11 @@ export function trafficServingIssues(traffic: TrafficConfig, serving: ServingCon
     return missing.length > 0 ? [{ path: ["serving", "models", i, "regions"], message: `"${m.name}" is not served in ${missing.join(" and ")}, which failover routing needs (primary and secondary)` }] : [];
   });
 }
+
+/** SLOs must name served endpoints, or a typo silently leaves an endpoint on the default SLO. */
+export function sloIssues(slos: Record<string, unknown>, serving: ServingConfig | undefined): CrossCheckIssue[] {
+  const served = (serving?.models ?? []).map((m) => m.name);
+  return Object.keys(slos)
+    .filter((k) => !served.includes(k))
+    .map((k) => ({ path: ["observability", "slos", k], message: `"${k}" is not a served endpoint; served: ${served.join(", ") || "none"}` }));
+}

@@ -4,7 +4,7 @@ import * as path from "path";
 import { readCatalog } from "../catalog";
 import { crossCheckIssues, resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
 import { resolveServing } from "./serving";
-import { trafficIssues, trafficServingIssues } from "./traffic";
+import { sloIssues, trafficIssues, trafficServingIssues } from "./traffic";
 
 /** One thing wrong with a stack file: where, and what (including what is allowed). */
 export interface ConfigProblem {
@@ -101,8 +101,7 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
 }
 
 function withTraffic(cfg: StackConfig, opts: { namespace: string; stackFile: string }): StackConfig {
-  if (!cfg.traffic) return cfg;
-  const issues = trafficServingIssues(cfg.traffic, cfg.serving);
+  const issues = [...(cfg.traffic ? trafficServingIssues(cfg.traffic, cfg.serving) : []), ...sloIssues(cfg.observability.slos, cfg.serving)];
   if (issues.length > 0) throw new StackConfigError(opts.stackFile, issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
   return cfg;
 }

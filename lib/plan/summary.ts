@@ -129,6 +129,43 @@ export function servedTracks(doc: PlanDocument): ServedTrack[] {
     });
 }
 
+export interface DeclaredAlert {
+  readonly region: string;
+  readonly group: string;
+  readonly alert: string;
+  readonly severity: string;
+  readonly endpoint?: string;
+  /** The number the expression compares against (its last `> n` or `< n`). */
+  readonly threshold?: string;
+  readonly for: string;
+  readonly expr: string;
+}
+
+interface RuleSpec {
+  groups?: { name: string; rules: { alert: string; expr: string; for?: string; labels?: { severity?: string; endpoint?: string } }[] }[];
+}
+
+/** Alert rules as declared in the PrometheusRule resources, per region (read from the plan, not config). */
+export function declaredAlerts(doc: PlanDocument): DeclaredAlert[] {
+  const byUrn = index(doc.resources);
+  return doc.resources
+    .filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    .flatMap((r) =>
+      (((r.inputs.spec ?? {}) as RuleSpec).groups ?? []).flatMap((g) =>
+        g.rules.map((rule) => ({
+          region: regionOf(r, byUrn),
+          group: g.name,
+          alert: rule.alert,
+          severity: rule.labels?.severity ?? "",
+          endpoint: rule.labels?.endpoint,
+          threshold: /[<>]=?\s*([0-9.e-]+)\s*$/.exec(rule.expr)?.[1],
+          for: rule.for ?? "0m",
+          expr: rule.expr,
+        })),
+      ),
+    );
+}
+
 /** Flattens outputs to `path: value` lines. */
 export function flattenOutputs(value: unknown, prefix = ""): [string, string][] {
   if (Array.isArray(value)) return value.flatMap((v, i) => flattenOutputs(v, `${prefix}[${i}]`));
@@ -174,6 +211,24 @@ export function renderSummary(doc: PlanDocument): string {
     const rows = [["region", "endpoint", "track", "version", "GPUs/replica", "traffic"]];
     for (const t of served) rows.push([t.region, t.endpoint, t.track, t.version, String(t.gpusPerReplica), t.traffic]);
     lines.push(...table(rows));
+  }
+  const alerts = declaredAlerts(doc);
+  if (alerts.length > 0) {
+    lines.push("", "SLO alerts (PrometheusRule per cluster: fires when the p99 or error rate stays above the SLO for the window)");
+    const slo = (a: DeclaredAlert[], name: string, unit: string) => {
+      const hit = a.find((x) => x.alert === name);
+      return hit ? `> ${hit.threshold}${unit} for ${hit.for}` : "-";
+    };
+    const rows = [["region", "endpoint", "TTFT p99", "TPOT p99", "5xx rate"]];
+    const keys = [...new Set(alerts.filter((a) => a.endpoint).map((a) => `${a.region}\u0000${a.endpoint}`))];
+    for (const key of keys) {
+      const [region, endpoint] = key.split("\u0000");
+      const mine = alerts.filter((a) => a.region === region && a.endpoint === endpoint);
+      rows.push([region, endpoint, slo(mine, "LlmTtftP99AboveSlo", " s"), slo(mine, "LlmTpotP99AboveSlo", " s"), slo(mine, "LlmErrorRateAboveSlo", "%")]);
+    }
+    lines.push(...table(rows));
+    const fleet = [...new Map(alerts.filter((a) => !a.endpoint).map((a) => [a.alert, a])).values()];
+    lines.push(`  fleet alerts in every cluster: ${fleet.map((a) => `${a.alert} (${a.severity}, ${a.for})`).join(", ")}`);
   }
   const globals = doc.resources.filter((r) => r.type === GLOBAL_COMPONENT && r.outputs);
   if (globals.length > 0) {

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { AWS_LOAD_BALANCER_CONTROLLER_CHART, ENVOY_GATEWAY_CHART, KEDA_CHART, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../../lib/baseline";
+import { AWS_LOAD_BALANCER_CONTROLLER_CHART, DCGM_EXPORTER_CHART, ENVOY_GATEWAY_CHART, FLUENT_BIT_CHART, KEDA_CHART, KUBE_PROMETHEUS_STACK_CHART, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../../lib/baseline";
 import { GPU_AMI_TYPE, GPU_CLASS_LABEL, GPU_CLASSES, GpuClass, gpuInstanceSpec, instanceTypesOf, SYSTEM_AMI_TYPE } from "../../lib/gpu";
 import { Approvals, ApprovedModel, ApprovedRuntime, findApproval } from "./approvals";
 import { arr, at, containersOf, digestOf, flag, LABELS, podSpecOf, str, strMap, TYPES, vllmWorkload } from "./common";
@@ -147,6 +147,9 @@ const CHART_PINS = [
   ENVOY_GATEWAY_CHART,
   KEDA_CHART,
   AWS_LOAD_BALANCER_CONTROLLER_CHART,
+  KUBE_PROMETHEUS_STACK_CHART,
+  DCGM_EXPORTER_CHART,
+  FLUENT_BIT_CHART,
 ];
 
 export const pinnedPlatformBaseline: ResourceValidationPolicy = {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ClusterAddons, clusterAutoscalerPolicy } from "../../components/ClusterAddons";
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ClusterAddons, clusterAutoscalerPolicy, ENCRYPTED_STORAGE_CLASS } from "../../components/ClusterAddons";
 import { KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART } from "../../lib/baseline";
 import { PlanResource } from "../../lib/plan/document";
 import { input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
@@ -52,7 +52,7 @@ describe("ClusterAddons", () => {
     expect(input(ca, "values.autoDiscovery.clusterName")).toBe("llm-test-use1");
     expect(input(ca, "values.nodeSelector")).toEqual({ "node.role": "system" });
     expect(ca.options.dependsOn).toContain(assoc.urn);
-    const role = one(resources, "aws:iam/role:Role");
+    const role = one(resources, "aws:iam/role:Role", "cluster-autoscaler");
     expect(JSON.parse(input(role, "assumeRolePolicy") as string).Statement[0].Principal).toEqual({ Service: "pods.eks.amazonaws.com" });
   });
 
@@ -63,9 +63,27 @@ describe("ClusterAddons", () => {
   });
 
   it("pins CoreDNS to the baseline, on system nodes", () => {
-    const coredns = one(resources, "aws:eks/addon:Addon");
+    const coredns = one(resources, "aws:eks/addon:Addon", "coredns");
     expect(input(coredns, "addonVersion")).toBe(KUBERNETES_BASELINES["1.33"].addons.coredns);
     expect(JSON.parse(input(coredns, "configurationValues") as string)).toEqual({ nodeSelector: { "node.role": "system" } });
+  });
+
+  it("installs the EBS CSI driver with the AWS managed policy through Pod Identity, and an encrypted gp3 class that keeps volumes", () => {
+    const csi = one(resources, "aws:eks/addon:Addon", "ebs-csi");
+    expect(input(csi, "addonVersion")).toBe(KUBERNETES_BASELINES["1.33"].addons["aws-ebs-csi-driver"]);
+    const role = one(resources, "aws:iam/role:Role", "ebs-csi");
+    const [association] = input(csi, "podIdentityAssociations") as { roleArn: string; serviceAccount: string }[];
+    expect(association.serviceAccount).toBe("ebs-csi-controller-sa");
+    expect(association.roleArn).toMatch(new RegExp(`:role/${role.name}-[0-9a-f]+$`));
+    const attachment = one(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ebs-csi");
+    expect(input(attachment, "policyArn")).toBe("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy");
+    expect(csi.options.dependsOn).toContain(attachment.urn);
+    const sc = one(resources, "kubernetes:storage.k8s.io/v1:StorageClass");
+    expect(input(sc, "metadata.name")).toBe(ENCRYPTED_STORAGE_CLASS);
+    expect(input(sc, "provisioner")).toBe("ebs.csi.aws.com");
+    expect(input(sc, "parameters")).toEqual({ type: "gp3", encrypted: "true" });
+    expect(input(sc, "reclaimPolicy")).toBe("Retain");
+    expect(sc.options.dependsOn).toContain(csi.urn);
   });
 
   it("puts Kubernetes objects on the cluster's provider and AWS ones on the regional provider", () => {

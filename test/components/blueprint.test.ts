@@ -45,7 +45,11 @@ describe("the prod stack", () => {
 
   it("never uses a default provider, and every resource in a region uses that region's providers", () => {
     expect(resourcesWithoutExplicitProvider(resources)).toEqual([]);
-    const custom = resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"));
+    // random only generates the Grafana password: one explicit stack-level provider, no region.
+    const randomOnes = resources.filter((x) => x.type.startsWith("random:"));
+    expect(randomOnes.length).toBe(3);
+    for (const r of randomOnes) expect(byUrn.get(r.provider!)?.type).toBe("pulumi:providers:random");
+    const custom = resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:") && !x.type.startsWith("random:"));
     const placement = (r: PlanResource) => {
       const provider = byUrn.get(r.provider!)!;
       // An aws provider names its region; a kubernetes provider belongs to the region whose cluster owns it.
@@ -89,8 +93,9 @@ describe("the prod stack", () => {
 
   it("installs CoreDNS and every Helm release only after the same region's system node group exists", () => {
     const waiting = [...ofType(resources, "kubernetes:helm.sh/v3:Release"), ...ofType(resources, "aws:eks/addon:Addon").filter((a) => input(a, "addonName") === "coredns")];
-    // Per region: cluster-autoscaler, device plugin, Envoy Gateway, KEDA, load balancer controller, and CoreDNS.
-    expect(waiting).toHaveLength(18);
+    // Per region: cluster-autoscaler, device plugin, Envoy Gateway, KEDA, load balancer controller,
+    // kube-prometheus-stack, dcgm-exporter, Fluent Bit, and CoreDNS.
+    expect(waiting).toHaveLength(27);
     for (const r of waiting) {
       const systemGroup = ofType(resources, "aws:eks/nodeGroup:NodeGroup").find((g) => g.name.endsWith("-system-ng") && regionOf(g, byUrn) === regionOf(r, byUrn))!;
       expect(r.options.dependsOn, r.urn).toContain(systemGroup.urn);

@@ -88,7 +88,10 @@ describe("prod serving", () => {
       expect(diff.added).toEqual([]);
       expect(diff.removed.length).toBeGreaterThan(0);
       for (const urn of diff.removed) expect(urn).toMatch(/::us-(east|west)-\d-chat-small-canary(-[a-z]+)?$/);
-      expect(diff.updated.sort()).toEqual([...routes(prod).keys()].filter((u) => u.endsWith("chat-small-route")).sort());
+      // The routes, and each cluster's alert rules: the canary's revision leaves the version-skew allow-list.
+      const alertRules = ofType(prod, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.urn);
+      expect(alertRules).toHaveLength(3);
+      expect(diff.updated.sort()).toEqual([...[...routes(prod).keys()].filter((u) => u.endsWith("chat-small-route")), ...alertRules].sort());
       for (const r of ofType(after, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").filter((x) => x.urn.endsWith("chat-small-route"))) {
         expect((input(r, "spec.rules") as { backendRefs: unknown[] }[])[0].backendRefs).toEqual([{ name: "chat-small-stable", port: 8000, weight: 100 }]);
       }

@@ -110,7 +110,7 @@ describe("rejections", () => {
     const raw = { ...valid(), regionz: [] } as Record<string, unknown>;
     (raw.cluster as Record<string, unknown>).kubernetesVerison = "1.33";
     const problems = problemsOf(raw);
-    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz"; allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, traffic' });
+    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz"; allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, observability' });
     const nested = problems.find((p) => p.path === `${NS}:cluster`);
     expect(nested?.message).toMatch(/^unknown key "kubernetesVerison"; allowed keys: kubernetesVersion, publicAccessCidrs/);
   });
