@@ -3,6 +3,8 @@
  * other tools read them. Add fields; never rename or remove one.
  */
 
+import type { CostEstimate } from "./cost";
+
 export interface PlanResourceOptions {
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
@@ -45,6 +47,8 @@ export interface PlanDocument {
   readonly resources: PlanResource[];
   readonly outputs: Record<string, unknown>;
   readonly policy: { violations: PolicyViolation[] };
+  /** On-demand cost estimate from the project's price file (absent when it has none). */
+  readonly cost?: CostEstimate;
 }
 
 export const SECRET_MASK = "[secret]";

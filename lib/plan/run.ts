@@ -3,6 +3,8 @@ import * as path from "path";
 import { buildPolicies, PACK_NAME } from "../../policies/pack";
 import { StackConfigError, formatProblems } from "../config/validate";
 import { PlanDocument, PlanResource } from "./document";
+import { readPriceFile } from "../pricing";
+import { estimateCost } from "./cost";
 import { evaluatePolicies, PackConfigFile } from "./policy";
 import { recordProgram } from "./record";
 import { readConfigFile, readProjectFile, readStackFile } from "./stackfile";
@@ -18,7 +20,11 @@ export interface PlanStackOptions {
    * @default policies/config/<stack>.json when it exists, else the pack's own defaults
    */
   readonly policyPackConfig?: string;
+  /** @default pricing/aws-on-demand.yaml in the project, when it exists */
+  readonly priceFile?: string;
 }
+
+export const DEFAULT_PRICE_FILE = path.join("pricing", "aws-on-demand.yaml");
 
 /** The pack config a stack is previewed with: explicit file, else policies/config/<stack>.json if present. */
 export function policyPackConfigFile(projectDir: string, stack: string, explicit?: string): string | undefined {
@@ -90,7 +96,19 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
       }
     }
     const violations = await evaluatePolicies(run.resources, buildPolicies(), { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig });
-    return { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations } };
+    const doc: PlanDocument = { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations } };
+    const priceFile = path.resolve(projectDir, opts.priceFile ?? DEFAULT_PRICE_FILE);
+    if (!fs.existsSync(priceFile)) {
+      if (opts.priceFile) throw new PlanError(`price file ${opts.priceFile} not found`, 2);
+      return doc;
+    }
+    let prices;
+    try {
+      prices = readPriceFile(priceFile);
+    } catch (err) {
+      throw new PlanError(`cannot read price file: ${(err as Error).message}`, 2);
+    }
+    return { ...doc, cost: estimateCost(doc, prices) };
   } catch (err) {
     if (StackConfigError.isInstance(err)) throw new PlanError(formatProblems(config.file, err.problems), 2);
     throw err;

@@ -1,4 +1,5 @@
 import { gpuInstanceSpec } from "../gpu";
+import type { CostEstimate } from "./cost";
 import { PlanDocument, PlanResource, PolicyViolation } from "./document";
 
 /** Pure views over a plan document, shared by the CLI summary, the benchmark and the tests. */
@@ -180,6 +181,43 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => "  " + r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
 }
 
+const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** Cost table rows: node groups one per pool, everything else summed per region, component and kind. */
+export function costRows(cost: CostEstimate): { region: string; component: string; item: string; min: number; max: number }[] {
+  const rows = new Map<string, { region: string; component: string; item: string; min: number; max: number; count: number }>();
+  for (const l of cost.lines) {
+    const pool = l.kind === "nodes" || l.kind === "node volumes";
+    const key = pool ? `${l.region}|${l.component}|${l.resource}|${l.kind}` : `${l.region}|${l.component}|${l.kind}`;
+    const item = pool ? `${l.resource.replace(/-ng$/, "")} ${l.kind === "nodes" ? l.detail : `volumes (${l.detail})`}` : l.kind;
+    const row = rows.get(key) ?? { region: l.region, component: l.component, item, min: 0, max: 0, count: 0 };
+    row.min += l.hourly.min;
+    row.max += l.hourly.max;
+    row.count++;
+    rows.set(key, row);
+  }
+  return [...rows.values()]
+    .map((r) => ({ region: r.region, component: r.component, item: r.count > 1 ? `${r.item} x ${r.count}` : r.item, min: r.min, max: r.max }))
+    .sort((a, b) => a.region.localeCompare(b.region) || a.component.localeCompare(b.component) || a.item.localeCompare(b.item));
+}
+
+export function renderCost(cost: CostEstimate): string[] {
+  const lines = [`Estimated on-demand cost (USD; pricing/aws-on-demand.yaml, prices read ${cost.pricesRead}; ${cost.hoursPerMonth} h/month)`];
+  const h = cost.hoursPerMonth;
+  const rows = [["region", "component", "item", "min /h", "max /h", "min /month", "max /month"]];
+  for (const r of costRows(cost)) rows.push([r.region, r.component, r.item, usd(r.min), usd(r.max), usd(r.min * h), usd(r.max * h)]);
+  for (const [region, c] of Object.entries(cost.byRegion)) rows.push([region, "", "region total", usd(c.min), usd(c.max), usd(c.min * h), usd(c.max * h)]);
+  const t = cost.total;
+  rows.push(["total", "", cost.unpriced.length ? "priced items only" : "", usd(t.hourly.min), usd(t.hourly.max), usd(t.monthly.min), usd(t.monthly.max)]);
+  lines.push(...table(rows));
+  if (cost.unpriced.length > 0) {
+    lines.push(`  unpriced (not counted): ${cost.unpriced.length}`);
+    for (const u of cost.unpriced) lines.push(`    ${u.region} ${u.component} ${u.resource}: ${u.reason}`);
+  }
+  lines.push(`  not estimated: ${cost.notEstimated.join("; ")}`);
+  return lines;
+}
+
 export function renderSummary(doc: PlanDocument): string {
   const counts = countResources(doc);
   const regions = Object.keys(counts.byRegion).filter((r) => r !== "global");
@@ -241,6 +279,7 @@ export function renderSummary(doc: PlanDocument): string {
     }
     lines.push(...table(rows));
   }
+  if (doc.cost) lines.push("", ...renderCost(doc.cost));
   lines.push("", "Outputs");
   for (const [k, v] of flattenOutputs(doc.outputs)) lines.push(`  ${k}: ${v}`);
   const violations = doc.policy.violations;

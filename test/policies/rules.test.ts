@@ -294,7 +294,9 @@ describe("per-stack pack config", () => {
     const { policyPackConfigFile } = await import("../../lib/plan/run");
     const root = path.resolve(__dirname, "../..");
     const load = (stack: string) => JSON.parse(fs.readFileSync(policyPackConfigFile(root, stack)!, "utf8"));
-    expect(policyPackConfigFile(root, "staging")).toBeUndefined();
+    // Staging is previewed like prod (the workflows pass policies/config/<stack>.json for every stack).
+    expect(load("staging")).toEqual(load("prod"));
+    expect(policyPackConfigFile(root, "sandbox")).toBeUndefined();
     const openEndpoint = (rs: PlanResource[]) => (at(find(rs, T.cluster, "us-east-1-cluster-eks"), "vpcConfig").endpointPublicAccess = true);
     const levels = async (stack: string) => (await evaluate(prod, { mutate: openEndpoint, config: load(stack) })).map((v) => [v.policy, v.enforcementLevel]);
     expect(await levels("dev")).toEqual([["eks-cluster-hardening", "advisory"]]);

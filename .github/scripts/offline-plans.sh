@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Offline plan of every stack in <head>, diffed against the same stack planned from <base>, written
+# as one Markdown PR comment (<out>/comment.md) plus the plan documents and full text per stack.
+# Exit 1 if any head plan fails (policy violation or invalid config); the comment is written first.
+# Usage: offline-plans.sh <head checkout> <base checkout> <out dir>
+set -uo pipefail
+head_dir=$(cd "$1" && pwd)
+base_dir=$(cd "$2" && pwd)
+mkdir -p "$3"
+out=$(cd "$3" && pwd)
+marker="<!-- llm-blueprint-offline-plan -->"
+# GitHub comments hold 65536 characters; keep each stack's full text well inside that.
+max_chars=15000
+
+comment="$out/comment.md"
+{
+  echo "$marker"
+  echo "## Offline plan (no cloud access): changes against the base branch"
+  echo
+  echo "Head \`${GITHUB_SHA:-local}\`. Produced by \`npm run plan -- --stack <s> --diff <base plan>\`; exit codes: 0 clean, 1 mandatory policy violation, 2 invalid config."
+} > "$comment"
+
+status=0
+for file in "$head_dir"/stacks/Pulumi.*.yaml; do
+  stack=$(basename "$file" .yaml)
+  stack=${stack#Pulumi.}
+  diff_args=()
+  note=""
+  base_json="$out/base-$stack.json"
+  if [ -f "$base_dir/stacks/Pulumi.$stack.yaml" ] && (cd "$base_dir" && npm run --silent plan -- --stack "$stack" --json "$base_json" --quiet) > "$out/base-$stack.log" 2>&1; then
+    diff_args=(--diff "$base_json")
+  else
+    note="No baseline: the base branch has no plan for this stack (new stack, or its plan fails; see base-$stack.log)."
+  fi
+  (cd "$head_dir" && npm run --silent plan -- --stack "$stack" --json "$out/head-$stack.json" "${diff_args[@]}") > "$out/$stack.txt" 2>&1
+  code=$?
+  case $code in
+    0) verdict="plans cleanly" ;;
+    1) verdict="**mandatory policy violation**" ; status=1 ;;
+    2) verdict="**invalid configuration or program error**" ; status=1 ;;
+    *) verdict="exit $code" ; status=1 ;;
+  esac
+  {
+    echo
+    echo "### \`$stack\`: $verdict"
+    [ -n "$note" ] && echo "$note"
+    echo
+    echo '```text'
+    # The headline, the change list with GPU and cost deltas, the cost totals and the policy verdict.
+    grep -E '^Plan |^Policy' "$out/$stack.txt" || true
+    sed -n '/^Changes against/,$p' "$out/$stack.txt"
+    sed -n '/^Estimated on-demand cost/,/^$/p' "$out/$stack.txt" | grep -E '^Estimated|^  region |^  total |^  unpriced' || true
+    echo '```'
+    echo
+    echo "<details><summary>Full plan of $stack</summary>"
+    echo
+    echo '```text'
+    head -c "$max_chars" "$out/$stack.txt"
+    [ "$(wc -c < "$out/$stack.txt")" -gt "$max_chars" ] && echo "... (truncated; the whole plan is in the workflow artifact)"
+    echo '```'
+    echo "</details>"
+  } >> "$comment"
+done
+exit $status

@@ -1,0 +1,161 @@
+import { instanceHourly, PriceFile } from "../pricing";
+import { PlanDocument, PlanResource } from "./document";
+import { componentOf, regionOf } from "./summary";
+
+/** USD per hour at the pools' minimum and maximum sizes. */
+export interface CostRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface CostLine {
+  readonly region: string;
+  readonly component: string;
+  readonly resource: string;
+  readonly kind: "nodes" | "node volumes" | "control plane" | "NAT gateway" | "load balancer" | "health check" | "alarm";
+  /** What was priced: "2-8 x g6.12xlarge", "3 features". */
+  readonly detail: string;
+  readonly hourly: CostRange;
+}
+
+export interface UnpricedItem {
+  readonly region: string;
+  readonly component: string;
+  readonly resource: string;
+  readonly reason: string;
+}
+
+export interface CostEstimate {
+  readonly currency: "USD";
+  readonly hoursPerMonth: number;
+  /** Latest "read" date among the sources of the figures used. */
+  readonly pricesRead: string;
+  readonly lines: readonly CostLine[];
+  /** Billable resources the price file has no figure for; not counted (never as zero). */
+  readonly unpriced: readonly UnpricedItem[];
+  readonly total: { readonly hourly: CostRange; readonly monthly: CostRange };
+  readonly byRegion: Record<string, CostRange>;
+  /** Charges the estimate leaves out on purpose (usage-based). */
+  readonly notEstimated: readonly string[];
+}
+
+export const NOT_ESTIMATED = [
+  "data transfer and NAT/NLB data processing (GB, NLCU)",
+  "S3 storage, requests and replication",
+  "CloudWatch Logs ingestion and storage",
+  "KMS keys and requests",
+  "Prometheus, Alertmanager and Grafana volumes",
+  "Route 53 hosted zones and queries",
+];
+
+// Six decimals: cents stay exact after x730 and JSON stays free of float noise.
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+const add = (a: CostRange, b: CostRange): CostRange => ({ min: a.min + b.min, max: a.max + b.max });
+const flat = (h: number): CostRange => ({ min: h, max: h });
+
+/** Optional Route 53 health-check features this check uses (each is billed on top of the basic check). */
+export function healthCheckFeatures(inputs: Record<string, unknown>): string[] {
+  const type = String(inputs.type ?? "");
+  return [
+    ...(type.startsWith("HTTPS") ? ["HTTPS"] : []),
+    ...(type.endsWith("_STR_MATCH") ? ["string matching"] : []),
+    ...(Number(inputs.requestInterval) === 10 ? ["10 s interval"] : []),
+    ...(inputs.measureLatency === true ? ["latency measurement"] : []),
+  ];
+}
+
+/**
+ * On-demand cost of what the plan declares, at minimum and maximum scale: nodes (and their root
+ * volumes), EKS control planes, NAT gateways, network load balancers, Route 53 health checks and
+ * CloudWatch alarms. Anything billable without a figure in the price file is listed as unpriced.
+ */
+export function estimateCost(doc: PlanDocument, prices: PriceFile): CostEstimate {
+  const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
+  const lines: CostLine[] = [];
+  const unpriced: UnpricedItem[] = [];
+  const used = new Set<string>();
+  const where = (r: PlanResource) => ({ region: regionOf(r, byUrn), component: componentOf(r, byUrn), resource: r.name });
+  const perHour = (monthly: number) => monthly / prices.hoursPerMonth;
+
+  for (const r of doc.resources) {
+    const at = where(r);
+    const regional = prices.regions[at.region];
+    const noRegion = () => unpriced.push({ ...at, reason: `no prices for region ${at.region}` });
+    switch (r.type) {
+      case "aws:eks/nodeGroup:NodeGroup": {
+        const type = ((r.inputs.instanceTypes ?? []) as string[])[0] ?? "?";
+        const scaling = (r.inputs.scalingConfig ?? {}) as { minSize?: number; maxSize?: number };
+        const [lo, hi] = [scaling.minSize ?? 0, scaling.maxSize ?? 0];
+        const hourly = instanceHourly(prices, at.region, type);
+        if (hourly === undefined) {
+          unpriced.push({ ...at, reason: regional ? `no on-demand price for ${type} in ${at.region}` : `no prices for region ${at.region}` });
+          break;
+        }
+        used.add(regional!.ec2.hourly[type] !== undefined ? regional!.ec2.source : regional!["ec2-p5"]!.source);
+        lines.push({ ...at, kind: "nodes", detail: `${lo}-${hi} x ${type}`, hourly: { min: lo * hourly, max: hi * hourly } });
+        // Root volumes come from the node group's launch template.
+        const template = (r.propertyDependencies?.launchTemplate ?? []).map((u) => byUrn.get(u)).find((t) => t?.type === "aws:ec2/launchTemplate:LaunchTemplate");
+        const ebs = ((template?.inputs.blockDeviceMappings ?? []) as { ebs?: { volumeSize?: number | string; volumeType?: string } }[])[0]?.ebs;
+        if (ebs?.volumeSize !== undefined) {
+          const gib = Number(ebs.volumeSize);
+          if (ebs.volumeType !== "gp3") {
+            unpriced.push({ ...at, reason: `root volume type ${ebs.volumeType ?? "(default)"} has no price; only gp3 is listed` });
+          } else {
+            used.add(regional!.ebsGp3GbMonth.source);
+            const perNode = perHour(gib * regional!.ebsGp3GbMonth.price);
+            lines.push({ ...at, kind: "node volumes", detail: `${lo}-${hi} x ${gib} GiB gp3`, hourly: { min: lo * perNode, max: hi * perNode } });
+          }
+        }
+        break;
+      }
+      case "aws:eks/cluster:Cluster":
+        if (!regional) noRegion();
+        else {
+          used.add(regional.eksClusterHour.source);
+          lines.push({ ...at, kind: "control plane", detail: "EKS standard support", hourly: flat(regional.eksClusterHour.price) });
+        }
+        break;
+      case "aws:ec2/natGateway:NatGateway":
+        if (!regional) noRegion();
+        else {
+          used.add(regional.natGatewayHour.source);
+          lines.push({ ...at, kind: "NAT gateway", detail: "hourly charge", hourly: flat(regional.natGatewayHour.price) });
+        }
+        break;
+      case "aws:lb/loadBalancer:LoadBalancer":
+        if (r.inputs.loadBalancerType !== "network") unpriced.push({ ...at, reason: `load balancer type ${String(r.inputs.loadBalancerType ?? "application")} has no price; only network is listed` });
+        else if (!regional) noRegion();
+        else {
+          used.add(regional.nlbHour.source);
+          lines.push({ ...at, kind: "load balancer", detail: "NLB hourly charge", hourly: flat(regional.nlbHour.price) });
+        }
+        break;
+      case "aws:route53/healthCheck:HealthCheck": {
+        const hc = prices.global.route53HealthCheckMonth;
+        const features = healthCheckFeatures(r.inputs);
+        used.add(hc.source);
+        lines.push({ ...at, kind: "health check", detail: features.length ? features.join(", ") : "basic", hourly: flat(perHour(hc.basic + features.length * hc.perOptionalFeature)) });
+        break;
+      }
+      case "aws:cloudwatch/metricAlarm:MetricAlarm":
+        used.add(prices.global.cloudwatchAlarmMonth.source);
+        lines.push({ ...at, kind: "alarm", detail: "standard resolution", hourly: flat(perHour(prices.global.cloudwatchAlarmMonth.price)) });
+        break;
+    }
+  }
+
+  const rounded = lines.map((l) => ({ ...l, hourly: { min: round(l.hourly.min), max: round(l.hourly.max) } }));
+  const hourly = lines.reduce((acc, l) => add(acc, l.hourly), flat(0));
+  const byRegion: Record<string, CostRange> = {};
+  for (const l of lines) byRegion[l.region] = add(byRegion[l.region] ?? flat(0), l.hourly);
+  return {
+    currency: "USD",
+    hoursPerMonth: prices.hoursPerMonth,
+    pricesRead: [...used].map((s) => prices.sources[s].read).sort().pop() ?? "",
+    lines: rounded,
+    unpriced,
+    total: { hourly: { min: round(hourly.min), max: round(hourly.max) }, monthly: { min: round(hourly.min * prices.hoursPerMonth), max: round(hourly.max * prices.hoursPerMonth) } },
+    byRegion: Object.fromEntries(Object.entries(byRegion).map(([k, v]) => [k, { min: round(v.min), max: round(v.max) }])),
+    notEstimated: NOT_ESTIMATED,
+  };
+}
