@@ -76,14 +76,25 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
   process.chdir(projectDir);
   try {
     const entry = path.join(projectDir, project.main ?? ".");
-    const run = await recordProgram(
-      () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const exported: unknown = require(entry);
-        return typeof exported === "function" ? (exported as () => unknown)() : exported;
-      },
-      { project: project.name, stack: opts.stack, config: config.config, secretKeys: config.secretKeys },
-    );
+    const record = (captureStacks: boolean) =>
+      recordProgram(
+        () => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const exported: unknown = require(entry);
+          return typeof exported === "function" ? (exported as () => unknown)() : exported;
+        },
+        { project: project.name, stack: opts.stack, config: config.config, secretKeys: config.secretKeys, captureStacks },
+      );
+    let run;
+    try {
+      // Fast first: no stack traces while the program runs.
+      run = await record(false);
+    } catch (err) {
+      if (StackConfigError.isInstance(err)) throw err;
+      // The program is deterministic: run it again with stack traces so the error says where.
+      await record(true);
+      throw err;
+    }
     const providerProblems = defaultProviderViolations(run.resources, config.config);
     if (providerProblems.length > 0) throw new PlanError(providerProblems.join("\n"), 2);
     const packConfigFile = policyPackConfigFile(projectDir, opts.stack, opts.policyPackConfig);

@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -132,5 +133,40 @@ describe("engine URNs", () => {
     expect(out[4].parent).toBe(out[3].urn);
     expect(out[4].provider).toBe(out[1].urn);
     expect(out[4].inputs).toEqual({ ref: out[1].urn, other: "x" });
+  });
+});
+
+describe("stack traces", () => {
+  // A program that throws also leaves unhandled rejections behind in the SDK, so this runs in its own process.
+  it("are off while the program runs in the fast mode, yet a program error from planStack still says where", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-stacks-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: exploding\nruntime: nodejs\nmain: index.js\n");
+    fs.writeFileSync(path.join(dir, "Pulumi.x.yaml"), "config: {}\n");
+    fs.writeFileSync(path.join(dir, "index.js"), "module.exports = () => { function explodeHere() { throw new Error('boom'); } explodeHere(); };\n");
+    const lib = path.resolve(__dirname, "../../lib/plan");
+    const script = path.join(dir, "check.ts");
+    fs.writeFileSync(
+      script,
+      `import { recordProgram } from ${JSON.stringify(path.join(lib, "record"))};
+import { planStack } from ${JSON.stringify(path.join(lib, "run"))};
+process.on("unhandledRejection", () => undefined);
+const program = require(${JSON.stringify(path.join(dir, "index.js"))});
+const stackOf = (p: Promise<unknown>) => p.then(() => "no error", (e: Error) => e.stack ?? "");
+(async () => {
+  const fast = await stackOf(recordProgram(program, { project: "p", stack: "s", captureStacks: false }));
+  const full = await stackOf(recordProgram(program, { project: "p", stack: "s" }));
+  const planned = await stackOf(planStack({ projectDir: ${JSON.stringify(dir)}, stack: "x" }));
+  process.stdout.write(JSON.stringify({ fast, full, planned, limit: Error.stackTraceLimit }));
+  process.exit(0);
+})();
+`,
+    );
+    const res = spawnSync(path.resolve(__dirname, "../../node_modules/.bin/tsx"), [script], { encoding: "utf8", timeout: 60_000 });
+    const out = JSON.parse(res.stdout) as { fast: string; full: string; planned: string; limit: number };
+    expect(out.fast).toMatch(/^Error: boom/);
+    expect(out.fast).not.toContain("explodeHere");
+    expect(out.full).toContain("at explodeHere");
+    expect(out.planned).toMatch(/^Error: boom\n\s+at explodeHere/);
+    expect(out.limit).toBeGreaterThan(0);
   });
 });
