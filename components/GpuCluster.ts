@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EKS_LOG_TYPES, KUBERNETES_BASELINES, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
-import { managedPolicyArn, podIdentityTrust, policyDocument, serviceTrust } from "../lib/iam";
+import { logGroupKeyPolicy, managedPolicyArn, podIdentityTrust, policyDocument, serviceTrust } from "../lib/iam";
 
 export interface GpuClusterArgs {
   /** Physical EKS cluster name. */
@@ -102,21 +102,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         description: `EKS control-plane log encryption for ${args.clusterName}`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: account.apply((id) =>
-          JSON.stringify(
-            policyDocument(
-              { Sid: "AccountAdmin", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${id}:root` }, Action: "kms:*", Resource: "*" },
-              {
-                Sid: "CloudWatchLogs",
-                Effect: "Allow",
-                Principal: { Service: `logs.${args.region}.amazonaws.com` },
-                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                Resource: "*",
-                Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${args.region}:${id}:log-group:${logGroupName}` } },
-              },
-            ),
-          ),
-        ),
+        policy: account.apply((id) => JSON.stringify(logGroupKeyPolicy(id, args.region, logGroupName))),
         tags,
       },
       { parent: this, retainOnDelete: true },

@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import { DCGM_EXPORTER_CHART, FLUENT_BIT_CHART, KUBE_PROMETHEUS_STACK_CHART } from "../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
 import { pinnedRelease } from "../lib/helm";
-import { podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
+import { logGroupKeyPolicy, podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
 import { AlertRule, AlertSettings, EndpointAlertsInput, endpointAlerts, fleetAlerts, gpuFleetDashboard, SERIES_LABEL, servingDashboard } from "../lib/observability";
 import { LABEL } from "../lib/serving";
 import { ENCRYPTED_STORAGE_CLASS } from "./ClusterAddons";
@@ -254,21 +254,7 @@ export class Observability extends pulumi.ComponentResource {
         description: `Alert topic and container logs of ${args.clusterNameLiteral}`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: account.apply((id) =>
-          JSON.stringify(
-            policyDocument(
-              { Sid: "AccountAdmin", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${id}:root` }, Action: "kms:*", Resource: "*" },
-              {
-                Sid: "CloudWatchLogs",
-                Effect: "Allow",
-                Principal: { Service: `logs.${args.region}.amazonaws.com` },
-                Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                Resource: "*",
-                Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${args.region}:${id}:log-group:${this.logGroupName}` } },
-              },
-            ),
-          ),
-        ),
+        policy: account.apply((id) => JSON.stringify(logGroupKeyPolicy(id, args.region, this.logGroupName))),
         tags,
       },
       { parent: this, retainOnDelete: true },

@@ -28,6 +28,24 @@ export function podIdentityTrust(): PolicyDocument {
   return policyDocument({ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] });
 }
 
+/**
+ * Key policy of a KMS key that encrypts one CloudWatch log group: the account administers it, and
+ * the CloudWatch Logs service of the region may use it for that log group only.
+ */
+export function logGroupKeyPolicy(accountId: string, region: string, logGroupName: string): PolicyDocument {
+  return policyDocument(
+    { Sid: "AccountAdmin", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+    {
+      Sid: "CloudWatchLogs",
+      Effect: "Allow",
+      Principal: { Service: `logs.${region}.amazonaws.com` },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:${logGroupName}` } },
+    },
+  );
+}
+
 export function managedPolicyArn(name: string): string {
   return `arn:aws:iam::aws:policy/${name}`;
 }

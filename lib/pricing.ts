@@ -44,9 +44,9 @@ export function readPriceFile(file: string): PriceFile {
   return prices;
 }
 
-/** On-demand hourly price of an instance type in a region, or undefined if the file has none. */
-export function instanceHourly(prices: PriceFile, region: string, instanceType: string): number | undefined {
+/** On-demand hourly price of an instance type in a region with the source it cites, or undefined if the file has none. */
+export function instanceHourly(prices: PriceFile, region: string, instanceType: string): { price: number; source: string } | undefined {
   const r = prices.regions[region];
-  if (!r) return undefined;
-  return r.ec2.hourly[instanceType] ?? r["ec2-p5"]?.hourly[instanceType];
+  const table = [r?.ec2, r?.["ec2-p5"]].find((t) => t?.hourly[instanceType] !== undefined);
+  return table ? { price: table.hourly[instanceType], source: table.source } : undefined;
 }

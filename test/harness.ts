@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import { PlanResource } from "../lib/plan/document";
+import { parseStackConfig, StackConfigError } from "../lib/config/validate";
 import { recordProgram } from "../lib/plan/record";
 
 /** Runs `program` under the offline plan's mock runtime and returns every registered resource. */
@@ -42,4 +43,15 @@ export async function entryPoint(): Promise<() => Promise<unknown>> {
   type Program = () => Promise<unknown>;
   const mod: unknown = await import("../index");
   return typeof mod === "function" ? (mod as Program) : (mod as { default: Program }).default;
+}
+
+/** The problems a stack config is rejected with, as `<key path>: <message>` lines; fails if it is accepted. */
+export function configProblems(raw: unknown, stackFile: string, namespace = "llm-blueprint"): string[] {
+  try {
+    parseStackConfig(raw, { namespace, stackFile });
+  } catch (err) {
+    if (!StackConfigError.isInstance(err)) throw err;
+    return err.problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error("expected a config error");
 }

@@ -80,19 +80,27 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile): CostEstimate
   for (const r of doc.resources) {
     const at = where(r);
     const regional = prices.regions[at.region];
-    const noRegion = () => unpriced.push({ ...at, reason: `no prices for region ${at.region}` });
+    /** A fixed hourly charge of the region (control plane, NAT gateway, load balancer). */
+    const hourlyCharge = (key: "eksClusterHour" | "natGatewayHour" | "nlbHour", kind: CostLine["kind"], detail: string) => {
+      if (!regional) {
+        unpriced.push({ ...at, reason: `no prices for region ${at.region}` });
+        return;
+      }
+      used.add(regional[key].source);
+      lines.push({ ...at, kind, detail, hourly: flat(regional[key].price) });
+    };
     switch (r.type) {
       case "aws:eks/nodeGroup:NodeGroup": {
         const type = ((r.inputs.instanceTypes ?? []) as string[])[0] ?? "?";
         const scaling = (r.inputs.scalingConfig ?? {}) as { minSize?: number; maxSize?: number };
         const [lo, hi] = [scaling.minSize ?? 0, scaling.maxSize ?? 0];
-        const hourly = instanceHourly(prices, at.region, type);
-        if (hourly === undefined) {
+        const instance = instanceHourly(prices, at.region, type);
+        if (!regional || !instance) {
           unpriced.push({ ...at, reason: regional ? `no on-demand price for ${type} in ${at.region}` : `no prices for region ${at.region}` });
           break;
         }
-        used.add(regional!.ec2.hourly[type] !== undefined ? regional!.ec2.source : regional!["ec2-p5"]!.source);
-        lines.push({ ...at, kind: "nodes", detail: `${lo}-${hi} x ${type}`, hourly: { min: lo * hourly, max: hi * hourly } });
+        used.add(instance.source);
+        lines.push({ ...at, kind: "nodes", detail: `${lo}-${hi} x ${type}`, hourly: { min: lo * instance.price, max: hi * instance.price } });
         // Root volumes come from the node group's launch template.
         const template = (r.propertyDependencies?.launchTemplate ?? []).map((u) => byUrn.get(u)).find((t) => t?.type === "aws:ec2/launchTemplate:LaunchTemplate");
         const ebs = ((template?.inputs.blockDeviceMappings ?? []) as { ebs?: { volumeSize?: number | string; volumeType?: string } }[])[0]?.ebs;
@@ -101,34 +109,22 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile): CostEstimate
           if (ebs.volumeType !== "gp3") {
             unpriced.push({ ...at, reason: `root volume type ${ebs.volumeType ?? "(default)"} has no price; only gp3 is listed` });
           } else {
-            used.add(regional!.ebsGp3GbMonth.source);
-            const perNode = perHour(gib * regional!.ebsGp3GbMonth.price);
+            used.add(regional.ebsGp3GbMonth.source);
+            const perNode = perHour(gib * regional.ebsGp3GbMonth.price);
             lines.push({ ...at, kind: "node volumes", detail: `${lo}-${hi} x ${gib} GiB gp3`, hourly: { min: lo * perNode, max: hi * perNode } });
           }
         }
         break;
       }
       case "aws:eks/cluster:Cluster":
-        if (!regional) noRegion();
-        else {
-          used.add(regional.eksClusterHour.source);
-          lines.push({ ...at, kind: "control plane", detail: "EKS standard support", hourly: flat(regional.eksClusterHour.price) });
-        }
+        hourlyCharge("eksClusterHour", "control plane", "EKS standard support");
         break;
       case "aws:ec2/natGateway:NatGateway":
-        if (!regional) noRegion();
-        else {
-          used.add(regional.natGatewayHour.source);
-          lines.push({ ...at, kind: "NAT gateway", detail: "hourly charge", hourly: flat(regional.natGatewayHour.price) });
-        }
+        hourlyCharge("natGatewayHour", "NAT gateway", "hourly charge");
         break;
       case "aws:lb/loadBalancer:LoadBalancer":
         if (r.inputs.loadBalancerType !== "network") unpriced.push({ ...at, reason: `load balancer type ${String(r.inputs.loadBalancerType ?? "application")} has no price; only network is listed` });
-        else if (!regional) noRegion();
-        else {
-          used.add(regional.nlbHour.source);
-          lines.push({ ...at, kind: "load balancer", detail: "NLB hourly charge", hourly: flat(regional.nlbHour.price) });
-        }
+        else hourlyCharge("nlbHour", "load balancer", "NLB hourly charge");
         break;
       case "aws:route53/healthCheck:HealthCheck": {
         const hc = prices.global.route53HealthCheckMonth;

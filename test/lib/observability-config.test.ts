@@ -1,8 +1,9 @@
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { readProjectConfig } from "../../lib/config/load";
-import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
+import { parseStackConfig } from "../../lib/config/validate";
 import { readProjectFile, readStackFile } from "../../lib/plan/stackfile";
+import { configProblems } from "../harness";
 
 const root = path.resolve(__dirname, "../..");
 const project = readProjectFile(root);
@@ -14,15 +15,7 @@ function prod(observability: unknown, extra: Record<string, unknown> = {}): Reco
   return { ...readProjectConfig(NS, readStackFile(root, project, "prod").config), observability, ...extra };
 }
 
-function problemsOf(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw, { namespace: NS, stackFile: FILE });
-  } catch (err) {
-    if (!StackConfigError.isInstance(err)) throw err;
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error("expected a config error");
-}
+const problemsOf = (raw: unknown) => configProblems(raw, FILE, NS);
 
 describe("observability config", () => {
   it("is on by default with the documented defaults", () => {

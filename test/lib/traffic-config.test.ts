@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { StackConfigInput } from "../../lib/config/schema";
-import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
+import { parseStackConfig } from "../../lib/config/validate";
+import { configProblems } from "../harness";
 
 const NS = "llm-blueprint";
 const FILE = "stacks/Pulumi.test.yaml";
@@ -14,15 +15,7 @@ function config(traffic: Record<string, unknown>, regionCount = 3): StackConfigI
   return { environment: "prod", cluster: { kubernetesVersion: "1.33" }, regions: all.slice(0, regionCount), traffic: { zone: { id: "Z0123456789ABC", name: "inference.example.com" }, ...traffic } } as StackConfigInput;
 }
 
-function problemsOf(raw: unknown) {
-  try {
-    parseStackConfig(raw, { namespace: NS, stackFile: FILE });
-  } catch (err) {
-    if (!StackConfigError.isInstance(err)) throw err;
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  throw new Error("expected a config error");
-}
+const problemsOf = (raw: unknown) => configProblems(raw, FILE, NS);
 
 describe("traffic config", () => {
   it("resolves defaults: 10 s checks, 3 failures, 15 s TTL, deletion protection in prod", () => {
