@@ -5,7 +5,7 @@ import * as random from "@pulumi/random";
 import { DCGM_EXPORTER_CHART, FLUENT_BIT_CHART, KUBE_PROMETHEUS_STACK_CHART } from "../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
 import { pinnedRelease } from "../lib/helm";
-import { logGroupKeyPolicy, podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
+import { logGroupKeyPolicy, logWritePolicy, podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
 import { AlertRule, AlertSettings, EndpointAlertsInput, endpointAlerts, fleetAlerts, gpuFleetDashboard, SERIES_LABEL, servingDashboard } from "../lib/observability";
 import { LABEL } from "../lib/serving";
 import { ENCRYPTED_STORAGE_CLASS } from "./ClusterAddons";
@@ -67,10 +67,6 @@ export function alertPublishPolicy(topicArn: string, keyArn: string): PolicyDocu
   );
 }
 
-/** Fluent Bit may write streams of its one log group (created here, so no CreateLogGroup). */
-export function logShippingPolicy(logGroupArn: string): PolicyDocument {
-  return policyDocument({ Sid: "Ship", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [logGroupArn, `${logGroupArn}:log-stream:*`] });
-}
 
 /** Alertmanager receiver config; secrets are read from the mounted file, never inlined. */
 export function alertmanagerConfig(receiver: AlertReceiver, region: string, topicArn?: pulumi.Input<string>): Record<string, unknown> {
@@ -335,7 +331,7 @@ export class Observability extends pulumi.ComponentResource {
       { parent: this, retainOnDelete: true },
     );
     const logRole = new aws.iam.Role(`${name}-fluent-bit`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
-    new aws.iam.RolePolicy(`${name}-fluent-bit`, { role: logRole.name, policy: logGroup.arn.apply((arn) => JSON.stringify(logShippingPolicy(arn))) }, { parent: this });
+    new aws.iam.RolePolicy(`${name}-fluent-bit`, { role: logRole.name, policy: logGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
     const logAssociation = new aws.eks.PodIdentityAssociation(
       `${name}-fluent-bit`,
       { clusterName: args.clusterName, namespace: MONITORING_NAMESPACE, serviceAccount: FLUENT_BIT_SERVICE_ACCOUNT, roleArn: logRole.arn, tags },

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Cidr } from "../lib/cidr";
-import { policyDocument, serviceTrust } from "../lib/iam";
+import { logGroupKeyPolicy, logWritePolicy, serviceTrust } from "../lib/iam";
 import { MAX_AZS, subnetLayout } from "../lib/network";
 
 export interface RegionNetworkArgs {
@@ -137,9 +137,23 @@ export class RegionNetwork extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Flow logs are encrypted with a key of their own, kept on destroy like the logs it protects.
+    const flowLogName = `/aws/vpc/${args.clusterName}/flow-logs`;
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const flowLogKey = new aws.kms.Key(
+      `${name}-flow-logs`,
+      {
+        description: `VPC flow log encryption for ${args.clusterName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: account.apply((id) => JSON.stringify(logGroupKeyPolicy(id, args.region, flowLogName))),
+        tags: tagged(`${name}-flow-logs`),
+      },
+      { parent: this, retainOnDelete: true },
+    );
     const flowLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { name: `/aws/vpc/${args.clusterName}/flow-logs`, retentionInDays: args.flowLogRetentionDays ?? 90, tags: tagged(`${name}-flow-logs`) },
+      { name: flowLogName, retentionInDays: args.flowLogRetentionDays ?? 90, kmsKeyId: flowLogKey.arn, tags: tagged(`${name}-flow-logs`) },
       { parent: this },
     );
     const flowLogRole = new aws.iam.Role(
@@ -147,18 +161,7 @@ export class RegionNetwork extends pulumi.ComponentResource {
       { assumeRolePolicy: JSON.stringify(serviceTrust("vpc-flow-logs.amazonaws.com")), tags: tagged(`${name}-flow-logs`) },
       { parent: this },
     );
-    new aws.iam.RolePolicy(
-      `${name}-flow-logs`,
-      {
-        role: flowLogRole.id,
-        policy: flowLogGroup.arn.apply((arn) =>
-          JSON.stringify(
-            policyDocument({ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [arn, `${arn}:*`] }),
-          ),
-        ),
-      },
-      { parent: this },
-    );
+    new aws.iam.RolePolicy(`${name}-flow-logs`, { role: flowLogRole.id, policy: flowLogGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
     new aws.ec2.FlowLog(
       `${name}-flow-logs`,
       { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: flowLogGroup.arn, iamRoleArn: flowLogRole.arn, tags: tagged(`${name}-flow-logs`) },

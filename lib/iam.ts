@@ -46,6 +46,11 @@ export function logGroupKeyPolicy(accountId: string, region: string, logGroupNam
   );
 }
 
+/** Writing into one log group's streams (flow logs, Fluent Bit); the group itself is created by the stack. */
+export function logWritePolicy(logGroupArn: string): PolicyDocument {
+  return policyDocument({ Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [logGroupArn, `${logGroupArn}:log-stream:*`] });
+}
+
 export function managedPolicyArn(name: string): string {
   return `arn:aws:iam::aws:policy/${name}`;
 }

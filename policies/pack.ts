@@ -4,7 +4,7 @@ import type { Policies } from "@pulumi/policy";
 import { Approvals } from "./rules/approvals";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
-import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
+import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, logsAndAlertsEncrypted, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
 
 /**
  * The pack's policies, importable without starting the analyzer (index.ts does that). The
@@ -37,6 +37,7 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     gpuPoolIsolation,
     s3BucketBaseline,
     kmsKeyRotation,
+    logsAndAlertsEncrypted,
     iamLeastPrivilege,
     podHardening,
     failoverReadiness,

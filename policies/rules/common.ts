@@ -42,6 +42,8 @@ export const TYPES = {
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   iamPolicy: "aws:iam/policy:Policy",
   route53Record: "aws:route53/record:Record",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  snsTopic: "aws:sns/topic:Topic",
 } as const;
 
 export const LABELS = {

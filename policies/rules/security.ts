@@ -138,6 +138,20 @@ export const kmsKeyRotation: ResourceValidationPolicy = {
   },
 };
 
+export const logsAndAlertsEncrypted: ResourceValidationPolicy = {
+  name: "logs-and-alerts-encrypted",
+  description: "CloudWatch log groups are KMS-encrypted with a finite retention; SNS topics are KMS-encrypted.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (args.type === TYPES.logGroup) {
+      if (!args.props.kmsKeyId) report("log group is not encrypted with a KMS key (kmsKeyId)");
+      const days = Number(args.props.retentionInDays ?? 0);
+      if (!(days > 0)) report("log group keeps logs forever; set retentionInDays");
+    }
+    if (args.type === TYPES.snsTopic && !args.props.kmsMasterKeyId) report("SNS topic is not encrypted with a KMS key (kmsMasterKeyId)");
+  },
+};
+
 const SERVING_READ_ACTIONS = new Set(["s3:GetObject", "s3:ListBucket", "kms:Decrypt"]);
 
 export const iamLeastPrivilege: ResourceValidationPolicy = {

@@ -242,6 +242,18 @@ describe("kms-key-rotation", () => {
   });
 });
 
+describe("logs-and-alerts-encrypted", () => {
+  it("blocks an unencrypted or never-expiring log group and an unencrypted alert topic", async () => {
+    expect(
+      await hits("logs-and-alerts-encrypted", (rs) => {
+        delete find(rs, "aws:cloudwatch/logGroup:LogGroup", "us-east-1-network-flow-logs").inputs.kmsKeyId;
+        delete find(rs, "aws:cloudwatch/logGroup:LogGroup", "us-west-2-observability-containers").inputs.retentionInDays;
+        delete find(rs, "aws:sns/topic:Topic", "us-east-2-observability-alerts").inputs.kmsMasterKeyId;
+      }).then((names) => names.sort()),
+    ).toEqual(["us-east-1-network-flow-logs", "us-east-2-observability-alerts", "us-west-2-observability-containers"]);
+  });
+});
+
 describe("iam-least-privilege", () => {
   const p = "iam-least-privilege";
   const doc = (r: PlanResource) => JSON.parse(r.inputs.policy as string) as { Statement: Record<string, unknown>[] };
