@@ -1,6 +1,7 @@
 import { artifactPrefix, ModelVersion, ServingProfile, versionId } from "./catalog";
 import { GpuClass, gpuInstanceSpec } from "./gpu";
 import { shortJsonHash } from "./hash";
+import { ANNOTATION, LABEL } from "./labels";
 import { policyDocument, PolicyDocument } from "./iam";
 import { BYTES_PER_PARAM } from "./sizing";
 
@@ -70,22 +71,7 @@ export function vllmArgs(endpoint: string, version: ModelVersion, profile: Servi
 /** Flags a profile sets itself, which extraArgs must not repeat. */
 export const MANAGED_FLAGS = ["--model", "--load-format", "--served-model-name", "--tensor-parallel-size", "--max-model-len", "--gpu-memory-utilization", "--max-num-seqs", "--host", "--port"];
 
-export const LABEL = {
-  endpoint: "llm-blueprint/endpoint",
-  track: "llm-blueprint/track",
-  model: "llm-blueprint/model",
-  revision: "llm-blueprint/revision",
-  profileHash: "llm-blueprint/profile-hash",
-  gpuClass: "llm-blueprint/gpu-class",
-} as const;
-
-export const ANNOTATION = {
-  version: "llm-blueprint/version",
-  artifactDigest: "llm-blueprint/artifact-digest",
-  imageDigest: "llm-blueprint/image-digest",
-  profile: "llm-blueprint/profile",
-  license: "llm-blueprint/license",
-} as const;
+export { ANNOTATION, LABEL } from "./labels";
 
 /** Selector labels of one track's pods; stable across version changes so rollouts replace pods in place. */
 export function selectorLabels(endpoint: string, track: Track): Record<string, string> {

@@ -91,6 +91,18 @@ export async function evaluatePolicies(
     const p = r.provider ? byUrn.get(r.provider) : undefined;
     return p ? { type: p.type, props: p.inputs, urn: p.urn, name: p.name } : undefined;
   };
+  /** What the analyzer tells every policy about one resource, resource and stack policies alike. */
+  const describedResource = (r: PlanResource) => ({
+    type: r.type,
+    props: r.inputs,
+    urn: r.urn,
+    name: r.name,
+    opts: optionsOf(r),
+    provider: providerOf(r),
+    isType: (c: unknown) => isTypeOf(r.type, c),
+    // One function serves both argument shapes, whose asType signatures differ only in their generics.
+    asType: ((c: unknown) => (isTypeOf(r.type, c) ? r.inputs : undefined)) as PolicyResource["asType"] & ResourceValidationArgs["asType"],
+  });
   const analyzed = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
   const violations: PolicyViolation[] = [];
 
@@ -106,18 +118,7 @@ export async function evaluatePolicies(
     if (isStackPolicy(policy)) {
       const objects = new Map<string, PolicyResource>();
       for (const r of resources) {
-        objects.set(r.urn, {
-          type: r.type,
-          props: r.inputs,
-          urn: r.urn,
-          name: r.name,
-          opts: optionsOf(r),
-          provider: providerOf(r),
-          dependencies: [],
-          propertyDependencies: {},
-          isType: (c) => isTypeOf(r.type, c),
-          asType: ((c: unknown) => (isTypeOf(r.type, c) ? r.inputs : undefined)) as PolicyResource["asType"],
-        });
+        objects.set(r.urn, { ...describedResource(r), dependencies: [], propertyDependencies: {} });
       }
       for (const r of resources) {
         const o = objects.get(r.urn)!;
@@ -139,19 +140,7 @@ export async function evaluatePolicies(
     const validations = [(policy as ResourceValidationPolicy).validateResource ?? []].flat();
     for (const r of analyzed) {
       for (const validate of validations) {
-        const args: ResourceValidationArgs = {
-          type: r.type,
-          props: r.inputs,
-          urn: r.urn,
-          name: r.name,
-          opts: optionsOf(r),
-          provider: providerOf(r),
-          stackTags,
-          isType: (c) => isTypeOf(r.type, c),
-          asType: ((c: unknown) => (isTypeOf(r.type, c) ? r.inputs : undefined)) as ResourceValidationArgs["asType"],
-          getConfig,
-          notApplicable,
-        };
+        const args: ResourceValidationArgs = { ...describedResource(r), stackTags, getConfig, notApplicable };
         try {
           // A resource policy always reports against the resource it validates, as the analyzer does.
           await validate(args, (message) => report(r.urn)(message));

@@ -2,6 +2,7 @@
  * Small, dependency-free readers over policy props. Props arrive as plain JSON-like values (the
  * resource inputs the analyzer is sent), so every accessor returns unknown-safe values.
  */
+import { ANNOTATION, LABEL } from "../../lib/labels";
 
 export type Props = Record<string, unknown>;
 
@@ -46,18 +47,8 @@ export const TYPES = {
   snsTopic: "aws:sns/topic:Topic",
 } as const;
 
-export const LABELS = {
-  endpoint: "llm-blueprint/endpoint",
-  track: "llm-blueprint/track",
-  model: "llm-blueprint/model",
-  revision: "llm-blueprint/revision",
-  profileHash: "llm-blueprint/profile-hash",
-  gpuClass: "llm-blueprint/gpu-class",
-  version: "llm-blueprint/version",
-  artifactDigest: "llm-blueprint/artifact-digest",
-  imageDigest: "llm-blueprint/image-digest",
-  profile: "llm-blueprint/profile",
-} as const;
+/** The keys the program writes (lib/labels.ts); the licence annotation is not governed. */
+export const LABELS = { ...LABEL, version: ANNOTATION.version, artifactDigest: ANNOTATION.artifactDigest, imageDigest: ANNOTATION.imageDigest, profile: ANNOTATION.profile } as const;
 
 export interface Container {
   name?: string;
