@@ -1,44 +1,32 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuClass } from "../lib/gpu";
 import { TrackSpec, trafficSplit, VLLM_PORT } from "../lib/serving";
 import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
-import { VllmService } from "./VllmService";
+import { VllmService, VllmServiceArgs } from "./VllmService";
 import { MONITORING_NAMESPACE } from "./Observability";
 
-/** Namespace whose Prometheus scrapes vLLM metrics (the observability stack). */
 /** EKS Pod Identity agent's link-local endpoint. */
 const POD_IDENTITY_AGENT = "169.254.170.23/32";
 const INSTANCE_METADATA = "169.254.169.254/32";
 
-export interface ModelEndpointArgs {
+/** What every track's VllmService shares, passed through as given (documented on VllmServiceArgs). */
+type SharedTrackArgs = Pick<
+  VllmServiceArgs,
+  "gpuClass" | "instanceType" | "image" | "region" | "clusterName" | "bucketName" | "bucketArn" | "kmsKeyArn" | "replicas" | "targetWaitingRequests" | "prometheusUrl" | "huggingFaceToken" | "tags"
+>;
+
+export interface ModelEndpointArgs extends SharedTrackArgs {
   /** Endpoint name: namespace, route path `/<name>/` and `--served-model-name`. */
   readonly name: string;
-  readonly gpuClass: GpuClass;
   /** stable, and optionally canary (weight) and shadow (mirror percent). */
   readonly tracks: readonly TrackSpec[];
-  readonly instanceType: string;
-  readonly image: string;
-  readonly region: string;
-  readonly clusterName: pulumi.Input<string>;
-  readonly bucketName: pulumi.Input<string>;
-  readonly bucketArn: pulumi.Input<string>;
-  readonly kmsKeyArn: pulumi.Input<string>;
-  readonly replicas: { readonly min: number; readonly max: number };
-  /** @default 8 */
-  readonly targetWaitingRequests?: number;
-  readonly prometheusUrl: string;
   /**
    * DNS names the route answers on (global and regional). With names, clients call
    * https://<name>/v1; without, http://<gateway>/<endpoint>/v1 inside the cluster. @default []
    */
   readonly hostnames?: readonly string[];
-  /** Hugging Face token (a Pulumi secret) for profiles that need the Hub. @default none */
-  readonly huggingFaceToken?: pulumi.Input<string>;
   /** ServingAddons.ready: the CRDs and Gateway the route and autoscalers need. @default [] */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
-  /** @default {} */
-  readonly tags?: Record<string, string>;
 }
 
 export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks">): string[] {
