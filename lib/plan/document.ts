@@ -13,6 +13,11 @@ export interface PlanResourceOptions {
   readonly dependsOn: readonly string[];
   readonly deleteBeforeReplace: boolean;
   readonly aliases: readonly unknown[];
+  /**
+   * `customTimeouts` in seconds, as the engine passes them to analyzers (0 = the provider's default).
+   * Absent in plan documents written before it was recorded.
+   */
+  readonly customTimeouts?: { readonly createSeconds: number; readonly updateSeconds: number; readonly deleteSeconds: number };
 }
 
 export interface PlanResource {

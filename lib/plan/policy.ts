@@ -69,7 +69,7 @@ function optionsOf(r: PlanResource): PolicyResourceOptions {
     ignoreChanges: [...r.options.ignoreChanges],
     deleteBeforeReplace: r.options.deleteBeforeReplace,
     aliases: r.options.aliases.map(String),
-    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    customTimeouts: { ...(r.options.customTimeouts ?? { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }) },
     additionalSecretOutputs: [],
     parent: r.parent,
   };

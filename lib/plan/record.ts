@@ -49,6 +49,19 @@ export function toPlainValue(value: unknown): unknown {
   return value;
 }
 
+const DURATION_UNITS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/**
+ * Seconds in a Go duration string ("10m", "1h30m", "90s"), the form `customTimeouts` takes and the
+ * engine parses (time.ParseDuration); "" is 0, the provider's default. Anything else is an error.
+ */
+export function durationSeconds(text: string): number {
+  if (text === "") return 0;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) throw new Error(`customTimeouts value "${text}" is not a duration like "90s", "20m" or "1h30m"`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]], 0);
+}
+
 function stripProviderId(ref: string): string | undefined {
   if (!ref) return undefined;
   const at = ref.lastIndexOf("::");
@@ -68,6 +81,7 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getAliasesList(): { toObject(): unknown }[];
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
   getPropertydependenciesMap(): { entries(): Iterable<[string, { getUrnsList(): string[] }]> } | undefined;
 }
 interface RegisterResponse {
@@ -112,6 +126,11 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
             dependsOn: req.getDependenciesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
             aliases: req.getAliasesList().map((a) => a.toObject()),
+            customTimeouts: {
+              createSeconds: durationSeconds(req.getCustomtimeouts()?.getCreate() ?? ""),
+              updateSeconds: durationSeconds(req.getCustomtimeouts()?.getUpdate() ?? ""),
+              deleteSeconds: durationSeconds(req.getCustomtimeouts()?.getDelete() ?? ""),
+            },
           },
         };
         resources.push(record);

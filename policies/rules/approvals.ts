@@ -25,11 +25,31 @@ export interface ApprovedModel {
   profiles: Record<string, ApprovedProfile>;
 }
 
+/**
+ * What an approved runtime image is, as read from its Dockerfile at the pinned tag: the plan checks
+ * the pods that run it against these (user, port, paths), not against what the program assumes.
+ */
+export interface RuntimeImageFacts {
+  /** User the image runs as (its last USER instruction; "root" when it sets none). */
+  user: string;
+  uid: number;
+  gid: number;
+  /** HOME of that user inside the image. */
+  home: string;
+  /** ENTRYPOINT of the image, as an exec-form array. */
+  entrypoint: string[];
+  /** Port the OpenAI-compatible server listens on. */
+  port: number;
+  /** How the facts were verified: repository, path, tag and the date it was read. */
+  verifiedFrom: string;
+}
+
 export interface ApprovedRuntime {
   image: string;
   digest: string;
   approvedBy: string;
   approvedAt: string;
+  facts: RuntimeImageFacts;
 }
 
 export interface Approvals {
