@@ -1,9 +1,9 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { run } from "./spawn";
 
 const root = path.resolve(__dirname, "..");
 const dir = path.join(root, ".github", "workflows");
@@ -185,9 +185,9 @@ describe("drift workflow", () => {
 });
 
 describe("offline-plans.sh (the PR comment)", () => {
-  it("plans every stack against a base and writes one comment with each stack's verdict and changes", () => {
+  it("plans every stack against a base and writes one comment with each stack's verdict and changes", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plans-"));
-    const res = spawnSync("bash", [".github/scripts/offline-plans.sh", ".", ".", out], { cwd: root, encoding: "utf8", timeout: 300_000 });
+    const res = await run("bash", [".github/scripts/offline-plans.sh", ".", ".", out], { cwd: root, timeoutMs: 300_000 });
     expect(res.status, res.stderr).toBe(0);
     const comment = fs.readFileSync(path.join(out, "comment.md"), "utf8");
     expect(comment.startsWith("<!-- llm-blueprint-offline-plan -->\n")).toBe(true);
@@ -203,5 +203,5 @@ describe("offline-plans.sh (the PR comment)", () => {
     }
     for (const stack of ["dev", "staging", "prod"]) expect(fs.existsSync(path.join(out, `head-${stack}.json`))).toBe(true);
     expect(comment.length).toBeLessThan(65536);
-  });
+  }, 300_000);
 });

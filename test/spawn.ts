@@ -1,0 +1,32 @@
+import { spawn } from "child_process";
+
+export interface SpawnResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command without blocking the test worker's event loop. A synchronous spawn that outlasts
+ * vitest's 60 s worker RPC timeout fails the whole run with "Timeout calling onTaskUpdate", even
+ * when every test passes, so long child processes (plans, engines) go through here.
+ */
+export function run(command: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<SpawnResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
