@@ -1,6 +1,7 @@
-import type { CostRange } from "./cost";
+import { parse as parseYaml } from "yaml";
+import type { CostRange, UnpricedItem } from "./cost";
 import { PlanDocument, PlanResource, SECRET_MASK } from "./document";
-import { componentOf, gpuCapacity, regionOf } from "./summary";
+import { componentOf, gpuCapacity, regionOf, regionOrder, SUMMARY_WIDTH, usd, wrap } from "./summary";
 
 /**
  * Offline plan diff: compares two plan documents the way `pulumi preview --diff` compares state
@@ -10,6 +11,12 @@ import { componentOf, gpuCapacity, regionOf } from "./summary";
 
 export interface PropertyChange {
   readonly path: string;
+  /**
+   * For a string property that holds a JSON or YAML document (an IAM policy, a dashboard, Helm
+   * values): the path of the change inside the document, which `format` names.
+   */
+  readonly within?: string;
+  readonly format?: "JSON" | "YAML";
   /** Absent when the property is new. Secrets show as "[secret]". */
   readonly old?: unknown;
   /** Absent when the property is removed. */
@@ -38,15 +45,69 @@ export interface GpuDelta {
   readonly after: CostRange;
 }
 
+/** A delete or replace of a resource whose loss loses data or that its options guard. */
+export interface DataAtRisk {
+  readonly action: "delete" | "replace";
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly region: string;
+  /** "data lost (S3 bucket)", "protected: pulumi up refuses", "retained: left unmanaged with its data". */
+  readonly reasons: readonly string[];
+  /** The data goes with it: a data-holding resource that is not retained on delete. */
+  readonly dataLost: boolean;
+}
+
+export interface CostDelta {
+  readonly before: CostRange;
+  readonly after: CostRange;
+  readonly unpricedBefore: number;
+  readonly unpricedAfter: number;
+  /** Billable items the new plan cannot price that the baseline did not have: the delta misses them. */
+  readonly newlyUnpriced: readonly UnpricedItem[];
+}
+
 export interface PlanDiff {
   readonly stack: string;
   readonly baseStack: string;
   readonly changes: readonly ResourceChange[];
   readonly counts: Record<ChangeAction, number>;
+  /** Deletes and replaces of protected, retained or data-holding resources. */
+  readonly dataAtRisk: readonly DataAtRisk[];
   /** GPUs at min / max per class, before and after. */
   readonly gpus: readonly GpuDelta[];
   /** Hourly on-demand cost at min / max, before and after (when both plans carry an estimate). */
-  readonly cost?: { readonly before: CostRange; readonly after: CostRange; readonly unpricedBefore: number; readonly unpricedAfter: number };
+  readonly cost?: CostDelta;
+}
+
+/**
+ * Resource types whose deletion or replacement loses stored data (or, for KMS keys, the ability
+ * to read data encrypted with them).
+ */
+export const DATA_HOLDING_TYPES: Readonly<Record<string, string>> = {
+  "aws:s3/bucket:Bucket": "S3 bucket",
+  "aws:s3/bucketV2:BucketV2": "S3 bucket",
+  // Data encrypted with a deleted key becomes unreadable once the key's deletion window ends.
+  "aws:kms/key:Key": "KMS key",
+  "aws:cloudwatch/logGroup:LogGroup": "log group",
+  "aws:ebs/volume:Volume": "EBS volume",
+  "aws:efs/fileSystem:FileSystem": "EFS file system",
+  "aws:dynamodb/table:Table": "DynamoDB table",
+  "aws:rds/instance:Instance": "RDS instance",
+  "aws:rds/cluster:Cluster": "RDS cluster",
+  "aws:ecr/repository:Repository": "ECR repository",
+  "aws:secretsmanager/secret:Secret": "secret",
+  "kubernetes:core/v1:PersistentVolumeClaim": "persistent volume claim",
+  "kubernetes:core/v1:PersistentVolume": "persistent volume",
+};
+
+function riskReasons(r: PlanResource): string[] {
+  const kind = DATA_HOLDING_TYPES[r.type];
+  return [
+    ...(kind && !r.options.retainOnDelete ? [`data lost (${kind})`] : []),
+    ...(r.options.protect ? ["protected: pulumi up refuses"] : []),
+    ...(r.options.retainOnDelete ? [`retained: left unmanaged${kind ? " with its data" : ""}`] : []),
+  ];
 }
 
 /**
@@ -98,7 +159,45 @@ export function propertyChanges(before: unknown, after: unknown, prefix = ""): P
     return Array.from({ length: n }, (_, i) => propertyChanges(before[i], after[i], `${prefix}[${i}]`)).flat();
   }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (typeof before === "string" && typeof after === "string") {
+    const [a, b] = [parseDocument(before), parseDocument(after)];
+    if (a && b && a.format === b.format) {
+      // Compare the documents by path, so a reviewer sees the statement that changed, not two long strings.
+      const inner = propertyChanges(a.value, b.value);
+      if (inner.length > 0) {
+        return inner.map(({ path, within, format, ...values }) => ({
+          path: prefix,
+          within: (path || "(document)") + (within !== undefined ? ` (${format}) ${within}` : ""),
+          format: a.format,
+          ...values,
+        }));
+      }
+    }
+  }
   return [{ path: prefix, ...(before === undefined ? {} : { old: before }), ...(after === undefined ? {} : { new: after }) }];
+}
+
+/**
+ * A string holding a JSON object or array, or a multi-line YAML mapping or sequence; undefined for
+ * anything else (plain text, PromQL, a scalar).
+ */
+export function parseDocument(text: string): { format: "JSON" | "YAML"; value: unknown } | undefined {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      const value: unknown = JSON.parse(text);
+      return typeof value === "object" && value !== null ? { format: "JSON", value } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!text.includes("\n")) return undefined;
+  try {
+    const value: unknown = parseYaml(text);
+    return typeof value === "object" && value !== null ? { format: "YAML", value } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The old URN an alias stands for: a full URN, or a spec renaming the last name and/or type. */
@@ -173,7 +272,20 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
   for (const r of base.resources.filter((x) => x.custom && !matchedBase.has(x.urn) && !headByUrn.has(x.urn))) {
     changes.push({ action: "delete", urn: r.urn, type: r.type, name: r.name, ...where(r, baseByUrn), changes: propertyChanges(r.inputs, undefined) });
   }
-  changes.sort((a, b) => a.region.localeCompare(b.region) || a.component.localeCompare(b.component) || a.urn.localeCompare(b.urn));
+  // The stack's own region order (the new plan's, then regions only the baseline has), global last.
+  const order = [...new Set([...regionOrder(head), ...regionOrder(base)])].sort((a, b) => Number(a === "global") - Number(b === "global"));
+  const rank = (region: string) => (order.includes(region) ? order.indexOf(region) : order.length);
+  changes.sort((a, b) => rank(a.region) - rank(b.region) || a.component.localeCompare(b.component) || a.urn.localeCompare(b.urn));
+
+  const dataAtRisk: DataAtRisk[] = changes
+    .filter((c): c is ResourceChange & { action: "delete" | "replace" } => c.action === "delete" || c.action === "replace")
+    .flatMap((c) => {
+      const old = baseByUrn.get(c.renamedFrom ?? c.urn);
+      const reasons = old ? riskReasons(old) : [];
+      return reasons.length > 0 ? [{ action: c.action, urn: c.urn, type: c.type, name: c.name, region: c.region, reasons, dataLost: reasons[0].startsWith("data lost") }] : [];
+    })
+    // Data that goes for good first, then what the engine refuses, then what is left behind.
+    .sort((a, b) => Number(b.dataLost) - Number(a.dataLost) || Number(b.reasons.some((r) => r.startsWith("protected"))) - Number(a.reasons.some((r) => r.startsWith("protected"))));
 
   const counts: Record<ChangeAction, number> = { create: 0, delete: 0, update: 0, replace: 0 };
   for (const c of changes) counts[c.action]++;
@@ -186,11 +298,16 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
     baseStack: base.stack,
     changes,
     counts,
+    dataAtRisk,
     gpus,
-    ...(base.cost && head.cost
-      ? { cost: { before: base.cost.total.hourly, after: head.cost.total.hourly, unpricedBefore: base.cost.unpriced.length, unpricedAfter: head.cost.unpriced.length } }
-      : {}),
+    ...(base.cost && head.cost ? { cost: costDelta(base.cost.total.hourly, head.cost.total.hourly, base.cost.unpriced, head.cost.unpriced) } : {}),
   };
+}
+
+function costDelta(before: CostRange, after: CostRange, unpricedBefore: readonly UnpricedItem[], unpricedAfter: readonly UnpricedItem[]): CostDelta {
+  const key = (u: UnpricedItem) => `${u.region}|${u.resource}|${u.reason}`;
+  const known = new Set(unpricedBefore.map(key));
+  return { before, after, unpricedBefore: unpricedBefore.length, unpricedAfter: unpricedAfter.length, newlyUnpriced: unpricedAfter.filter((u) => !known.has(key(u))) };
 }
 
 export function hasChanges(diff: PlanDiff): boolean {
@@ -199,9 +316,71 @@ export function hasChanges(diff: PlanDiff): boolean {
 
 const SYMBOL: Record<ChangeAction, string> = { create: "+", delete: "-", update: "~", replace: "+-" };
 
-function show(v: unknown): string {
-  const s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? "undefined";
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+/** Longest value shown whole; longer strings show the words around the change. */
+const VALUE_WIDTH = 60;
+/** Diff lines longer than this put old and new on lines of their own. */
+const LINE_WIDTH = SUMMARY_WIDTH;
+
+function show(v: unknown, width = VALUE_WIDTH): string {
+  const s = JSON.stringify(v) ?? "undefined";
+  return s.length > width ? `${s.slice(0, width - 3)}...` : s;
+}
+
+const BOUNDARY = /[\s,;(){}[\]]/;
+
+/**
+ * The part of two different strings that differs, with the words around it: "…rate(x[5m])) > 1"
+ * and "…rate(x[5m])) > 2". Both excerpts contain their own differing part, so they are never equal.
+ */
+export function excerptPair(a: string, b: string, context = 24, maxMiddle = VALUE_WIDTH): [string, string] {
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  let s = 0;
+  while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
+  // Start the leading context at a word boundary when that still leaves some context.
+  let start = Math.max(0, p - context);
+  if (start > 0) {
+    const cut = a.slice(start, p).search(BOUNDARY);
+    if (cut >= 0 && p - (start + cut + 1) >= context / 3) start += cut + 1;
+  }
+  // The trailing context is common to both; end it at a word boundary when one is near.
+  const tail = a.slice(a.length - s, a.length - s + context);
+  const tailCut = tail.length < s ? Math.max(...[...tail].map((ch, i) => (BOUNDARY.test(ch) ? i : -1))) : -1;
+  const trailing = tail.length < s && tailCut > 0 ? tail.slice(0, tailCut) : tail;
+  const more = trailing.length < s;
+  const excerpt = (x: string) => {
+    const middle = x.slice(p, x.length - s);
+    const shown = middle.length > maxMiddle ? `${middle.slice(0, maxMiddle)}…` : middle;
+    return `${start > 0 ? "…" : ""}${x.slice(start, p)}${shown}${trailing}${more ? "…" : ""}`;
+  };
+  return [excerpt(a), excerpt(b)];
+}
+
+/** One changed property: `path: old => new`, on three lines when that would be too wide. */
+function renderChange(p: PropertyChange, indent: string): string[] {
+  const where = p.within !== undefined ? `${p.path} (${p.format}) ${p.within}` : p.path;
+  const has = { old: "old" in p, new: "new" in p };
+  let [o, n] = [has.old ? show(p.old) : "(unset)", has.new ? show(p.new) : "(unset)"];
+  if (typeof p.old === "string" && typeof p.new === "string" && (JSON.stringify(p.old).length > VALUE_WIDTH || JSON.stringify(p.new).length > VALUE_WIDTH)) {
+    [o, n] = excerptPair(p.old, p.new).map((x) => JSON.stringify(x));
+  }
+  const line = `${indent}${where}: ${o} => ${n}`;
+  return line.length <= LINE_WIDTH ? [line] : [`${indent}${where}:`, `${indent}  - ${o}`, `${indent}  + ${n}`];
+}
+
+const delta = (a: number, b: number) => `${b - a >= 0 ? "+" : "-"}${usd(Math.abs(b - a))}`;
+
+/** "$196.12 / $778.22 => $196.13 / $778.23 (+$0.01 / +$0.01)", or the delta marked unpriced. */
+export function renderCostDelta(d: CostDelta): string {
+  const range = (r: CostRange) => `${usd(r.min)} / ${usd(r.max)}`;
+  if (d.newlyUnpriced.length > 0) {
+    const regions = [...new Set(d.newlyUnpriced.map((u) => u.region))];
+    return (
+      `${range(d.before)} => ${range(d.after)} for priced items; delta unpriced: ${d.newlyUnpriced.length} new item(s) without a price ` +
+      `in ${regions.join(", ")} (${[...new Set(d.newlyUnpriced.map((u) => u.reason))].join("; ")})`
+    );
+  }
+  return `${range(d.before)} => ${range(d.after)} (${delta(d.before.min, d.after.min)} / ${delta(d.before.max, d.after.max)})` + (d.unpricedBefore !== d.unpricedAfter ? `; unpriced items ${d.unpricedBefore} => ${d.unpricedAfter}` : "");
 }
 
 /** Text rendering, grouped by region and component, like `pulumi preview --diff` but offline. */
@@ -220,9 +399,7 @@ export function renderDiff(diff: PlanDiff, baseLabel: string, opts: { maxPaths?:
     const extra = [ch.renamedFrom ? `renamed from ${ch.renamedFrom.split("::").pop()}` : "", ch.replaceBecause ? `replace because ${ch.replaceBecause.join(", ")} changed` : ""].filter(Boolean).join("; ");
     lines.push(`    ${SYMBOL[ch.action].padEnd(2)} ${ch.type} ${ch.name}${extra ? ` (${extra})` : ""}`);
     if (ch.action === "update" || ch.action === "replace") {
-      for (const p of ch.changes.slice(0, max)) {
-        lines.push(`         ${p.path}: ${"old" in p ? show(p.old) : "(unset)"} => ${"new" in p ? show(p.new) : "(unset)"}`);
-      }
+      for (const p of ch.changes.slice(0, max)) lines.push(...renderChange(p, "         "));
       if (ch.changes.length > max) lines.push(`         ... ${ch.changes.length - max} more`);
     }
   }
@@ -232,14 +409,6 @@ export function renderDiff(diff: PlanDiff, baseLabel: string, opts: { maxPaths?:
       ? "  GPU capacity: unchanged"
       : `  GPU capacity (min / max): ${gpuChanges.map((g) => `${g.gpuClass} ${g.before.min} / ${g.before.max} => ${g.after.min} / ${g.after.max}`).join(", ")}`,
   );
-  if (diff.cost) {
-    const d = diff.cost;
-    const fmt = (n: number) => `$${n.toFixed(2)}`;
-    const delta = (a: number, b: number) => `${b - a >= 0 ? "+" : "-"}${fmt(Math.abs(b - a))}`;
-    lines.push(
-      `  Cost per hour (min / max): ${fmt(d.before.min)} / ${fmt(d.before.max)} => ${fmt(d.after.min)} / ${fmt(d.after.max)} (${delta(d.before.min, d.after.min)} / ${delta(d.before.max, d.after.max)})` +
-        (d.unpricedBefore !== d.unpricedAfter ? `; unpriced items ${d.unpricedBefore} => ${d.unpricedAfter}` : ""),
-    );
-  }
+  if (diff.cost) lines.push(...wrap(`  Cost per hour (min / max): ${renderCostDelta(diff.cost)}`, SUMMARY_WIDTH, "    ", "; "));
   return lines.join("\n");
 }

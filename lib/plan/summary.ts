@@ -1,5 +1,6 @@
 import { gpuInstanceSpec } from "../gpu";
 import type { CostEstimate } from "./cost";
+import type { PlanDiff } from "./diff";
 import { PlanDocument, PlanResource, PolicyViolation } from "./document";
 
 /** Pure views over a plan document, shared by the CLI summary, the benchmark and the tests. */
@@ -40,6 +41,26 @@ export function componentOf(r: PlanResource, byUrn: Map<string, PlanResource>): 
   return owner ? owner.type.split(":").pop()! : "(stack)";
 }
 
+/**
+ * The stack's regions in its config order (the order the program creates their aws providers and
+ * InferenceRegions), then "global": every section lists regions in this order.
+ */
+export function regionOrder(doc: PlanDocument): string[] {
+  const order: string[] = [];
+  const add = (region: unknown) => {
+    if (typeof region === "string" && region !== "global" && !order.includes(region)) order.push(region);
+  };
+  for (const r of doc.resources) if (r.type === "pulumi:providers:aws") add(r.inputs.region);
+  for (const r of doc.resources) if (r.type === REGION_COMPONENT) add(r.name);
+  return [...order, "global"];
+}
+
+/** Sorts rows by `order` (regions it does not list go last, alphabetically). */
+export function byRegionOrder<T>(rows: readonly T[], order: readonly string[], regionOfRow: (row: T) => string): T[] {
+  const rank = (region: string) => (order.includes(region) ? order.indexOf(region) : order.length);
+  return [...rows].sort((a, b) => rank(regionOfRow(a)) - rank(regionOfRow(b)) || (rank(regionOfRow(a)) === order.length ? regionOfRow(a).localeCompare(regionOfRow(b)) : 0));
+}
+
 export interface ResourceCounts {
   readonly total: number;
   readonly custom: number;
@@ -51,6 +72,8 @@ export function countResources(doc: PlanDocument): ResourceCounts {
   const byUrn = index(doc.resources);
   const byRegion: ResourceCounts["byRegion"] = {};
   let custom = 0;
+  // Entries are created in the stack's region order, so every listing of them follows it.
+  for (const region of regionOrder(doc)) byRegion[region] = { total: 0, byComponent: {} };
   for (const r of doc.resources) {
     if (!r.custom) continue;
     custom++;
@@ -60,6 +83,7 @@ export function countResources(doc: PlanDocument): ResourceCounts {
     const component = componentOf(r, byUrn);
     entry.byComponent[component] = (entry.byComponent[component] ?? 0) + 1;
   }
+  for (const [region, entry] of Object.entries(byRegion)) if (entry.total === 0) delete byRegion[region];
   return { total: doc.resources.length, custom, byRegion };
 }
 
@@ -181,52 +205,204 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => "  " + r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
 }
 
-const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+/** Wraps `text` at `width` columns after separators; continuation lines start with `indent`. */
+export function wrap(text: string, width: number, indent: string, separator = ", "): string[] {
+  const parts = text.split(separator);
+  const lines: string[] = [];
+  let line = "";
+  for (const [i, part] of parts.entries()) {
+    const piece = part + (i < parts.length - 1 ? separator.trimEnd() : "");
+    if (line && (line + " " + piece).length > width) {
+      lines.push(line);
+      line = indent + piece;
+    } else {
+      line = line ? `${line}${line.endsWith(" ") ? "" : " "}${piece}` : piece;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Widest line the summary aims for (tables are narrowed and lists wrapped to fit). */
+export const SUMMARY_WIDTH = 120;
+
+/** US dollars with cents; an amount that rounds to zero but is not zero shows as "<$0.01", never "$0.00". */
+export const usd = (n: number) => (n > 0 && n < 0.005 ? "<$0.01" : `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`);
 
 /** Cost table rows: node groups one per pool, everything else summed per region, component and kind. */
-export function costRows(cost: CostEstimate): { region: string; component: string; item: string; min: number; max: number }[] {
+export function costRows(cost: CostEstimate, order: readonly string[] = []): { region: string; component: string; item: string; min: number; max: number }[] {
   const rows = new Map<string, { region: string; component: string; item: string; min: number; max: number; count: number }>();
   for (const l of cost.lines) {
     const pool = l.kind === "nodes" || l.kind === "node volumes";
     const key = pool ? `${l.region}|${l.component}|${l.resource}|${l.kind}` : `${l.region}|${l.component}|${l.kind}`;
-    const item = pool ? `${l.resource.replace(/-ng$/, "")} ${l.kind === "nodes" ? l.detail : `volumes (${l.detail})`}` : l.kind;
+    // The region is a column of its own: "gpu-h100", not "us-east-1-gpu-h100".
+    const bare = l.resource.replace(/-ng$/, "");
+    const poolName = bare.startsWith(`${l.region}-`) ? bare.slice(l.region.length + 1) : bare;
+    const item = pool ? `${poolName} ${l.kind === "nodes" ? l.detail : `volumes (${l.detail})`}` : l.kind;
     const row = rows.get(key) ?? { region: l.region, component: l.component, item, min: 0, max: 0, count: 0 };
     row.min += l.hourly.min;
     row.max += l.hourly.max;
     row.count++;
     rows.set(key, row);
   }
-  return [...rows.values()]
+  const sorted = [...rows.values()]
     .map((r) => ({ region: r.region, component: r.component, item: r.count > 1 ? `${r.item} x ${r.count}` : r.item, min: r.min, max: r.max }))
-    .sort((a, b) => a.region.localeCompare(b.region) || a.component.localeCompare(b.component) || a.item.localeCompare(b.item));
+    .sort((a, b) => a.component.localeCompare(b.component) || a.item.localeCompare(b.item));
+  return byRegionOrder(sorted, order, (r) => r.region);
 }
 
-export function renderCost(cost: CostEstimate): string[] {
+export function renderCost(cost: CostEstimate, order: readonly string[] = []): string[] {
   const lines = [`Estimated on-demand cost (USD; pricing/aws-on-demand.yaml, prices read ${cost.pricesRead}; ${cost.hoursPerMonth} h/month)`];
   const h = cost.hoursPerMonth;
   const rows = [["region", "component", "item", "min /h", "max /h", "min /month", "max /month"]];
-  for (const r of costRows(cost)) rows.push([r.region, r.component, r.item, usd(r.min), usd(r.max), usd(r.min * h), usd(r.max * h)]);
-  for (const [region, c] of Object.entries(cost.byRegion)) rows.push([region, "", "region total", usd(c.min), usd(c.max), usd(c.min * h), usd(c.max * h)]);
+  for (const r of costRows(cost, order)) rows.push([r.region, r.component, r.item, usd(r.min), usd(r.max), usd(r.min * h), usd(r.max * h)]);
+  const unpricedRegions = new Set(cost.unpriced.map((u) => u.region));
+  const regions = byRegionOrder([...new Set([...Object.keys(cost.byRegion), ...unpricedRegions])], order, (r) => r);
+  for (const region of regions) {
+    const c = cost.byRegion[region];
+    // A region with unpriced items has no true total: say so instead of showing the priced part as the whole.
+    const label = unpricedRegions.has(region) ? "region total: unpriced" : "region total";
+    rows.push(c ? [region, "", unpricedRegions.has(region) ? `${label} (priced part)` : label, usd(c.min), usd(c.max), usd(c.min * h), usd(c.max * h)] : [region, "", label, "unpriced", "unpriced", "unpriced", "unpriced"]);
+  }
   const t = cost.total;
   rows.push(["total", "", cost.unpriced.length ? "priced items only" : "", usd(t.hourly.min), usd(t.hourly.max), usd(t.monthly.min), usd(t.monthly.max)]);
   lines.push(...table(rows));
   if (cost.unpriced.length > 0) {
     lines.push(`  unpriced (not counted): ${cost.unpriced.length}`);
-    for (const u of cost.unpriced) lines.push(`    ${u.region} ${u.component} ${u.resource}: ${u.reason}`);
+    for (const u of byRegionOrder(cost.unpriced, order, (x) => x.region)) lines.push(`    ${u.region} ${u.component} ${u.resource}: ${u.reason}`);
   }
-  lines.push(`  not estimated: ${cost.notEstimated.join("; ")}`);
+  lines.push(...wrap(`  not estimated: ${cost.notEstimated.join("; ")}`, SUMMARY_WIDTH, "    ", "; "));
   return lines;
 }
 
-export function renderSummary(doc: PlanDocument): string {
+export interface VerdictOptions {
+  /** The changes against the baseline (--diff). */
+  readonly diff?: PlanDiff;
+  /** How the baseline is named in messages (its file). */
+  readonly baseLabel?: string;
+  /** --fail-on-diff: any change against the baseline exits 3. */
+  readonly failOnDiff?: boolean;
+  /** Where --json wrote the plan document. */
+  readonly jsonFile?: string;
+}
+
+export interface SummaryOptions extends VerdictOptions {
+  /** List every stack output (--outputs); otherwise the summary only counts them. @default false */
+  readonly outputs?: boolean;
+}
+
+export interface PlanVerdict {
+  /** What `npm run plan` exits with: 0 clean, 1 mandatory violation, 3 changes with --fail-on-diff. */
+  readonly exitCode: 0 | 1 | 3;
+  /** Why, in a few words. */
+  readonly reason: string;
+  readonly mandatory: number;
+  readonly advisory: number;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The plan's exit status and why; the CLI exits with `exitCode`. */
+export function planVerdict(doc: PlanDocument, opts: VerdictOptions = {}): PlanVerdict {
+  const mandatory = doc.policy.violations.filter((v) => v.enforcementLevel === "mandatory");
+  const advisory = doc.policy.violations.filter((v) => v.enforcementLevel === "advisory").length;
+  const base = opts.baseLabel ?? "the baseline";
+  const changes = opts.diff?.changes.length ?? 0;
+  if (mandatory.length > 0) {
+    return { exitCode: 1, reason: `${plural(mandatory.length, "mandatory policy violation")} (${[...new Set(mandatory.map((v) => v.policy))].join(", ")})`, mandatory: mandatory.length, advisory };
+  }
+  if (opts.diff && opts.failOnDiff && changes > 0) {
+    return { exitCode: 3, reason: `${plural(changes, "change")} against ${base} with --fail-on-diff`, mandatory: 0, advisory };
+  }
+  if (opts.diff && changes > 0) return { exitCode: 0, reason: `no mandatory policy violation; ${plural(changes, "change")} against ${base} (no --fail-on-diff)`, mandatory: 0, advisory };
+  return { exitCode: 0, reason: `planned cleanly, no mandatory policy violation${opts.diff ? `, no changes against ${base}` : ""}`, mandatory: 0, advisory };
+}
+
+function policyCounts(doc: PlanDocument, v: PlanVerdict): string {
+  const other = doc.policy.violations.length - v.mandatory - v.advisory;
+  return `${v.mandatory} mandatory, ${v.advisory} advisory${other > 0 ? `, ${other} other` : ""} violation${doc.policy.violations.length === 1 ? "" : "s"}`;
+}
+
+/** The one-line verdict `--quiet` still prints: exit status and why, violation counts, where the plan document went. */
+export function renderVerdictLine(doc: PlanDocument, opts: VerdictOptions = {}): string {
+  const v = planVerdict(doc, opts);
+  return `Plan ${doc.project}/${doc.stack}: exit ${v.exitCode}: ${v.reason}; policy: ${policyCounts(doc, v)}; ${opts.jsonFile ? `plan document written to ${opts.jsonFile}` : "no plan document written (--json <file> writes one)"}`;
+}
+
+/** The first lines of the summary: verdict, violations, data at risk, resource changes, cost and its delta. */
+export function renderVerdict(doc: PlanDocument, opts: VerdictOptions = {}): string[] {
+  const v = planVerdict(doc, opts);
   const counts = countResources(doc);
-  const regions = Object.keys(counts.byRegion).filter((r) => r !== "global");
-  const lines: string[] = [];
-  lines.push(`Plan ${doc.project}/${doc.stack}: ${counts.custom} resources to create in ${regions.length} region${regions.length === 1 ? "" : "s"} (${counts.total - counts.custom} components and the stack)`);
+  const regions = regionOrder(doc).filter((r) => r !== "global" && counts.byRegion[r]);
+  const d = opts.diff;
+  const base = opts.baseLabel ?? "the baseline";
+  const lines = [`Plan ${doc.project}/${doc.stack}: exit ${v.exitCode}: ${v.reason}`, `  policy        ${policyCounts(doc, v)}`];
+  if (!d) {
+    lines.push("  data at risk  n/a without --diff (deletes and replacements are only known against a baseline plan)");
+  } else if (d.dataAtRisk.length === 0) {
+    lines.push("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
+  } else {
+    const lost = d.dataAtRisk.filter((r) => r.dataLost).length;
+    lines.push(`  data at risk  ${d.dataAtRisk.length} protected, retained or data-holding resource(s) deleted or replaced; ${lost} lose their data`);
+    for (const r of d.dataAtRisk.slice(0, 5)) lines.push(`    ${r.action} ${r.region} ${r.type.split(":").pop()} ${r.name}: ${r.reasons.join(", ")}`);
+    if (d.dataAtRisk.length > 5) lines.push(`    ... ${d.dataAtRisk.length - 5} more (see the changes at the end)`);
+  }
+  const where = `${plural(regions.length, "region")} (${regions.join(", ")})`;
+  if (d) {
+    const c = d.counts;
+    lines.push(`  changes       ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`, `  resources     ${counts.custom} after the change, in ${where} and global`);
+  } else {
+    lines.push(`  resources     ${counts.custom} to create in ${where} and global; ${counts.total - counts.custom} components and the stack`);
+  }
+  if (!doc.cost) {
+    lines.push("  cost          not estimated (no price file)");
+  } else {
+    const t = doc.cost.total;
+    lines.push(`  cost          ${usd(t.hourly.min)} / ${usd(t.hourly.max)} per hour at min / max (${usd(t.monthly.min)} / ${usd(t.monthly.max)} a month)`);
+    if (doc.cost.unpriced.length > 0) {
+      lines.push(`                priced items only: ${doc.cost.unpriced.length} unpriced in ${[...new Set(doc.cost.unpriced.map((u) => u.region))].join(", ")} (listed under the cost table)`);
+    }
+    lines.push(`  cost delta    ${!d ? "n/a without --diff" : d.cost ? renderCostDeltaShort(d) : `n/a: ${base} has no cost estimate`}`);
+  }
+  if (opts.jsonFile) lines.push(`  plan document ${opts.jsonFile}`);
+  return lines;
+}
+
+/** The hourly delta at min / max, or "unpriced" when the new plan has items without a price. */
+function renderCostDeltaShort(d: PlanDiff): string {
+  const c = d.cost!;
+  if (c.newlyUnpriced.length > 0) return `unpriced (${plural(c.newlyUnpriced.length, "new item")} without a price in ${[...new Set(c.newlyUnpriced.map((u) => u.region))].join(", ")})`;
+  const signed = (a: number, b: number) => `${b - a >= 0 ? "+" : "-"}${usd(Math.abs(b - a))}`;
+  return `${signed(c.before.min, c.after.min)} / ${signed(c.before.max, c.after.max)} per hour at min / max`;
+}
+
+function renderPolicy(violations: readonly PolicyViolation[]): string[] {
+  if (violations.length === 0) return ["Policy: no violations"];
+  const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+  const lines = [`Policy: ${violations.length} violation(s), ${mandatory} mandatory`];
+  const byPolicy = new Map<string, PolicyViolation[]>();
+  for (const v of violations) byPolicy.set(v.policy, [...(byPolicy.get(v.policy) ?? []), v]);
+  for (const [policy, list] of byPolicy) {
+    lines.push(`  ${policy} (${list[0].enforcementLevel}, ${list.length})`);
+    for (const v of list) lines.push(`    - ${v.urn ? `${v.urn.split("::").pop()}: ` : ""}${v.message}`);
+  }
+  return lines;
+}
+
+/**
+ * The plan as text: the verdict first (exit status, violations, data at risk, changes, cost), then
+ * the policy details, resources, GPU capacity, served models, SLO alerts, global endpoints and the
+ * cost table; the stack outputs only with `outputs`.
+ */
+export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): string {
+  const counts = countResources(doc);
+  const order = regionOrder(doc);
+  const lines: string[] = [...renderVerdict(doc, opts)];
+  lines.push("", ...renderPolicy(doc.policy.violations));
   lines.push("", "Resources by region and component");
-  for (const [region, entry] of Object.entries(counts.byRegion).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [region, entry] of Object.entries(counts.byRegion)) {
     const parts = Object.entries(entry.byComponent).sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => `${c} ${n}`);
-    lines.push(`  ${region.padEnd(16)} ${String(entry.total).padStart(4)}   ${parts.join(", ")}`);
+    lines.push(...wrap(`  ${region.padEnd(16)} ${String(entry.total).padStart(4)}   ${parts.join(", ")}`, SUMMARY_WIDTH, " ".repeat(26)));
   }
   const pools = gpuCapacity(doc);
   lines.push("", "GPU capacity (nodes and GPUs at min / max)");
@@ -246,7 +422,7 @@ export function renderSummary(doc: PlanDocument): string {
   const served = servedTracks(doc);
   if (served.length > 0) {
     lines.push("", "Served models (route traffic per track)");
-    const rows = [["region", "endpoint", "track", "version", "GPUs/replica", "traffic"]];
+    const rows = [["region", "endpoint", "track", "version", "GPUs", "traffic"]];
     for (const t of served) rows.push([t.region, t.endpoint, t.track, t.version, String(t.gpusPerReplica), t.traffic]);
     lines.push(...table(rows));
   }
@@ -266,7 +442,7 @@ export function renderSummary(doc: PlanDocument): string {
     }
     lines.push(...table(rows));
     const fleet = [...new Map(alerts.filter((a) => !a.endpoint).map((a) => [a.alert, a])).values()];
-    lines.push(`  fleet alerts in every cluster: ${fleet.map((a) => `${a.alert} (${a.severity}, ${a.for})`).join(", ")}`);
+    lines.push(...wrap(`  fleet alerts in every cluster: ${fleet.map((a) => `${a.alert} (${a.severity}, ${a.for})`).join(", ")}`, SUMMARY_WIDTH, "    "));
   }
   const globals = doc.resources.filter((r) => r.type === GLOBAL_COMPONENT && r.outputs);
   if (globals.length > 0) {
@@ -279,21 +455,14 @@ export function renderSummary(doc: PlanDocument): string {
     }
     lines.push(...table(rows));
   }
-  if (doc.cost) lines.push("", ...renderCost(doc.cost));
-  lines.push("", "Outputs");
-  for (const [k, v] of flattenOutputs(doc.outputs)) lines.push(`  ${k}: ${v}`);
-  const violations = doc.policy.violations;
-  if (violations.length === 0) {
-    lines.push("", "Policy: no violations");
+  if (doc.cost) lines.push("", ...renderCost(doc.cost, order));
+  // Outputs are long (every endpoint, pool and version per region) and all in the plan document.
+  const outputs = flattenOutputs(doc.outputs);
+  if (opts.outputs) {
+    lines.push("", "Outputs");
+    for (const [k, v] of outputs) lines.push(`  ${k}: ${v}`);
   } else {
-    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
-    lines.push("", `Policy: ${violations.length} violation(s), ${mandatory} mandatory`);
-    const byPolicy = new Map<string, PolicyViolation[]>();
-    for (const v of violations) byPolicy.set(v.policy, [...(byPolicy.get(v.policy) ?? []), v]);
-    for (const [policy, list] of byPolicy) {
-      lines.push(`  ${policy} (${list[0].enforcementLevel}, ${list.length})`);
-      for (const v of list) lines.push(`    - ${v.urn ? `${v.urn.split("::").pop()}: ` : ""}${v.message}`);
-    }
+    lines.push("", `Outputs: ${outputs.length} values, not listed (--outputs lists them; --json writes them to the plan document)`);
   }
   return lines.join("\n");
 }

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
-import { diffPlans, propertyChanges, renderDiff } from "../../lib/plan/diff";
+import { diffPlans, excerptPair, parseDocument, propertyChanges, renderCostDelta, renderDiff } from "../../lib/plan/diff";
 import { plan, regionProvider } from "../harness";
 
 const doc = (resources: PlanResource[]): PlanDocument => ({ stack: "test", project: "llm-blueprint", resources, outputs: {}, policy: { violations: [] } });
@@ -117,5 +117,138 @@ describe("diffPlans", () => {
     const bucket = head.resources.find((r) => r.name === "models")!;
     (bucket.options as { protect: boolean }).protect = true;
     expect(diffPlans(base, head).changes[0].changes).toEqual([{ path: "(options).protect", old: false, new: true }]);
+  });
+});
+
+describe("long strings and documents", () => {
+  const policy = (actions: string[], resource: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Read", Effect: "Allow", Action: actions, Resource: [resource] }] });
+
+  it("diffs a JSON document (an IAM policy) by path inside it", () => {
+    const before = policy(["s3:GetObject"], "arn:aws:s3:::models/llama/*");
+    const after = policy(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::models/llama/*");
+    expect(propertyChanges({ policy: before }, { policy: after })).toEqual([{ path: "policy", within: "Statement[0].Action[1]", format: "JSON", new: "s3:ListBucket" }]);
+  });
+
+  it("diffs a multi-line YAML document (Helm values as text) by path inside it", () => {
+    const before = "controller:\n  replicas: 2\n  resources:\n    limits: { cpu: 500m }\n";
+    const after = "controller:\n  replicas: 3\n  resources:\n    limits: { cpu: 500m }\n";
+    expect(propertyChanges({ values: before }, { values: after })).toEqual([{ path: "values", within: "controller.replicas", format: "YAML", old: 2, new: 3 }]);
+  });
+
+  it("keeps plain text, PromQL and scalars as strings", () => {
+    expect(parseDocument("sum(rate(x[5m])) > 1")).toBeUndefined();
+    expect(parseDocument("just a line: with a colon")).toBeUndefined();
+    expect(parseDocument("{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}")).toBeUndefined();
+    expect(parseDocument('{"a":1}')).toEqual({ format: "JSON", value: { a: 1 } });
+  });
+
+  it("shows the words around a change in a long PromQL expression, never two identical excerpts", () => {
+    const expr = (t: string) =>
+      `histogram_quantile(0.99, sum by (le, llm_blueprint_track) (rate(vllm:time_to_first_token_seconds_bucket{namespace="chat-small",llm_blueprint_endpoint="chat-small"}[5m]))) > ${t}`;
+    const [a, b] = excerptPair(expr("1"), expr("2"));
+    expect(a).not.toBe(b);
+    expect(a.endsWith("> 1")).toBe(true);
+    expect(b.endsWith("> 2")).toBe(true);
+    expect(a.startsWith("…")).toBe(true);
+    expect(a.length).toBeLessThan(40);
+    // A change in the middle keeps context on both sides, cut at word boundaries.
+    const [c, d] = excerptPair(expr("1").replace("llm_blueprint_track", "llm_blueprint_version"), expr("1"));
+    expect(c).toContain("llm_blueprint_version");
+    expect(d).toContain("llm_blueprint_track");
+    expect(c.startsWith("…") && c.endsWith("…")).toBe(true);
+  });
+
+  it("never gives two equal excerpts for different strings (insertions, deletions, long middles)", () => {
+    // Deterministic pseudo-random pairs that share long prefixes and suffixes.
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const words = ["sum", "rate(", "x", "[5m]", ")", " ", ">", "1", "by", "(le)", ",", "{a=\"b\"}"];
+    const text = (n: number) => Array.from({ length: n }, () => words[rnd(words.length)]).join("");
+    for (let i = 0; i < 500; i++) {
+      const prefix = text(rnd(40));
+      const suffix = text(rnd(40));
+      const a = prefix + text(rnd(30)) + suffix;
+      const b = prefix + text(rnd(30)) + suffix;
+      if (a === b) continue;
+      const [x, y] = excerptPair(a, b);
+      expect(x, `${a} / ${b}`).not.toBe(y);
+    }
+  });
+
+  it("renders a long string change on separate old / new lines within the width, and a document change by path", () => {
+    const base = doc([]);
+    const mk = (expr: string, pol: string): PlanDocument =>
+      doc([
+        {
+          urn: "urn:pulumi:test::llm-blueprint::kubernetes:monitoring.coreos.com/v1:PrometheusRule::slo",
+          type: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+          name: "slo",
+          custom: true,
+          inputs: { spec: { groups: [{ rules: [{ expr }] }] }, policy: pol },
+          options: { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] },
+        },
+      ]);
+    const long = "histogram_quantile(0.99, sum by (le) (rate(vllm:e2e_request_latency_seconds_bucket{namespace=\"chat-small-with-a-long-name\"}[5m]))) > ";
+    const text = renderDiff(diffPlans(mk(long + "1", policy(["s3:GetObject"], "arn:aws:s3:::a/*")), mk(long + "2", policy(["s3:GetObject"], "arn:aws:s3:::b/*"))), "base.json");
+    expect(base.resources).toEqual([]);
+    expect(text).toContain('policy (JSON) Statement[0].Resource[0]: "arn:aws:s3:::a/*" => "arn:aws:s3:::b/*"');
+    expect(text).toMatch(/spec\.groups\[0\]\.rules\[0\]\.expr: "….*> 1" => "….*> 2"/);
+    for (const line of text.split("\n")) expect(line.length).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("data at risk", () => {
+  const opts = { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] };
+  const r = (name: string, type: string, o: Partial<typeof opts> = {}, inputs: Record<string, unknown> = {}): PlanResource => ({
+    urn: `urn:pulumi:test::llm-blueprint::${type}::${name}`,
+    type,
+    name,
+    custom: true,
+    inputs,
+    options: { ...opts, ...o },
+  });
+  const base = doc([
+    r("models", "aws:s3/bucket:Bucket", { protect: true, retainOnDelete: true }),
+    r("logs", "aws:cloudwatch/logGroup:LogGroup"),
+    r("role", "aws:iam/role:Role"),
+    r("key", "aws:kms/key:Key", {}, { description: "a" }),
+    r("vpc", "aws:ec2/vpc:Vpc", { protect: true }, { cidrBlock: "10.0.0.0/16" }),
+  ]);
+
+  it("lists deletes and replaces of protected, retained and data-holding resources, data lost first", () => {
+    const head = doc([r("key", "aws:kms/key:Key", {}, { description: "b" }), r("vpc", "aws:ec2/vpc:Vpc", { protect: true }, { cidrBlock: "10.1.0.0/16" })]);
+    const d = diffPlans(base, head);
+    expect(d.dataAtRisk.map((x) => [x.action, x.name, x.dataLost, x.reasons])).toEqual([
+      ["delete", "logs", true, ["data lost (log group)"]],
+      ["replace", "vpc", false, ["protected: pulumi up refuses"]],
+      ["delete", "models", false, ["protected: pulumi up refuses", "retained: left unmanaged with its data"]],
+    ]);
+    // An in-place update of a data-holding resource (the key's description) and the role's delete are not at risk.
+    expect(d.changes.map((c) => [c.action, c.name])).toContainEqual(["update", "key"]);
+    expect(d.changes.map((c) => [c.action, c.name])).toContainEqual(["delete", "role"]);
+  });
+
+  it("is empty when nothing is deleted or replaced", () => {
+    expect(diffPlans(base, base).dataAtRisk).toEqual([]);
+  });
+});
+
+describe("cost delta", () => {
+  const range = (min: number, max: number) => ({ min, max });
+  it("says unpriced when the new plan has items without a price, instead of a small delta", () => {
+    const text = renderCostDelta({
+      before: range(1, 2),
+      after: range(1.01, 2.01),
+      unpricedBefore: 0,
+      unpricedAfter: 1,
+      newlyUnpriced: [{ region: "eu-west-1", component: "GpuCluster", resource: "eu-west-1-cluster-eks", reason: "no prices for region eu-west-1" }],
+    });
+    expect(text).toContain("delta unpriced: 1 new item(s) without a price in eu-west-1 (no prices for region eu-west-1)");
+    expect(text).not.toMatch(/\+\$0\.01/);
+  });
+
+  it("shows cents, and <$0.01 for a delta that is not zero but rounds to it", () => {
+    expect(renderCostDelta({ before: range(1, 2), after: range(1, 2.5), unpricedBefore: 0, unpricedAfter: 0, newlyUnpriced: [] })).toBe("$1.00 / $2.00 => $1.00 / $2.50 (+$0.00 / +$0.50)");
+    expect(renderCostDelta({ before: range(1, 2), after: range(1.001, 2), unpricedBefore: 0, unpricedAfter: 0, newlyUnpriced: [] })).toContain("(+<$0.01 / +$0.00)");
   });
 });
