@@ -6,10 +6,24 @@ import { DCGM_EXPORTER_CHART, FLUENT_BIT_CHART, KUBE_PROMETHEUS_STACK_CHART } fr
 import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
 import { pinnedRelease } from "../lib/helm";
 import { logGroupKeyPolicy, logWritePolicy, podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
-import { AlertRule, AlertSettings, EndpointAlertsInput, endpointAlerts, fleetAlerts, gpuFleetDashboard, SERIES_LABEL, servingDashboard } from "../lib/observability";
+import {
+  AlertRule,
+  AlertSettings,
+  EKS_UNSERVED_RULE_GROUPS,
+  EndpointAlertsInput,
+  endpointAlerts,
+  ENVOY_PROXY_METRICS,
+  fleetAlerts,
+  GATEWAY_KEPT_METRICS_REGEX,
+  GATEWAY_ROUTE_CLUSTER_REGEX,
+  gpuFleetDashboard,
+  SERIES_LABEL,
+  servingDashboard,
+} from "../lib/observability";
 import { LABEL } from "../lib/serving";
 import { ENCRYPTED_STORAGE_CLASS } from "./ClusterAddons";
 import { NODE_ROLE_LABEL } from "./NodePool";
+import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE } from "./ServingAddons";
 
 export const MONITORING_NAMESPACE = "monitoring";
 export const ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager";
@@ -112,6 +126,13 @@ export function kubePrometheusStackValues(o: {
   const volume = (gib: number) => ({ volumeClaimTemplate: { spec: { storageClassName: o.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${gib}Gi` } } } } });
   return {
     crds: { enabled: true },
+    // EKS runs these in its managed control plane or binds them to the node's loopback: their
+    // targets never come up and the chart's Down alerts would fire forever (EKS_SCRAPE_REACHABILITY).
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeProxy: { enabled: false },
+    defaultRules: { rules: Object.fromEntries(EKS_UNSERVED_RULE_GROUPS.map((g) => [g, false])) },
     prometheusOperator: { nodeSelector: SYSTEM_NODES, admissionWebhooks: { patch: { nodeSelector: SYSTEM_NODES } } },
     prometheus: {
       prometheusSpec: {
@@ -201,6 +222,30 @@ export function vllmPodMonitorSpec(region: string): Record<string, unknown> {
     podTargetLabels: [LABEL.endpoint, LABEL.track, LABEL.model, LABEL.revision],
     podMetricsEndpoints: [
       { port: "http", path: "/metrics", interval: "15s", relabelings: [{ targetLabel: SERIES_LABEL.region, replacement: region, action: "replace" }] },
+    ],
+  };
+}
+
+/**
+ * Scrapes the inference Gateway's Envoy proxies (where Envoy Gateway puts them: its own namespace),
+ * keeping only the request counters the SLO reads, and names each live route's series after its
+ * endpoint: a ModelEndpoint's HTTPRoute is `<endpoint>/<endpoint>`, so the route name is the endpoint.
+ */
+export function envoyProxyPodMonitorSpec(region: string): Record<string, unknown> {
+  return {
+    selector: { matchLabels: ENVOY_PROXY_METRICS.podLabels(GATEWAY_NAMESPACE, GATEWAY_NAME) },
+    namespaceSelector: { matchNames: [ENVOY_GATEWAY_NAMESPACE] },
+    podMetricsEndpoints: [
+      {
+        port: ENVOY_PROXY_METRICS.port,
+        path: ENVOY_PROXY_METRICS.path,
+        interval: "15s",
+        relabelings: [{ targetLabel: SERIES_LABEL.region, replacement: region, action: "replace" }],
+        metricRelabelings: [
+          { sourceLabels: ["__name__"], regex: GATEWAY_KEPT_METRICS_REGEX, action: "keep" },
+          { sourceLabels: ["envoy_cluster_name"], regex: GATEWAY_ROUTE_CLUSTER_REGEX, targetLabel: SERIES_LABEL.endpoint, replacement: "$2", action: "replace" },
+        ],
+      },
     ],
   };
 }
@@ -309,6 +354,11 @@ export class Observability extends pulumi.ComponentResource {
     new k8s.apiextensions.CustomResource(
       `${name}-vllm`,
       { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", metadata: { name: "vllm", namespace: ns }, spec: vllmPodMonitorSpec(args.region) },
+      crdsReady,
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-envoy-proxy`,
+      { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", metadata: { name: "envoy-proxy", namespace: ns }, spec: envoyProxyPodMonitorSpec(args.region) },
       crdsReady,
     );
     this.alertRule = new k8s.apiextensions.CustomResource(

@@ -12,6 +12,17 @@
  *   (labels handler, method, status grouped as 2xx/4xx/5xx).
  * - DCGM_FI_DEV_*: NVIDIA dcgm-exporter default counters (etc/default-counters.csv).
  * - kube_*: kube-state-metrics docs (pod, deployment and HPA metrics).
+ * - envoy_cluster_*: Envoy cluster statistics (envoyproxy.io docs, cluster_manager/cluster_stats) in
+ *   Prometheus form with Envoy's default tag extraction (envoy_cluster_name, envoy_response_code_class),
+ *   as Envoy Gateway's own dashboards query them (envoyproxy/gateway v1.7.4,
+ *   charts/gateway-addons-helm/dashboards/envoy-clusters.json). Envoy's router charges the 503 it
+ *   answers for "no healthy upstream" and the 504 of a timed-out request to the cluster's
+ *   upstream_rq_5xx (envoyproxy/envoy source/common/router/router.cc: sendNoHealthyUpstreamResponse
+ *   and onResponseTimeout call chargeUpstreamCode), so the gateway's 5xx include its own failures.
+ *
+ * vLLM names checked 2026-11-25 in vllm-project/vllm vllm/v1/metrics/loggers.py through the code
+ * index (which holds no tag map, so v0.27.1 itself could not be pinned; every name above is defined
+ * there in the newest stored versions, counters get prometheus_client's `_total` suffix).
  */
 export const KNOWN_METRICS = {
   vllm: [
@@ -34,8 +45,39 @@ export const KNOWN_METRICS = {
     "kube_horizontalpodautoscaler_status_current_replicas",
     "kube_node_labels",
   ],
+  gateway: ["envoy_cluster_upstream_rq_xx", "envoy_cluster_upstream_rq_timeout"],
 } as const;
-export const ALL_KNOWN_METRICS: readonly string[] = [...KNOWN_METRICS.vllm, ...KNOWN_METRICS.dcgm, ...KNOWN_METRICS.kube];
+export const ALL_KNOWN_METRICS: readonly string[] = [...KNOWN_METRICS.vllm, ...KNOWN_METRICS.dcgm, ...KNOWN_METRICS.kube, ...KNOWN_METRICS.gateway];
+
+/**
+ * How Envoy Gateway v1.7.4 exposes its proxies' metrics (envoyproxy/gateway, read 2026-11-25):
+ * internal/infrastructure/kubernetes/proxy/resource.go names the container port "metrics" with
+ * bootstrap.EnvoyStatsPort (19001), the bootstrap serves it at /stats/prometheus
+ * (internal/xds/bootstrap), and testdata/deployments/default.yaml shows the pod labels below; the
+ * proxies run in the controller's namespace unless the gateway-namespace deploy mode is on.
+ */
+export const ENVOY_PROXY_METRICS = {
+  port: "metrics",
+  containerPort: 19001,
+  path: "/stats/prometheus",
+  podLabels: (gatewayNamespace: string, gatewayName: string) => ({
+    "app.kubernetes.io/name": "envoy",
+    "app.kubernetes.io/component": "proxy",
+    "app.kubernetes.io/managed-by": "envoy-gateway",
+    "gateway.envoyproxy.io/owning-gateway-namespace": gatewayNamespace,
+    "gateway.envoyproxy.io/owning-gateway-name": gatewayName,
+  }),
+} as const;
+
+/**
+ * Envoy Gateway names the xDS cluster of HTTPRoute rule i `httproute/<namespace>/<name>/rule/<i>` and a
+ * request mirror's `.../rule/<i>-mirror-<n>` (internal/gatewayapi/helpers.go irRouteDestinationName,
+ * filters.go, v1.7.4). This regex (anchored by Prometheus) matches live rules only, capturing the
+ * route's namespace and name; an endpoint's route is named after the endpoint.
+ */
+export const GATEWAY_ROUTE_CLUSTER_REGEX = "httproute/([^/]+)/([^/]+)/rule/[0-9]+";
+/** Metrics kept from the proxies: Envoy exports thousands of series per cluster otherwise. */
+export const GATEWAY_KEPT_METRICS_REGEX = "envoy_cluster_upstream_rq_(xx|timeout|completed)|envoy_cluster_upstream_cx_none_healthy";
 
 /** Pod labels carried onto vLLM series by the PodMonitor (podTargetLabels), as Prometheus names them. */
 export const SERIES_LABEL = {
@@ -96,6 +138,13 @@ function sel(endpoint?: string, extra = ""): string {
   return parts.length ? `{${parts.join(",")}}` : "";
 }
 
+const vllmErrorRatio = (e: string, live: string) =>
+  `sum(rate(http_requests_total${sel(e, `${live},status="5xx"`)}[5m])) / clamp_min(sum(rate(http_requests_total${sel(e, live)}[5m])), 1e-9)`;
+const gatewayErrorRatio = (e: string) =>
+  `sum(rate(envoy_cluster_upstream_rq_xx${sel(e, 'envoy_response_code_class="5"')}[5m])) / clamp_min(sum(rate(envoy_cluster_upstream_rq_xx${sel(e)}[5m])), 1e-9)`;
+/** Tags a label-less ratio with its source so `or` keeps both and max() picks the worse. */
+const labelled = (expr: string, source: string) => `label_replace(${expr}, "source", "${source}", "", "")`;
+
 /** Alerts for one served endpoint, from its SLO. Live tracks only (stable, canary): shadows answer nobody. */
 export function endpointAlerts(input: EndpointAlertsInput, s: AlertSettings): AlertRule[] {
   const e = input.endpoint;
@@ -119,10 +168,17 @@ export function endpointAlerts(input: EndpointAlertsInput, s: AlertSettings): Al
     },
     {
       alert: "LlmErrorRateAboveSlo",
-      expr: `100 * sum(rate(http_requests_total${sel(e, `${live},status="5xx"`)}[5m])) / clamp_min(sum(rate(http_requests_total${sel(e, live)}[5m])), 1e-9) > ${input.slo.errorRatePercent}`,
+      // The worse of two views: vLLM's own 5xx, and the gateway's 5xx for the endpoint's route, which
+      // also counts what vLLM never sees (503 no healthy upstream, 504 timeouts). Not their sum: the
+      // gateway's count already includes the vLLM 5xx it passed on.
+      expr: `100 * max(${labelled(gatewayErrorRatio(e), "gateway")} or ${labelled(vllmErrorRatio(e, live), "vllm")}) > ${input.slo.errorRatePercent}`,
       for: s.latencyFor,
       labels: { severity: "page", endpoint: e },
-      annotations: { summary: `${e}: more than ${input.slo.errorRatePercent}% of requests fail`, description: "vLLM answers 5xx: engine errors, OOM or aborted requests.", runbook_url: runbook("errors") },
+      annotations: {
+        summary: `${e}: more than ${input.slo.errorRatePercent}% of requests fail`,
+        description: "vLLM or the gateway answers 5xx: engine errors, OOM, aborted requests, no healthy upstream (503) or upstream timeouts (504).",
+        runbook_url: runbook("errors"),
+      },
     },
     {
       alert: "LlmVersionSkew",
@@ -243,6 +299,15 @@ export function servingDashboard() {
       { title: "Queue: waiting and running requests", unit: "short", exprs: [[`sum by (${by}) (vllm:num_requests_waiting${f})`, `waiting ${legend}`], [`sum by (${by}) (vllm:num_requests_running${f})`, `running ${legend}`]] },
       { title: "KV-cache usage", unit: "percentunit", exprs: [[`max by (${by}) (vllm:kv_cache_usage_perc${f})`, legend]] },
       { title: "Error rate (5xx)", unit: "percentunit", exprs: [[`sum by (${by}) (rate(http_requests_total{${SERIES_LABEL.endpoint}=~"$endpoint",status="5xx"}[5m])) / clamp_min(sum by (${by}) (rate(http_requests_total${f}[5m])), 1e-9)`, legend]] },
+      {
+        // The gateway sees the route, not the track: one line per endpoint.
+        title: "Gateway 5xx and timeouts",
+        unit: "reqps",
+        exprs: [
+          [`sum by (${SERIES_LABEL.endpoint}) (rate(envoy_cluster_upstream_rq_xx{${SERIES_LABEL.endpoint}=~"$endpoint",envoy_response_code_class="5"}[5m]))`, `5xx {{${SERIES_LABEL.endpoint}}}`],
+          [`sum by (${SERIES_LABEL.endpoint}) (rate(envoy_cluster_upstream_rq_timeout${f}[5m]))`, `timeouts {{${SERIES_LABEL.endpoint}}}`],
+        ],
+      },
     ]),
     [{ name: "endpoint", query: `label_values(vllm:num_requests_running, ${SERIES_LABEL.endpoint})` }],
   );
@@ -270,4 +335,149 @@ export function gpuFleetDashboard() {
       { name: "node", query: `label_values(DCGM_FI_DEV_GPU_UTIL, ${SERIES_LABEL.node})` },
     ],
   );
+}
+
+/**
+ * Scrape targets kube-prometheus-stack creates, each with the value paths that must all be true for
+ * it to exist and their defaults in the chart (prometheus-community/helm-charts,
+ * charts/kube-prometheus-stack/values.yaml and Chart.yaml dependency conditions at tag
+ * kube-prometheus-stack-81.6.2, read 2026-11-25). Subchart monitors sit under the subchart's key.
+ */
+export const KUBE_PROMETHEUS_STACK_TARGETS: readonly { readonly target: string; readonly enabledBy: readonly { readonly path: readonly string[]; readonly chartDefault: boolean }[] }[] = [
+  { target: "apiserver", enabledBy: [{ path: ["kubeApiServer", "enabled"], chartDefault: true }, { path: ["kubeApiServer", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "kubelet", enabledBy: [{ path: ["kubelet", "enabled"], chartDefault: true }, { path: ["kubelet", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "kube-controller-manager", enabledBy: [{ path: ["kubeControllerManager", "enabled"], chartDefault: true }, { path: ["kubeControllerManager", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "kube-scheduler", enabledBy: [{ path: ["kubeScheduler", "enabled"], chartDefault: true }, { path: ["kubeScheduler", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "kube-etcd", enabledBy: [{ path: ["kubeEtcd", "enabled"], chartDefault: true }, { path: ["kubeEtcd", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "kube-proxy", enabledBy: [{ path: ["kubeProxy", "enabled"], chartDefault: true }, { path: ["kubeProxy", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "coredns", enabledBy: [{ path: ["coreDns", "enabled"], chartDefault: true }, { path: ["coreDns", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "kube-dns", enabledBy: [{ path: ["kubeDns", "enabled"], chartDefault: false }] },
+  { target: "kube-state-metrics", enabledBy: [{ path: ["kubeStateMetrics", "enabled"], chartDefault: true }, { path: ["kube-state-metrics", "prometheus", "monitor", "enabled"], chartDefault: true }] },
+  { target: "node-exporter", enabledBy: [{ path: ["nodeExporter", "enabled"], chartDefault: true }, { path: ["prometheus-node-exporter", "prometheus", "monitor", "enabled"], chartDefault: true }] },
+  { target: "windows-exporter", enabledBy: [{ path: ["windowsMonitoring", "enabled"], chartDefault: false }] },
+  { target: "prometheus-operator", enabledBy: [{ path: ["prometheusOperator", "enabled"], chartDefault: true }, { path: ["prometheusOperator", "serviceMonitor", "selfMonitor"], chartDefault: true }] },
+  { target: "prometheus", enabledBy: [{ path: ["prometheus", "enabled"], chartDefault: true }, { path: ["prometheus", "serviceMonitor", "selfMonitor"], chartDefault: true }] },
+  { target: "alertmanager", enabledBy: [{ path: ["alertmanager", "enabled"], chartDefault: true }, { path: ["alertmanager", "serviceMonitor", "selfMonitor"], chartDefault: true }] },
+  { target: "grafana", enabledBy: [{ path: ["grafana", "enabled"], chartDefault: true }, { path: ["grafana", "serviceMonitor", "enabled"], chartDefault: true }] },
+  { target: "thanos-ruler", enabledBy: [{ path: ["thanosRuler", "enabled"], chartDefault: false }, { path: ["thanosRuler", "serviceMonitor", "selfMonitor"], chartDefault: true }] },
+];
+
+/**
+ * kube-prometheus-stack default rule groups (defaultRules.rules.<key>) that only watch targets EKS
+ * cannot serve; their Down alerts would fire from day one (values.yaml and
+ * templates/prometheus/rules-1.14/*.yaml conditions at kube-prometheus-stack-81.6.2).
+ */
+export const EKS_UNSERVED_RULE_GROUPS = ["etcd", "kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "kubeProxy", "windows"] as const;
+
+export type Reachability = { readonly reachable: true; readonly why: string } | { readonly reachable: false; readonly why: string };
+
+const SAME_CLUSTER = "runs in this cluster (deployed by the chart); pod-to-pod traffic on the VPC CNI, no NetworkPolicy in the monitoring namespace";
+const NODE_PORT = "every managed node group carries the EKS cluster security group, which admits all traffic from its own members (EKS user guide, sec-group-reqs.html)";
+const CONTROL_PLANE =
+  "runs in the AWS-managed control plane: no pod or endpoint in the cluster for the chart's Service to select, so up{} is absent and the chart's Down alert fires forever. EKS 1.28+ serves kube-scheduler and kube-controller-manager metrics only through the API server at /apis/metrics.eks.amazonaws.com/v1/{ksh,kcm}/container/metrics (EKS user guide, view-raw-metrics.html, read 2026-11-25), which the chart's ServiceMonitor does not scrape";
+
+/**
+ * Why each scrape target the blueprint may enable is (or is not) reachable on EKS. Keyed by the
+ * target names of `enabledScrapeTargets`. A target enabled without an entry, or with
+ * `reachable: false`, is a plan problem: its alerts would be noise.
+ */
+export const EKS_SCRAPE_REACHABILITY: Readonly<Record<string, Reachability>> = {
+  apiserver: { reachable: true, why: "EKS serves the API server's /metrics through the cluster endpoint behind the default `kubernetes` Service (EKS user guide, view-raw-metrics.html)" },
+  kubelet: { reachable: true, why: `each node's kubelet serves /metrics, /metrics/cadvisor and /metrics/probes on 10250 with webhook authentication (EKS AMIs); ${NODE_PORT}` },
+  coredns: { reachable: true, why: "the EKS CoreDNS add-on's pods (k8s-app=kube-dns in kube-system, which the chart's Service selects) serve metrics on 9153" },
+  "kube-state-metrics": { reachable: true, why: SAME_CLUSTER },
+  "node-exporter": { reachable: true, why: `host-network DaemonSet on port 9100 on every node; ${NODE_PORT}` },
+  "prometheus-operator": { reachable: true, why: SAME_CLUSTER },
+  prometheus: { reachable: true, why: SAME_CLUSTER },
+  alertmanager: { reachable: true, why: SAME_CLUSTER },
+  grafana: { reachable: true, why: SAME_CLUSTER },
+  "dcgm-exporter": { reachable: true, why: `DaemonSet on the GPU nodes, pod port 9400; ${NODE_PORT}` },
+  "PodMonitor/monitoring/vllm": { reachable: true, why: "vLLM pods' http port; each serving namespace's NetworkPolicy admits the monitoring namespace on it" },
+  "PodMonitor/monitoring/envoy-proxy": { reachable: true, why: "Envoy Gateway proxy pods' metrics port 19001 in envoy-gateway-system, which has no NetworkPolicy" },
+  "kube-controller-manager": { reachable: false, why: CONTROL_PLANE },
+  "kube-scheduler": { reachable: false, why: CONTROL_PLANE },
+  "kube-etcd": { reachable: false, why: "EKS does not expose etcd to the cluster at all; the API server's storage metrics arrive with the apiserver target" },
+  "kube-proxy": {
+    reachable: false,
+    why: "kube-proxy binds its metrics to 127.0.0.1:10249 by default (metricsBindAddress) and the EKS kube-proxy add-on keeps that default (aws/containers-roadmap#657 asks to change it), so Prometheus pods cannot reach it",
+  },
+  "kube-dns": { reachable: false, why: "EKS runs CoreDNS, scraped as the coredns target" },
+  "windows-exporter": { reachable: false, why: "the blueprint runs no Windows nodes" },
+  "thanos-ruler": { reachable: false, why: "the blueprint deploys no Thanos Ruler" },
+};
+
+/** The recorded plan as the inventory reads it (a PlanResource satisfies it). */
+export interface ScrapeInventoryResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface EnabledScrapeTarget {
+  readonly target: string;
+  /** The resource that enables it. */
+  readonly urn: string;
+  /** What turns it on: value paths, or the monitor resource. */
+  readonly enabledBy: string;
+}
+
+const at = (v: unknown, path: readonly string[]): unknown => path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), v);
+const MONITOR_TYPES = ["kubernetes:monitoring.coreos.com/v1:PodMonitor", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"];
+
+/** Every value path at any depth that turns a chart's own ServiceMonitor / PodMonitor on. */
+function monitorFlags(values: unknown, prefix: string[] = []): string[][] {
+  if (!values || typeof values !== "object" || Array.isArray(values)) return [];
+  return Object.entries(values as Record<string, unknown>).flatMap(([k, v]) => {
+    const path = [...prefix, k];
+    const parent = prefix[prefix.length - 1] ?? "";
+    if (v === true && k === "enabled" && /^(serviceMonitor|podMonitor|monitor)$/.test(parent)) return [path];
+    return monitorFlags(v, path);
+  });
+}
+
+/**
+ * Every scrape target the recorded plan enables: kube-prometheus-stack's (its values over the chart
+ * defaults), its additional monitors, the monitors other charts' values turn on, and the PodMonitor
+ * and ServiceMonitor resources the program creates. Reads only the plan.
+ */
+export function enabledScrapeTargets(resources: readonly ScrapeInventoryResource[]): EnabledScrapeTarget[] {
+  const found: EnabledScrapeTarget[] = [];
+  for (const r of resources) {
+    if (r.type === "kubernetes:helm.sh/v3:Release") {
+      const chart = String(r.inputs.chart ?? "");
+      const values = r.inputs.values ?? {};
+      if (chart === "kube-prometheus-stack") {
+        for (const t of KUBE_PROMETHEUS_STACK_TARGETS) {
+          const on = t.enabledBy.every((f) => (at(values, f.path) ?? f.chartDefault) === true);
+          if (on) found.push({ target: t.target, urn: r.urn, enabledBy: t.enabledBy.map((f) => `${f.path.join(".")}=${String(at(values, f.path) ?? `${f.chartDefault} (chart default)`)}`).join(", ") });
+        }
+        for (const kind of ["additionalServiceMonitors", "additionalPodMonitors"]) {
+          for (const m of (at(values, ["prometheus", kind]) as { name?: string }[] | undefined) ?? []) {
+            found.push({ target: `${chart}:prometheus.${kind}/${m.name ?? "?"}`, urn: r.urn, enabledBy: `prometheus.${kind}` });
+          }
+        }
+        continue;
+      }
+      for (const path of monitorFlags(values)) {
+        // dcgm-exporter's monitor is the one this blueprint turns on; name others by chart and path.
+        const target = chart === "dcgm-exporter" && path.join(".") === "serviceMonitor.enabled" ? "dcgm-exporter" : `${chart}:${path.join(".")}`;
+        found.push({ target, urn: r.urn, enabledBy: `${path.join(".")}=true` });
+      }
+    } else if (MONITOR_TYPES.includes(r.type)) {
+      const kind = r.type.split(":").pop()!;
+      const target = `${kind}/${String(at(r.inputs, ["metadata", "namespace"]) ?? "?")}/${String(at(r.inputs, ["metadata", "name"]) ?? "?")}`;
+      found.push({ target, urn: r.urn, enabledBy: kind });
+    }
+  }
+  return found;
+}
+
+/** What is wrong with the plan's scrape targets on EKS: each enabled one needs a reachable reason. */
+export function scrapeTargetProblems(resources: readonly ScrapeInventoryResource[], reasons: Readonly<Record<string, Reachability>> = EKS_SCRAPE_REACHABILITY): string[] {
+  return enabledScrapeTargets(resources).flatMap((t) => {
+    const reason = reasons[t.target];
+    if (!reason) return [`${t.urn}: scrape target "${t.target}" (${t.enabledBy}) has no recorded reason why EKS can serve it; add one to EKS_SCRAPE_REACHABILITY (lib/observability.ts) or disable it`];
+    if (!reason.reachable) return [`${t.urn}: scrape target "${t.target}" (${t.enabledBy}) is enabled but EKS cannot serve it: ${reason.why}. Disable it.`];
+    return [];
+  });
 }

@@ -85,7 +85,7 @@ describe("Observability", () => {
   });
 
   it("scrapes every vLLM pod with its version labels and the region", () => {
-    const pm = one(sns, "kubernetes:monitoring.coreos.com/v1:PodMonitor");
+    const pm = one(sns, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "obs-vllm");
     expect(input(pm, "spec.selector")).toEqual({ matchLabels: { "app.kubernetes.io/name": "vllm" } });
     expect(input(pm, "spec.namespaceSelector")).toEqual({ any: true });
     expect(input(pm, "spec.podTargetLabels")).toEqual(["llm-blueprint/endpoint", "llm-blueprint/track", "llm-blueprint/model", "llm-blueprint/revision"]);
@@ -94,6 +94,31 @@ describe("Observability", () => {
     ]);
     const kps = release(sns, "kube-prometheus-stack");
     expect(pm.options.dependsOn).toContain(kps.urn);
+  });
+
+  it("scrapes the inference Gateway's Envoy proxies where Envoy Gateway runs them, naming live route series after their endpoint", () => {
+    const pm = one(sns, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "envoy-proxy");
+    expect(input(pm, "metadata.namespace")).toBe(MONITORING_NAMESPACE);
+    expect(input(pm, "spec.namespaceSelector")).toEqual({ matchNames: ["envoy-gateway-system"] });
+    expect(input(pm, "spec.selector.matchLabels")).toMatchObject({
+      "app.kubernetes.io/component": "proxy",
+      "gateway.envoyproxy.io/owning-gateway-name": "inference",
+      "gateway.envoyproxy.io/owning-gateway-namespace": "inference-gateway",
+    });
+    const [endpoint] = input(pm, "spec.podMetricsEndpoints") as { port: string; path: string; metricRelabelings: { sourceLabels: string[]; regex: string; targetLabel?: string; replacement?: string; action: string }[] }[];
+    expect([endpoint.port, endpoint.path]).toEqual(["metrics", "/stats/prometheus"]);
+    const endpointLabel = endpoint.metricRelabelings.find((r) => r.targetLabel === "llm_blueprint_endpoint")!;
+    // Prometheus anchors relabel regexes: a live rule matches, a mirror's cluster does not.
+    const anchored = new RegExp(`^(?:${endpointLabel.regex})$`);
+    expect("httproute/chat/chat/rule/0".replace(anchored, endpointLabel.replacement!)).toBe("chat");
+    expect(anchored.test("httproute/chat/chat/rule/0-mirror-0")).toBe(false);
+    expect(pm.options.dependsOn).toContain(release(sns, "kube-prometheus-stack").urn);
+  });
+
+  it("turns off the control-plane, etcd and kube-proxy targets EKS does not serve, and their rule groups", () => {
+    const values = input(release(sns, "kube-prometheus-stack"), "values") as Record<string, { enabled?: boolean; rules?: Record<string, boolean> }>;
+    for (const key of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) expect(values[key], key).toEqual({ enabled: false });
+    expect(values.defaultRules.rules).toEqual({ etcd: false, kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false, windows: false });
   });
 
   it("routes alerts to an encrypted SNS topic that only Alertmanager's role may publish to", () => {

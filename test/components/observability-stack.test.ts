@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../lib/plan/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
+import { EKS_SCRAPE_REACHABILITY, enabledScrapeTargets, scrapeTargetProblems } from "../../lib/observability";
 import { regionOf } from "../../lib/plan/summary";
 import { entryPoint, input, ofType } from "../harness";
 
@@ -82,6 +83,47 @@ describe("observability in the prod stack", () => {
       const fromMonitoring = ingress.filter((rule) => rule.from.some((f) => f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === input(monitor, "metadata.namespace")));
       expect(fromMonitoring.some((rule) => rule.ports.some((p) => p.port === port!.containerPort)), d.urn).toBe(true);
     }
+  });
+
+  it("every scrape target enabled in prod is one EKS can serve, each with the reason why", () => {
+    const regions = ofType(prod, "llm-blueprint:region:InferenceRegion").map((r) => r.name);
+    const targets = enabledScrapeTargets(prod);
+    // The inventory a reviewer reads: target, what enables it, why it is reachable on EKS.
+    const table = [...new Set(targets.map((t) => t.target))].sort().map((t) => ({ target: t, why: EKS_SCRAPE_REACHABILITY[t]?.why }));
+    for (const row of table) expect(row.why, row.target).toBeTruthy();
+    expect(scrapeTargetProblems(prod)).toEqual([]);
+    // What the blueprint itself adds is scraped in every region; what EKS cannot serve is not.
+    for (const region of regions) {
+      const here = new Set(targets.filter((t) => regionOf(byUrn.get(t.urn)!, byUrn) === region).map((t) => t.target));
+      for (const ours of ["PodMonitor/monitoring/vllm", "PodMonitor/monitoring/envoy-proxy", "dcgm-exporter", "kubelet", "apiserver"]) expect(here.has(ours), `${region} ${ours}`).toBe(true);
+      for (const unserved of ["kube-controller-manager", "kube-scheduler", "kube-etcd", "kube-proxy"]) expect(here.has(unserved), `${region} ${unserved}`).toBe(false);
+    }
+  });
+
+  it("the scrape-target check fails on the defect: a chart target EKS cannot serve, or a target nobody vouched for", () => {
+    const withValues = (edit: (values: Record<string, Record<string, unknown>>) => void) => {
+      const copy = structuredClone(prod) as PlanResource[];
+      for (const r of copy.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && input(x, "chart") === "kube-prometheus-stack")) edit(r.inputs.values as Record<string, Record<string, unknown>>);
+      return copy;
+    };
+    // The chart's defaults come back when the blueprint stops turning them off.
+    const defaults = scrapeTargetProblems(withValues((v) => delete v.kubeEtcd));
+    expect(defaults).toHaveLength(3);
+    expect(defaults[0]).toMatch(/scrape target "kube-etcd" \(kubeEtcd.enabled=true \(chart default\), kubeEtcd.serviceMonitor.enabled=true \(chart default\)\) is enabled but EKS cannot serve it: EKS does not expose etcd/);
+    const proxy = scrapeTargetProblems(withValues((v) => (v.kubeProxy = { enabled: true })));
+    expect(proxy.every((p) => /"kube-proxy".*127\.0\.0\.1:10249/.test(p))).toBe(true);
+    // A new monitor, from a chart's values or as a resource, needs a recorded reason.
+    const copy = structuredClone(prod) as PlanResource[];
+    const keda = copy.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && input(r, "chart") === "keda")!;
+    (keda.inputs.values as Record<string, unknown>).prometheus = { operator: { serviceMonitor: { enabled: true } } };
+    const monitor = structuredClone(copy.find((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor")!);
+    (monitor.inputs.metadata as Record<string, unknown>).name = "kube-proxy-node-local";
+    copy.push({ ...monitor, urn: `${monitor.urn}-copy` });
+    const unvouched = scrapeTargetProblems(copy);
+    expect(unvouched).toEqual([
+      expect.stringMatching(/scrape target "keda:prometheus.operator.serviceMonitor.enabled" .* has no recorded reason why EKS can serve it; add one to EKS_SCRAPE_REACHABILITY/),
+      expect.stringMatching(/scrape target "PodMonitor\/monitoring\/kube-proxy-node-local" \(PodMonitor\) has no recorded reason/),
+    ]);
   });
 
   it("derives each endpoint's alerts from the SLO in the stack file, in every region that serves it", () => {

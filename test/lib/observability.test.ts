@@ -46,6 +46,9 @@ describe("alert rules", () => {
     expect(tpot.expr.endsWith("> 0.07")).toBe(true);
     const errors = byName.get("LlmErrorRateAboveSlo")!;
     expect(errors.expr).toContain('status="5xx"');
+    // The gateway's 5xx of the endpoint's route count too (no healthy upstream, timeouts).
+    expect(errors.expr).toContain('envoy_cluster_upstream_rq_xx{llm_blueprint_endpoint="chat-small",envoy_response_code_class="5"}');
+    expect(new Set(metricsOf(errors.expr))).toEqual(new Set(["http_requests_total", "envoy_cluster_upstream_rq_xx"]));
     expect(errors.expr.endsWith("> 0.25")).toBe(true);
     for (const a of byName.values()) expect(a.labels.endpoint).toBe("chat-small");
   });
@@ -96,10 +99,13 @@ describe("dashboards", () => {
       "Queue: waiting and running requests",
       "KV-cache usage",
       "Error rate (5xx)",
+      "Gateway 5xx and timeouts",
     ]);
-    // Canary and stable side by side: every query keeps track and revision.
-    for (const t of targets(d)) expect(t.expr, t.title).toMatch(new RegExp(`by \\((le, )?${SERIES_LABEL.track}, ${SERIES_LABEL.revision}\\)`));
-    expect(new Set(targets(d).flatMap((t) => metricsOf(t.expr)))).toEqual(new Set(KNOWN_METRICS.vllm));
+    // Canary and stable side by side: every vLLM query keeps track and revision; the gateway only knows the route.
+    const fromGateway = (t: { expr: string }) => metricsOf(t.expr).every((m) => m.startsWith("envoy_"));
+    for (const t of targets(d).filter((x) => !fromGateway(x))) expect(t.expr, t.title).toMatch(new RegExp(`by \\((le, )?${SERIES_LABEL.track}, ${SERIES_LABEL.revision}\\)`));
+    for (const t of targets(d).filter(fromGateway)) expect(t.expr, t.title).toMatch(new RegExp(`by \\(${SERIES_LABEL.endpoint}\\)`));
+    expect(new Set(targets(d).flatMap((t) => metricsOf(t.expr)))).toEqual(new Set([...KNOWN_METRICS.vllm, ...KNOWN_METRICS.gateway]));
   });
 
   it("the GPU fleet dashboard shows utilisation, memory, power and temperature per pool and node", () => {

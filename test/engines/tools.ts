@@ -1,0 +1,46 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+
+/**
+ * The real Prometheus and Alertmanager engines the tests drive. Debian packages them (bookworm:
+ * promtool 2.42, amtool 0.25); .ci/run installs them before `npm test`.
+ */
+export const ENGINE_TOOLS = {
+  promtool: { debianPackage: "prometheus" },
+  amtool: { debianPackage: "prometheus-alertmanager" },
+} as const;
+
+/**
+ * Fails, never skips, when a tool is missing: a missing engine must not look like a pass, on a
+ * laptop or in CI.
+ */
+export function requireTool(tool: string, debianPackage: string, env: NodeJS.ProcessEnv = process.env): void {
+  const probe = spawnSync(tool, ["--version"], { encoding: "utf8" });
+  if (!probe.error && probe.status === 0) return;
+  const install = `apt-get update && apt-get install -y ${debianPackage}`;
+  const where = env.CI
+    ? `CI is set: .ci/run installs it before npm test, so the CI image skipped .ci/run or lost the package`
+    : `on Debian/Ubuntu run \`sudo ${install}\` (or put ${tool} from the upstream release on PATH)`;
+  throw new Error(`${tool} is not installed (${probe.error ? probe.error.message : `exit ${String(probe.status)}`}); the engine tests need it: ${where}.`);
+}
+
+/** Runs a tool; returns its exit status and combined output. */
+export function run(tool: string, args: string[]): { status: number; output: string } {
+  const r = spawnSync(tool, args, { encoding: "utf8" });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+}
+
+/** A fresh temporary directory for one test's files. */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+export function writeYaml(dir: string, name: string, doc: unknown): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, stringify(doc, { lineWidth: 0 }));
+  return file;
+}
