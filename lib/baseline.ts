@@ -106,8 +106,11 @@ export const DCGM_EXPORTER_CHART: HelmChartPin = {
   repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
   version: "4.4.0",
 };
+// 0.2.0, not 0.2.1: no 0.2.1 exists upstream. aws/eks-charts stable/aws-for-fluent-bit/Chart.yaml history and
+// the gh-pages index.yaml (read 2026-11-25, snapshot of 2026-08-03) list 0.2.0 (AWS for Fluent Bit 3.2.1,
+// commit 2942cdc) as the newest release.
 export const FLUENT_BIT_CHART: HelmChartPin = {
   chart: "aws-for-fluent-bit",
   repo: "https://aws.github.io/eks-charts",
-  version: "0.2.1",
+  version: "0.2.0",
 };
