@@ -4,6 +4,8 @@ import type { Policies } from "@pulumi/policy";
 import { Approvals } from "./rules/approvals";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
+import { helmValuesKnown } from "./rules/helmValues";
+import { kubernetesSchemas } from "./rules/schemas";
 import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, logsAndAlertsEncrypted, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
 
 /**
@@ -41,5 +43,8 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     iamLeastPrivilege,
     podHardening,
     failoverReadiness,
+    // Published schemas: Kubernetes objects and Helm values
+    kubernetesSchemas,
+    helmValuesKnown,
   ];
 }
