@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TrackSpec, trafficSplit, VLLM_PORT } from "../lib/serving";
+import { TrackSpec, trackReplicas, trafficSplit, VLLM_PORT } from "../lib/serving";
 import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
 import { VllmService, VllmServiceArgs } from "./VllmService";
 import { MONITORING_NAMESPACE } from "./Observability";
@@ -102,8 +102,8 @@ export class ModelEndpoint extends pulumi.ComponentResource {
           bucketName: args.bucketName,
           bucketArn: args.bucketArn,
           kmsKeyArn: args.kmsKeyArn,
-          // A shadow only needs enough capacity for its mirrored share; it starts at one replica.
-          replicas: spec.track === "shadow" ? { min: 1, max: Math.max(1, Math.ceil((args.replicas.max * (spec.mirrorPercent ?? 100)) / 100)) } : args.replicas,
+          // Stable takes the endpoint's bounds; a canary or shadow its own minimum and a maximum for its share.
+          replicas: trackReplicas(spec, args.replicas),
           targetWaitingRequests: args.targetWaitingRequests,
           prometheusUrl: args.prometheusUrl,
           waitFor: args.waitFor,

@@ -4,17 +4,32 @@ import * as pulumi from "@pulumi/pulumi";
 import { artifactPrefix } from "../lib/catalog";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, GPU_TAINT_KEY, GpuClass } from "../lib/gpu";
 import { podIdentityTrust } from "../lib/iam";
+import { RuntimeImage, runtimeOf } from "../lib/runtime";
 import {
+  cacheEnv,
+  deploymentTimeouts,
+  disruptionBudget,
+  drainPlan,
   modelReadPolicy,
+  NO_CONSOLIDATION_ANNOTATIONS,
   podSizing,
   queueDepthQuery,
   selectorLabels,
-  startupFailureThreshold,
+  startupBudget,
+  startupProbeFailureThreshold,
+  STARTUP_BUDGET_ANNOTATION,
+  STARTUP_PROBE_PERIOD_SECONDS,
   TrackSpec,
   versionMetadata,
   VLLM_PORT,
   vllmArgs,
 } from "../lib/serving";
+import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
+
+/** Rolling updates add this many pods at a time (maxUnavailable 0): each surge pod may need a new GPU node. */
+const MAX_SURGE = 1;
+/** Prometheus queries failed in a row before KEDA holds the fallback replicas (x pollingInterval 15 s = 45 s). */
+const FALLBACK_FAILURE_THRESHOLD = 3;
 
 export interface VllmServiceArgs {
   /** Endpoint name: `--served-model-name`, shared by every track of the endpoint. */
@@ -39,6 +54,13 @@ export interface VllmServiceArgs {
   readonly prometheusUrl: string;
   /** Hugging Face token, for profiles with `huggingFaceToken: true`; pass a Pulumi secret. Mounted as a file, never an env var. */
   readonly huggingFaceToken?: pulumi.Input<string>;
+  /**
+   * Route request timeout in front of the pods: a request admitted before termination may run this
+   * long, so vLLM drains for that long and the grace period covers it. @default 600 (DEFAULT_REQUEST_TIMEOUT_SECONDS)
+   */
+  readonly requestTimeoutSeconds?: number;
+  /** Facts of the runtime image (user, UID, home, port, size). @default the record of `image`'s digest in models/runtimes.yaml */
+  readonly runtime?: RuntimeImage;
   /** KEDA and other CRD owners the ScaledObject waits for. @default [] */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
   /** @default {} */
@@ -59,6 +81,11 @@ export class VllmService extends pulumi.ComponentResource {
   constructor(name: string, args: VllmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const { spec } = args;
     if (args.replicas.min > args.replicas.max) throw new Error(`VllmService ${name}: replicas.min ${args.replicas.min} > replicas.max ${args.replicas.max}`);
+    const runtime = args.runtime ?? runtimeOf(args.image);
+    // The Service, network policy and gateway backends address the pods on VLLM_PORT.
+    if (runtime.port !== VLLM_PORT) throw new Error(`VllmService ${name}: runtime ${runtime.image} listens on ${runtime.port}, but the serving path is wired for ${VLLM_PORT}; record the image's real port or change VLLM_PORT`);
+    const requestTimeout = args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
+    if (!(Number.isInteger(requestTimeout) && requestTimeout >= 1)) throw new Error(`VllmService ${name}: requestTimeoutSeconds ${requestTimeout} is not a whole number of seconds >= 1`);
     super("llm-blueprint:serving:VllmService", name, {}, opts);
 
     const workload = `${args.endpoint}-${spec.track}`;
@@ -66,6 +93,9 @@ export class VllmService extends pulumi.ComponentResource {
     const meta = versionMetadata(args.endpoint, spec, args.gpuClass, args.image);
     const selector = selectorLabels(args.endpoint, spec.track);
     const sizing = podSizing(args.instanceType, spec.profile.tensorParallelSize);
+    const budget = startupBudget(spec.version, args.gpuClass, runtime.compressedSizeGiB);
+    const timeouts = deploymentTimeouts(budget, args.replicas.max, MAX_SURGE);
+    const drain = drainPlan(requestTimeout);
 
     this.role = new aws.iam.Role(`${name}-reader`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), description: `Reads ${artifactPrefix(spec.version)} only`, tags: args.tags ?? {} }, { parent: this });
     new aws.iam.RolePolicy(
@@ -96,28 +126,37 @@ export class VllmService extends pulumi.ComponentResource {
     const tokenDir = "/var/run/secrets/huggingface";
 
     const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({ httpGet: { path, port: "http" }, periodSeconds, failureThreshold, timeoutSeconds: 5 });
-    const emptyDir = (sizeLimit: string) => ({ emptyDir: { sizeLimit } });
+    const cacheDir = runtime.home;
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { name: workload, namespace: args.namespace, labels: meta.labels, annotations: meta.annotations },
+        metadata: {
+          name: workload,
+          namespace: args.namespace,
+          labels: meta.labels,
+          // The budget's terms, so the plan can check the probe, deadline and await timeouts against them.
+          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify(budget) },
+        },
         spec: {
           // KEDA owns the replica count after creation.
           replicas: args.replicas.min,
           selector: { matchLabels: selector },
           // Never drop below the serving replicas during a rollout; a new GPU node comes up for the surge pod.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-          progressDeadlineSeconds: startupFailureThreshold(spec.version) * 10 + 900,
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: MAX_SURGE, maxUnavailable: 0 } },
+          progressDeadlineSeconds: timeouts.progressDeadlineSeconds,
           template: {
-            metadata: { labels: meta.labels, annotations: meta.annotations },
+            metadata: { labels: meta.labels, annotations: { ...meta.annotations, ...NO_CONSOLIDATION_ANNOTATIONS } },
             spec: {
               serviceAccountName: sa.metadata.name,
               // Pod Identity injects credentials through env and a projected token, not the SA token mount.
               automountServiceAccountToken: false,
               enableServiceLinks: false,
-              terminationGracePeriodSeconds: 120,
-              securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+              terminationGracePeriodSeconds: drain.terminationGracePeriodSeconds,
+              // The image's own non-root user (it has a passwd entry). Not its group 0, which owns the
+              // group-writable /etc/passwd and /opt/uv in the image: a group of its own, numbered like the
+              // user. The pod writes only to its volumes.
+              securityContext: { runAsNonRoot: true, runAsUser: runtime.uid, runAsGroup: runtime.uid, fsGroup: runtime.uid, seccompProfile: { type: "RuntimeDefault" } },
               tolerations: [{ key: GPU_TAINT_KEY, operator: "Exists", effect: "NoSchedule" }],
               affinity: {
                 nodeAffinity: {
@@ -135,15 +174,18 @@ export class VllmService extends pulumi.ComponentResource {
                   name: "vllm",
                   image: args.image,
                   imagePullPolicy: "IfNotPresent",
-                  args: pulumi.output(args.bucketName).apply((bucket) => vllmArgs(args.endpoint, spec.version, spec.profile, bucket)),
-                  ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }],
+                  args: pulumi
+                    .output(args.bucketName)
+                    .apply((bucket) => vllmArgs(args.endpoint, spec.version, spec.profile, bucket, { port: runtime.port, shutdownTimeoutSeconds: drain.shutdownTimeoutSeconds })),
+                  ports: [{ name: "http", containerPort: runtime.port, protocol: "TCP" }],
                   env: [
                     { name: "AWS_REGION", value: args.region },
-                    { name: "HOME", value: "/home/vllm" },
-                    { name: "XDG_CACHE_HOME", value: "/cache" },
-                    { name: "HF_HOME", value: "/cache/huggingface" },
-                    { name: "VLLM_CACHE_ROOT", value: "/cache/vllm" },
-                    { name: "TRITON_CACHE_DIR", value: "/cache/triton" },
+                    // getpass.getuser() (torch, triton) reads LOGNAME, USER, LNAME, USERNAME before the passwd database.
+                    { name: "USER", value: runtime.user },
+                    { name: "LOGNAME", value: runtime.user },
+                    // HOME and every cache under it: the sized cache volume.
+                    ...cacheEnv(cacheDir),
+                    { name: "TMPDIR", value: "/tmp" },
                     // Offline unless the profile needs the Hub; then the token is read from a file.
                     { name: "HF_HUB_OFFLINE", value: needsToken ? "0" : "1" },
                     ...(needsToken ? [{ name: "HF_TOKEN_PATH", value: `${tokenDir}/token` }] : []),
@@ -154,13 +196,15 @@ export class VllmService extends pulumi.ComponentResource {
                     limits: { memory: sizing.memory, [GPU_RESOURCE_NAME]: String(sizing.gpus) },
                   },
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
-                  startupProbe: probe("/health", 10, startupFailureThreshold(spec.version)),
+                  startupProbe: probe("/health", STARTUP_PROBE_PERIOD_SECONDS, startupProbeFailureThreshold(budget)),
                   readinessProbe: probe("/health", 10, 3),
                   livenessProbe: probe("/health", 15, 4),
+                  // The endpoint leaves the EndpointSlice while this runs; then SIGTERM, and vLLM rejects new
+                  // requests and drains the admitted ones for --shutdown-timeout.
+                  lifecycle: { preStop: { exec: { command: ["/bin/sleep", String(drain.preStopSleepSeconds)] } } },
                   volumeMounts: [
                     { name: "dshm", mountPath: "/dev/shm" },
-                    { name: "cache", mountPath: "/cache" },
-                    { name: "home", mountPath: "/home/vllm" },
+                    { name: "cache", mountPath: cacheDir },
                     { name: "tmp", mountPath: "/tmp" },
                     ...(tokenSecret ? [{ name: "hf-token", mountPath: tokenDir, readOnly: true }] : []),
                   ],
@@ -168,16 +212,21 @@ export class VllmService extends pulumi.ComponentResource {
               ],
               volumes: [
                 { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: sizing.shmSize } },
-                { name: "cache", ...emptyDir("50Gi") },
-                { name: "home", ...emptyDir("1Gi") },
-                { name: "tmp", ...emptyDir("10Gi") },
+                { name: "cache", emptyDir: { sizeLimit: `${spec.profile.cacheGiB}Gi` } },
+                { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
                 ...(tokenSecret ? [{ name: "hf-token", secret: { secretName: tokenSecret.metadata.name, defaultMode: 0o440 } }] : []),
               ],
             },
           },
         },
       },
-      { parent: this, dependsOn: [association], ignoreChanges: ["spec.replicas"] },
+      {
+        parent: this,
+        dependsOn: [association],
+        ignoreChanges: ["spec.replicas"],
+        // Pulumi waits for the rollout; its 10-minute default is shorter than a large model's start.
+        customTimeouts: { create: `${timeouts.createSeconds}s`, update: `${timeouts.updateSeconds}s` },
+      },
     );
 
     this.service = new k8s.core.v1.Service(
@@ -187,7 +236,7 @@ export class VllmService extends pulumi.ComponentResource {
     );
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
-      { metadata: { name: workload, namespace: args.namespace, labels: meta.labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+      { metadata: { name: workload, namespace: args.namespace, labels: meta.labels }, spec: { ...disruptionBudget(args.replicas.min), selector: { matchLabels: selector } } },
       { parent: this },
     );
     new k8s.apiextensions.CustomResource(
@@ -197,11 +246,17 @@ export class VllmService extends pulumi.ComponentResource {
         kind: "ScaledObject",
         metadata: { name: workload, namespace: args.namespace, labels: meta.labels },
         spec: {
-          scaleTargetRef: { name: this.deployment.metadata.name },
+          // The plain name, not the Deployment's output: the autoscaler must not depend on the
+          // Deployment's await, or a slow first start leaves the endpoint without one.
+          scaleTargetRef: { name: workload },
           minReplicaCount: args.replicas.min,
           maxReplicaCount: args.replicas.max,
           pollingInterval: 15,
           cooldownPeriod: 300,
+          // Prometheus down: keep the current replicas if above min, else min (never scale in blind).
+          // Fields per the ScaledObject CRD of kedacore/charts v2.19.0 (86f514c, read 2026-11-25);
+          // KEDA applies a fallback only to AverageValue triggers, which the one below is.
+          fallback: { failureThreshold: FALLBACK_FAILURE_THRESHOLD, replicas: args.replicas.min, behavior: "currentReplicasIfHigher" },
           advanced: {
             horizontalPodAutoscalerConfig: {
               behavior: {

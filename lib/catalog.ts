@@ -21,6 +21,12 @@ const servingProfileSchema = z.strictObject({
    * token comes from the stack secret `huggingFaceToken` and is mounted as a file. @default false
    */
   huggingFaceToken: z.boolean().default(false),
+  /**
+   * Size of the pod's cache volume, mounted at the runtime user's HOME and holding every compile and
+   * JIT cache (torch.compile/inductor, Triton, FlashInfer, DeepGEMM, CUDA). Weights are streamed to
+   * GPU memory and never land there. A pod that outgrows it is evicted, so size it with room. @default 50
+   */
+  cacheGiB: z.number().int().min(10, "must be at least 10 GiB: the JIT caches alone reach several GiB").max(500).default(50),
 });
 
 export const modelVersionSchema = z.strictObject({

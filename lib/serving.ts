@@ -24,6 +24,8 @@ export interface TrackSpec {
   readonly weight?: number;
   /** Share of requests mirrored to it, 1-100; responses are discarded (shadow). */
   readonly mirrorPercent?: number;
+  /** Canary and shadow: their own minimum replicas (the stable track uses the endpoint's replicas). @default 1 */
+  readonly minReplicas?: number;
 }
 
 export function profileHash(profile: ServingProfile): string {
@@ -42,8 +44,14 @@ export function modelUri(bucket: string, version: ModelVersion): string {
   return `s3://${bucket}/${artifactPrefix(version).replace(/\/$/, "")}`;
 }
 
-/** vLLM OpenAI server arguments: the profile's settings, then its extra flags. */
-export function vllmArgs(endpoint: string, version: ModelVersion, profile: ServingProfile, bucket: string): string[] {
+/** vLLM OpenAI server arguments: the profile's settings, the listening port and drain timeout, then its extra flags. */
+export function vllmArgs(
+  endpoint: string,
+  version: ModelVersion,
+  profile: ServingProfile,
+  bucket: string,
+  server: { readonly port: number; readonly shutdownTimeoutSeconds: number } = { port: VLLM_PORT, shutdownTimeoutSeconds: 0 },
+): string[] {
   return [
     "--model",
     modelUri(bucket, version),
@@ -63,13 +71,17 @@ export function vllmArgs(endpoint: string, version: ModelVersion, profile: Servi
     "--host",
     "0.0.0.0",
     "--port",
-    String(VLLM_PORT),
+    String(server.port),
+    // On SIGTERM vLLM rejects new requests (503) and lets in-flight ones finish for up to this long;
+    // 0 (its default) aborts them. Added by vllm-project/vllm#36666 (merged 2026-03), before v0.27.1.
+    "--shutdown-timeout",
+    String(server.shutdownTimeoutSeconds),
     ...profile.extraArgs,
   ];
 }
 
 /** Flags a profile sets itself, which extraArgs must not repeat. */
-export const MANAGED_FLAGS = ["--model", "--load-format", "--served-model-name", "--tensor-parallel-size", "--max-model-len", "--gpu-memory-utilization", "--max-num-seqs", "--host", "--port"];
+export const MANAGED_FLAGS = ["--model", "--load-format", "--served-model-name", "--tensor-parallel-size", "--max-model-len", "--gpu-memory-utilization", "--max-num-seqs", "--host", "--port", "--shutdown-timeout"];
 
 export { ANNOTATION, LABEL } from "./labels";
 
@@ -125,14 +137,170 @@ export function podSizing(instanceType: string, tensorParallelSize: number): Pod
 }
 
 /**
- * Startup budget: weights streamed at a conservative 0.25 GiB/s from in-region S3, plus 5 minutes
- * for CUDA graph capture and warm-up; at least 10 minutes. Returned as probe failureThreshold at a
- * 10 s period.
+ * How long one replica takes from "pod created" to "serving", term by term. The startup probe covers
+ * what happens after the container starts (weight load, warm-up); the Deployment's await timeout
+ * and progress deadline also cover a new GPU node and the image pull.
  */
-export function startupFailureThreshold(version: ModelVersion): number {
-  const weightsGiB = (version.parametersBillions * 1e9 * BYTES_PER_PARAM[version.weightFormat]) / 1024 ** 3;
-  const seconds = Math.max(600, weightsGiB / 0.25 + 300);
-  return Math.ceil(seconds / 10);
+export interface StartupBudget {
+  /** A new GPU node: EC2 launch, boot, join, NVIDIA device plugin ready. */
+  readonly nodeStartSeconds: number;
+  /** Pulling and unpacking the runtime image on that node. */
+  readonly imagePullSeconds: number;
+  /** Streaming the weights from the in-region registry bucket into GPU memory. */
+  readonly weightLoadSeconds: number;
+  /** KV-cache profiling, torch.compile and CUDA graph capture before /health answers. */
+  readonly warmupSeconds: number;
+}
+
+/**
+ * Node start per GPU class. Assumed, not measured (no AWS access): p5 instances take minutes longer
+ * to boot than g6 (NVSwitch fabric and EFA initialisation). Replace with your measured p99 from the
+ * node group's launch-to-Ready times.
+ */
+export const NODE_START_SECONDS: Readonly<Record<GpuClass, number>> = { h100: 900, l4: 420 };
+/** Image pull and unpack, GiB of compressed image per second; unpacking, not the network, bounds it. Assumed. */
+export const IMAGE_PULL_GIB_PER_SECOND = 0.05;
+/**
+ * Weights streamed from in-region S3: 0.25 GiB/s, deliberately below what a Run:ai streamer with its
+ * default 16 connections can reach (AWS "Optimizing Amazon S3 performance": 85-90 MB/s per
+ * connection, read 2026-11-25), so a slow bucket or a throttled prefix still fits the budget.
+ */
+export const S3_STREAM_GIB_PER_SECOND = 0.25;
+/** Warm-up after the weights are in GPU memory (torch.compile, CUDA graphs). */
+export const WARMUP_SECONDS = 300;
+/** Added to every derived timeout: scheduling, endpoint propagation, a slow first health check. */
+export const STARTUP_MARGIN_SECONDS = 300;
+/** Deployment annotation holding the StartupBudget (JSON, seconds), which the plan's await check reads. */
+export const STARTUP_BUDGET_ANNOTATION = "llm-blueprint/startup-budget";
+/** Startup probe period; its failureThreshold follows from the budget. */
+export const STARTUP_PROBE_PERIOD_SECONDS = 10;
+
+/** Weights in GiB: the catalog's parameter count at its format's bytes per parameter. */
+export function weightsGiB(version: Pick<ModelVersion, "parametersBillions" | "weightFormat">): number {
+  return (version.parametersBillions * 1e9 * BYTES_PER_PARAM[version.weightFormat]) / 1024 ** 3;
+}
+
+export function startupBudget(version: Pick<ModelVersion, "parametersBillions" | "weightFormat">, gpuClass: GpuClass, imageCompressedGiB: number): StartupBudget {
+  return {
+    nodeStartSeconds: NODE_START_SECONDS[gpuClass],
+    imagePullSeconds: Math.ceil(imageCompressedGiB / IMAGE_PULL_GIB_PER_SECOND),
+    weightLoadSeconds: Math.ceil(weightsGiB(version) / S3_STREAM_GIB_PER_SECOND),
+    warmupSeconds: WARMUP_SECONDS,
+  };
+}
+
+/** Startup probe failureThreshold at STARTUP_PROBE_PERIOD_SECONDS: weight load + warm-up, at least 10 minutes. */
+export function startupProbeFailureThreshold(budget: StartupBudget): number {
+  return Math.ceil(Math.max(600, budget.weightLoadSeconds + budget.warmupSeconds) / STARTUP_PROBE_PERIOD_SECONDS);
+}
+
+/** One replica from pod creation to ready, when it needs a new node: node + pull + the startup probe's window. */
+export function podStartSeconds(budget: StartupBudget): number {
+  return budget.nodeStartSeconds + budget.imagePullSeconds + startupProbeFailureThreshold(budget) * STARTUP_PROBE_PERIOD_SECONDS;
+}
+
+export interface DeploymentTimeouts {
+  /** progressDeadlineSeconds: the longest a rollout may go without a pod becoming ready. */
+  readonly progressDeadlineSeconds: number;
+  /** Pulumi customTimeouts.create: every replica starts at once, each on a new node. */
+  readonly createSeconds: number;
+  /** Pulumi customTimeouts.update: up to maxReplicas replaced maxSurge at a time; one new node, then freed GPUs. */
+  readonly updateSeconds: number;
+}
+
+/** The await timeouts and progress deadline of a Deployment, derived from its startup budget. */
+export function deploymentTimeouts(budget: StartupBudget, maxReplicas: number, maxSurge: number): DeploymentTimeouts {
+  const pod = podStartSeconds(budget);
+  const waves = Math.ceil(maxReplicas / maxSurge);
+  const replace = budget.imagePullSeconds + startupProbeFailureThreshold(budget) * STARTUP_PROBE_PERIOD_SECONDS;
+  return {
+    progressDeadlineSeconds: pod + STARTUP_MARGIN_SECONDS,
+    createSeconds: pod + STARTUP_MARGIN_SECONDS,
+    updateSeconds: budget.nodeStartSeconds + waves * replace + STARTUP_MARGIN_SECONDS,
+  };
+}
+
+/**
+ * Replica bounds of one track: the stable track takes the endpoint's; a canary or shadow has its own
+ * minimum (default 1) and a maximum in proportion to its share of traffic.
+ */
+export function trackReplicas(spec: Pick<TrackSpec, "track" | "weight" | "mirrorPercent" | "minReplicas">, replicas: { min: number; max: number }): { min: number; max: number } {
+  if (spec.track === "stable") return { min: replicas.min, max: replicas.max };
+  const min = spec.minReplicas ?? 1;
+  const share = spec.track === "canary" ? (spec.weight ?? 0) : (spec.mirrorPercent ?? 100);
+  return { min, max: Math.max(min, Math.ceil((replicas.max * share) / 100)) };
+}
+
+/**
+ * PodDisruptionBudget of a track: with two or more replicas, minAvailable one fewer than the minimum,
+ * so a drain or node-group update evicts one pod at a time and never the last; a single replica
+ * (dev, a canary or shadow at its floor) may be evicted, or it would block every node drain.
+ */
+export function disruptionBudget(minReplicas: number): { minAvailable: number } | { maxUnavailable: number } {
+  return minReplicas >= 2 ? { minAvailable: minReplicas - 1 } : { maxUnavailable: 1 };
+}
+
+/**
+ * Pod annotations that keep node autoscalers from evicting a serving GPU pod to consolidate: cluster
+ * autoscaler (kubernetes/autoscaler FAQ "What types of pods can prevent CA from removing a node?")
+ * and Karpenter v1 (karpenter.sh docs, Disruption: "Pod-level controls"), read 2026-11-25.
+ */
+export const NO_CONSOLIDATION_ANNOTATIONS: Readonly<Record<string, string>> = {
+  "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+  "karpenter.sh/do-not-disrupt": "true",
+};
+
+/** preStop sleep: the terminating pod leaves the EndpointSlice and Envoy stops picking it before SIGTERM. */
+export const PRESTOP_SLEEP_SECONDS = 15;
+/** After the drain: engine and worker processes exit, GPU memory is released. */
+export const DRAIN_MARGIN_SECONDS = 30;
+
+export interface DrainPlan {
+  readonly preStopSleepSeconds: number;
+  /** vLLM --shutdown-timeout: in-flight requests may run this long after SIGTERM. */
+  readonly shutdownTimeoutSeconds: number;
+  readonly terminationGracePeriodSeconds: number;
+}
+
+/**
+ * Pod termination that lets every admitted request finish: a request can last as long as the route
+ * allows, so vLLM drains for that long after the preStop sleep, and the grace period covers both.
+ */
+export function drainPlan(requestTimeoutSeconds: number): DrainPlan {
+  return {
+    preStopSleepSeconds: PRESTOP_SLEEP_SECONDS,
+    shutdownTimeoutSeconds: requestTimeoutSeconds,
+    terminationGracePeriodSeconds: PRESTOP_SLEEP_SECONDS + requestTimeoutSeconds + DRAIN_MARGIN_SECONDS,
+  };
+}
+
+/**
+ * Environment that puts every cache and config directory the server writes under `home` (the sized
+ * cache volume), named explicitly rather than left to each library's $HOME default. Names read
+ * 2026-11-25: vLLM docker/Dockerfile v0.27.1 (HF_HOME, VLLM_CACHE_ROOT, TRITON_CACHE_DIR left to
+ * $HOME/.cache defaults), flashinfer-ai/flashinfer flashinfer/jit/env.py (FLASHINFER_WORKSPACE_BASE,
+ * default $HOME, appends .cache/flashinfer), DeepGEMM DG_JIT_CACHE_DIR (default $HOME/.deep_gemm),
+ * PyTorch TORCHINDUCTOR_CACHE_DIR / TORCH_HOME / TORCH_EXTENSIONS_DIR, Triton TRITON_HOME /
+ * TRITON_CACHE_DIR, the CUDA driver's CUDA_CACHE_PATH (default ~/.nv/ComputeCache).
+ */
+export function cacheEnv(home: string): { name: string; value: string }[] {
+  const cache = `${home}/.cache`;
+  return [
+    { name: "HOME", value: home },
+    { name: "XDG_CACHE_HOME", value: cache },
+    { name: "XDG_CONFIG_HOME", value: `${home}/.config` },
+    { name: "HF_HOME", value: `${cache}/huggingface` },
+    { name: "VLLM_CACHE_ROOT", value: `${cache}/vllm` },
+    { name: "VLLM_CONFIG_ROOT", value: `${home}/.config/vllm` },
+    { name: "TRITON_HOME", value: home },
+    { name: "TRITON_CACHE_DIR", value: `${cache}/triton` },
+    { name: "TORCHINDUCTOR_CACHE_DIR", value: `${cache}/torchinductor` },
+    { name: "TORCH_HOME", value: `${cache}/torch` },
+    { name: "TORCH_EXTENSIONS_DIR", value: `${cache}/torch_extensions` },
+    { name: "FLASHINFER_WORKSPACE_BASE", value: home },
+    { name: "DG_JIT_CACHE_DIR", value: `${cache}/deep_gemm` },
+    { name: "CUDA_CACHE_PATH", value: `${cache}/nv/ComputeCache` },
+  ];
 }
 
 export interface TrafficSplit {

@@ -7,6 +7,7 @@ import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governan
 import { helmValuesKnown } from "./rules/helmValues";
 import { kubernetesSchemas } from "./rules/schemas";
 import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, logsAndAlertsEncrypted, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
+import { awaitCoversStartup, runtimeImageUser, servingAvailability, writablePathsSized } from "./rules/workload";
 
 /**
  * The pack's policies, importable without starting the analyzer (index.ts does that). The
@@ -43,6 +44,11 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     iamLeastPrivilege,
     podHardening,
     failoverReadiness,
+    // Serving workloads at run time
+    runtimeImageUser(approvals),
+    awaitCoversStartup,
+    servingAvailability(),
+    writablePathsSized(),
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,
     helmValuesKnown,

@@ -145,9 +145,19 @@ const servedModelSchema = strictObject({
   regions: z.array(z.string()).min(1).optional(),
   stable: versionRefSchema,
   /** A second version taking `weight` percent of live traffic. Weight 0 keeps it warm with no traffic (rollback). */
-  canary: strictObject({ version: versionRefSchema, weight: z.number().int().min(0).max(100) }).optional(),
+  canary: strictObject({
+    version: versionRefSchema,
+    weight: z.number().int().min(0).max(100),
+    /** The canary's own minimum replicas per region; its maximum follows its weight. @default 1 */
+    minReplicas: z.number().int().min(1).default(1),
+  }).optional(),
   /** A version receiving a mirrored `percent` of requests; its responses are discarded. */
-  shadow: strictObject({ version: versionRefSchema, percent: z.number().int().min(1).max(100) }).optional(),
+  shadow: strictObject({
+    version: versionRefSchema,
+    percent: z.number().int().min(1).max(100),
+    /** The shadow's own minimum replicas per region; its maximum follows its percent. @default 1 */
+    minReplicas: z.number().int().min(1).default(1),
+  }).optional(),
   /** Replica bounds of each track. @default { min: 1, max: 2 } */
   replicas: strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }).default({ min: 1, max: 2 }),
   /** Waiting requests per replica the autoscaler aims for (vllm:num_requests_waiting). @default 8 */

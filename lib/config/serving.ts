@@ -1,6 +1,7 @@
 import { Catalog, findVersion, ModelVersion, versionId } from "../catalog";
 import { gpuInstanceSpec } from "../gpu";
-import { MANAGED_FLAGS, TrackSpec } from "../serving";
+import { findRuntime, readRuntimes, RUNTIMES_FILE } from "../runtime";
+import { MANAGED_FLAGS, TrackSpec, trackReplicas } from "../serving";
 import { checkSizing } from "../sizing";
 import { CrossCheckIssue, ParsedServing, Placement, RegionConfig, ServedModelConfig, ServingConfig } from "./schema";
 
@@ -28,11 +29,11 @@ export function resolveServing(
     seen.set(m.name, i);
     if (m.replicas.min > m.replicas.max) add(["models", i, "replicas", "min"], `min ${m.replicas.min} is greater than max ${m.replicas.max}`);
 
-    const refs: { track: TrackSpec["track"]; ref: string; key: (string | number)[]; weight?: number; mirrorPercent?: number }[] = [
+    const refs: { track: TrackSpec["track"]; ref: string; key: (string | number)[]; weight?: number; mirrorPercent?: number; minReplicas?: number }[] = [
       { track: "stable", ref: m.stable, key: ["models", i, "stable"] },
     ];
-    if (m.canary) refs.push({ track: "canary", ref: m.canary.version, key: ["models", i, "canary", "version"], weight: m.canary.weight });
-    if (m.shadow) refs.push({ track: "shadow", ref: m.shadow.version, key: ["models", i, "shadow", "version"], mirrorPercent: m.shadow.percent });
+    if (m.canary) refs.push({ track: "canary", ref: m.canary.version, key: ["models", i, "canary", "version"], weight: m.canary.weight, minReplicas: m.canary.minReplicas });
+    if (m.shadow) refs.push({ track: "shadow", ref: m.shadow.version, key: ["models", i, "shadow", "version"], mirrorPercent: m.shadow.percent, minReplicas: m.shadow.minReplicas });
     for (const r of refs.slice(1)) {
       if (r.ref === m.stable) add(r.key, `is the stable version itself; a ${r.track} must be a different version`);
     }
@@ -80,16 +81,27 @@ export function resolveServing(
       const managed = profile.extraArgs.filter((a) => MANAGED_FLAGS.includes(a.split("=")[0]));
       if (managed.length > 0) add(r.key, `the ${m.gpuClass} profile's extraArgs repeat flags the profile sets itself: ${managed.join(", ")}`);
       checkPlacements(version, profile, placements, (msg) => add(r.key, msg));
-      tracks.push({ track: r.track, version, profile, weight: r.track === "shadow" ? undefined : (r.weight ?? (r.track === "stable" ? 100 - (m.canary?.weight ?? 0) : 0)), mirrorPercent: r.mirrorPercent });
+      const spec: TrackSpec = {
+        track: r.track,
+        version,
+        profile,
+        weight: r.track === "shadow" ? undefined : (r.weight ?? (r.track === "stable" ? 100 - (m.canary?.weight ?? 0) : 0)),
+        mirrorPercent: r.mirrorPercent,
+        ...(r.minReplicas !== undefined ? { minReplicas: r.minReplicas } : {}),
+      };
+      tracks.push(spec);
+      // Each track has its own bounds (canary and shadow smaller than stable).
+      const bounds = trackReplicas(spec, m.replicas);
+      if (r.track !== "stable" && bounds.min > m.replicas.min) add([...r.key.slice(0, -1), "minReplicas"], `${r.track} minReplicas ${bounds.min} is above the stable track's replicas.min ${m.replicas.min}; a ${r.track} is the smaller track`);
       for (const p of placements) {
         const key = `${p.region}/${p.pool}`;
-        minGpus.set(key, (minGpus.get(key) ?? 0) + m.replicas.min * profile.tensorParallelSize);
+        minGpus.set(key, (minGpus.get(key) ?? 0) + bounds.min * profile.tensorParallelSize);
       }
       for (const p of placements) {
         const pool = regions.find((x) => x.region === p.region)!.gpuPools.find((x) => x.name === p.pool)!;
         const poolMaxGpus = pool.maxSize * (gpuInstanceSpec(pool.instanceType)?.gpus ?? 0);
-        if (m.replicas.max * profile.tensorParallelSize > poolMaxGpus) {
-          add(["models", i, "replicas", "max"], `${r.track} needs up to ${m.replicas.max} x tensor-parallel ${profile.tensorParallelSize} = ${m.replicas.max * profile.tensorParallelSize} GPUs but pool "${pool.name}" in ${p.region} has at most ${poolMaxGpus} (maxSize ${pool.maxSize} x ${pool.instanceType})`);
+        if (bounds.max * profile.tensorParallelSize > poolMaxGpus) {
+          add(["models", i, "replicas", "max"], `${r.track} needs up to ${bounds.max} x tensor-parallel ${profile.tensorParallelSize} = ${bounds.max * profile.tensorParallelSize} GPUs but pool "${pool.name}" in ${p.region} has at most ${poolMaxGpus} (maxSize ${pool.maxSize} x ${pool.instanceType})`);
         }
       }
     }
@@ -97,6 +109,13 @@ export function resolveServing(
       models.push({ name: m.name, gpuClass: m.gpuClass, tracks, replicas: m.replicas, targetWaitingRequests: m.targetWaitingRequests, placements });
     }
   });
+
+  // The pods run as the user, home and port recorded for the image's digest; no record, no guess.
+  const { runtimes, problems: runtimeProblems } = readRuntimes();
+  for (const problem of runtimeProblems) add(["vllmImage"], problem);
+  if (runtimes && !findRuntime(runtimes, serving.vllmImage)) {
+    add(["vllmImage"], `${serving.vllmImage} has no record in ${RUNTIMES_FILE.replace(/^.*\/models\//, "models/")}; add its digest with the user, UID, home, entrypoint and port read from its Dockerfile at that tag (and the same facts in policies/approvals.json runtimeImages)`);
+  }
 
   for (const [key, gpus] of minGpus) {
     const [regionName, poolName] = key.split("/");

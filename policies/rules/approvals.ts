@@ -30,9 +30,14 @@ export interface ApprovedModel {
  * the pods that run it against these (user, port, paths), not against what the program assumes.
  */
 export interface RuntimeImageFacts {
-  /** User the image runs as (its last USER instruction; "root" when it sets none). */
+  /**
+   * User the pods run the image as: its last USER instruction, or, when that is root (or absent), the
+   * non-root user the image ships with a passwd entry (vllm/vllm-openai: `vllm`, UID 2000). Never root:
+   * runtime-image-user refuses a record with UID 0. verifiedFrom says which case it is.
+   */
   user: string;
   uid: number;
+  /** That user's primary group in the image's /etc/passwd; pods run with a non-zero group of their own. */
   gid: number;
   /** HOME of that user inside the image. */
   home: string;

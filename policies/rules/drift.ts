@@ -35,7 +35,8 @@ export function servingProfileMatchesApproval(approvals: Approvals): ResourceVal
         const got = flag(a, f);
         if (got === undefined || Number(got) !== Number(want)) report(`${w.namespace}/${w.name}: ${f} is ${got ?? "unset"} but the approved ${cls} profile says ${want}`);
       }
-      const managed = new Set(["--model", "--load-format", "--served-model-name", "--host", "--port", ...expected.map(([f]) => f)]);
+      // --shutdown-timeout is the pod's drain (checked with the grace period), not part of a model's profile.
+      const managed = new Set(["--model", "--load-format", "--served-model-name", "--host", "--port", "--shutdown-timeout", ...expected.map(([f]) => f)]);
       const extras: string[] = [];
       for (let i = 0; i < a.length; i++) {
         const name = a[i].split("=")[0];

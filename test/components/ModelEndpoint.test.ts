@@ -7,7 +7,9 @@ import { isAllowed, PolicyDocument } from "../../lib/iam";
 import { PlanResource } from "../../lib/plan/document";
 import { input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
 
-const IMAGE = `docker.io/vllm/vllm-openai:v0.27.1@sha256:${"e".repeat(64)}`;
+/** The runtime recorded in models/runtimes.yaml (vllm user, UID 2000, HOME /home/vllm, port 8000). */
+const DIGEST = "sha256:0a51ea5b4ae2dc5d81890e5173f54203d2a3ae0cfffe51b8fd2afd4391bfd967";
+const IMAGE = `docker.io/vllm/vllm-openai:v0.27.1@${DIGEST}`;
 const v = (name: string, rev: string, billions: number, tp: number, cls: "h100" | "l4"): ModelVersion => ({
   name,
   revision: rev.repeat(40),
@@ -16,7 +18,7 @@ const v = (name: string, rev: string, billions: number, tp: number, cls: "h100" 
   weightFormat: "bf16",
   kvCacheBytesPerToken: 131072,
   license: "llama3.1",
-  profiles: { [cls]: { tensorParallelSize: tp, maxModelLen: 8192, gpuMemoryUtilization: 0.9, maxNumSeqs: 64, extraArgs: [], huggingFaceToken: false } },
+  profiles: { [cls]: { tensorParallelSize: tp, maxModelLen: 8192, gpuMemoryUtilization: 0.9, maxNumSeqs: 64, extraArgs: [], huggingFaceToken: false, cacheGiB: 40 } },
 });
 const big = v("big", "a", 70, 4, "h100");
 const small = v("small", "b", 8, 1, "l4");
@@ -68,7 +70,11 @@ describe("ModelEndpoint", () => {
   beforeAll(async () => {
     resources = await plan(() => {
       const opts = { providers: [regionProvider("us-east-1"), new k8s.Provider("kube", { kubeconfig: "{}" })] };
-      new ModelEndpoint("large", args({ name: "large", gpuClass: "h100", instanceType: "p5.48xlarge", tracks: [{ track: "stable", version: big, profile: big.profiles.h100!, weight: 100 }] }), opts);
+      new ModelEndpoint(
+        "large",
+        args({ name: "large", gpuClass: "h100", instanceType: "p5.48xlarge", replicas: { min: 2, max: 4 }, tracks: [{ track: "stable", version: big, profile: big.profiles.h100!, weight: 100 }] }),
+        opts,
+      );
       const gated = { ...small, revision: "d".repeat(40), profiles: { l4: { ...small.profiles.l4!, huggingFaceToken: true } } };
       new ModelEndpoint("gated", args({ name: "gated", tracks: [{ track: "stable", version: gated, profile: gated.profiles.l4!, weight: 100 }], huggingFaceToken: pulumi.secret("hf_plaintext_never_shown") }), opts);
       new ModelEndpoint(
@@ -76,7 +82,7 @@ describe("ModelEndpoint", () => {
         args({
           tracks: [
             { track: "stable", version: small, profile: small.profiles.l4!, weight: 90 },
-            { track: "canary", version: smallNext, profile: smallNext.profiles.l4!, weight: 10 },
+            { track: "canary", version: smallNext, profile: smallNext.profiles.l4!, weight: 10, minReplicas: 1 },
             { track: "shadow", version: smallNext, profile: smallNext.profiles.l4!, mirrorPercent: 20 },
           ],
         }),
@@ -126,7 +132,7 @@ describe("ModelEndpoint", () => {
     const meta = input(d, "spec.template.metadata") as { labels: Record<string, string>; annotations: Record<string, string> };
     expect(meta.labels).toMatchObject({ "llm-blueprint/model": "small", "llm-blueprint/revision": "c".repeat(40), "llm-blueprint/track": "canary" });
     expect(meta.labels["llm-blueprint/profile-hash"]).toMatch(/^[0-9a-f]{12}$/);
-    expect(meta.annotations).toMatchObject({ "llm-blueprint/artifact-digest": `sha256:${"c".repeat(64)}`, "llm-blueprint/image-digest": `sha256:${"e".repeat(64)}`, "llm-blueprint/version": `small@${"c".repeat(40)}` });
+    expect(meta.annotations).toMatchObject({ "llm-blueprint/artifact-digest": `sha256:${"c".repeat(64)}`, "llm-blueprint/image-digest": DIGEST, "llm-blueprint/version": `small@${"c".repeat(40)}` });
   });
 
   it("splits live traffic 90/10 between stable and canary and mirrors 20% to the shadow", () => {
@@ -191,5 +197,67 @@ describe("ModelEndpoint", () => {
   it("puts AWS resources on the regional provider and Kubernetes ones on the cluster's", () => {
     expect(resourcesWithoutExplicitProvider(resources)).toEqual([]);
     for (const r of resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.provider).toMatch(/pulumi:providers:kubernetes::kube$/);
+  });
+
+  it("runs as the runtime's recorded non-root user with USER, LOGNAME and HOME set, and listens on its port", () => {
+    for (const endpoint of ["large", "chat"]) {
+      const pod = podOf(deployment(resources, endpoint, "stable"));
+      const c = pod.containers[0] as Container & { env: { name: string; value: string }[]; ports: { containerPort: number }[] };
+      expect(pod.securityContext).toMatchObject({ runAsUser: 2000, runAsNonRoot: true });
+      expect(pod.securityContext.runAsGroup).not.toBe(0);
+      expect(c.env).toEqual(expect.arrayContaining([{ name: "USER", value: "vllm" }, { name: "LOGNAME", value: "vllm" }, { name: "HOME", value: "/home/vllm" }]));
+      expect(c.ports).toEqual([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
+      expect(c.args[c.args.indexOf("--port") + 1]).toBe("8000");
+    }
+  });
+
+  it("puts HOME and every cache on one cache volume sized by the profile, and no other writable path off a sized volume", () => {
+    const pod = podOf(deployment(resources, "chat", "stable"));
+    const c = pod.containers[0] as Container & { env: { name: string; value: string }[] };
+    expect(c.volumeMounts).toContainEqual({ name: "cache", mountPath: "/home/vllm" });
+    expect(pod.volumes.find((vol) => vol.name === "cache")!.emptyDir).toEqual({ sizeLimit: "40Gi" });
+    for (const name of ["XDG_CACHE_HOME", "HF_HOME", "VLLM_CACHE_ROOT", "TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "FLASHINFER_WORKSPACE_BASE", "DG_JIT_CACHE_DIR", "CUDA_CACHE_PATH", "TORCH_HOME"]) {
+      expect(c.env.find((e) => e.name === name)?.value, name).toMatch(/^\/home\/vllm(\/|$)/);
+    }
+    for (const vol of pod.volumes.filter((x) => x.emptyDir)) expect(vol.emptyDir!.sizeLimit, vol.name).toMatch(/^\d+Gi$/);
+  });
+
+  it("waits for a large model as long as its startup budget, and the autoscaler does not wait on the Deployment", () => {
+    const timeoutsOf = (endpoint: string) => deployment(resources, endpoint, "stable").options.customTimeouts!;
+    const large = deployment(resources, "large", "stable");
+    const budget = JSON.parse((input(large, "metadata.annotations") as Record<string, string>)["llm-blueprint/startup-budget"]) as Record<string, number>;
+    const probe = podOf(large).containers[0].startupProbe;
+    expect(probe.periodSeconds * probe.failureThreshold).toBeGreaterThanOrEqual(budget.weightLoadSeconds + budget.warmupSeconds);
+    const onePod = budget.nodeStartSeconds + budget.imagePullSeconds + probe.periodSeconds * probe.failureThreshold;
+    expect(timeoutsOf("large").createSeconds).toBeGreaterThanOrEqual(onePod);
+    expect(input(large, "spec.progressDeadlineSeconds")).toBeGreaterThanOrEqual(onePod);
+    // maxSurge 1 and up to 4 replicas: four replacements, one node start.
+    expect(timeoutsOf("large").updateSeconds).toBeGreaterThanOrEqual(budget.nodeStartSeconds + 4 * (budget.imagePullSeconds + probe.periodSeconds * probe.failureThreshold));
+    expect(timeoutsOf("large").createSeconds).toBeGreaterThan(timeoutsOf("chat").createSeconds);
+    const scaled = ofType(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((x) => x.name === "large-stable-autoscaler")!;
+    expect([...scaled.options.dependsOn, ...Object.values(scaled.propertyDependencies ?? {}).flat()]).not.toContain(large.urn);
+  });
+
+  it("keeps two stable replicas behind a minAvailable budget, gives the canary its own minimum, and holds capacity when metrics fail", () => {
+    const pdb = (name: string) => input(ofType(resources, "kubernetes:policy/v1:PodDisruptionBudget").find((p) => p.name === `${name}-pdb`)!, "spec") as Record<string, unknown>;
+    expect(pdb("large-stable")).toMatchObject({ minAvailable: 1 });
+    expect(pdb("large-stable").maxUnavailable).toBeUndefined();
+    // One replica (the canary at its own minimum): evictable, or it would block every drain.
+    expect(pdb("chat-canary")).toMatchObject({ maxUnavailable: 1 });
+    const scaled = (name: string) => input(ofType(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((x) => x.name === `${name}-autoscaler`)!, "spec") as Record<string, unknown>;
+    expect(scaled("chat-canary")).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 1 });
+    expect(scaled("large-stable")).toMatchObject({ minReplicaCount: 2, fallback: { failureThreshold: 3, replicas: 2, behavior: "currentReplicasIfHigher" } });
+    const annotations = input(deployment(resources, "large", "stable"), "spec.template.metadata.annotations") as Record<string, string>;
+    expect(annotations).toMatchObject({ "cluster-autoscaler.kubernetes.io/safe-to-evict": "false", "karpenter.sh/do-not-disrupt": "true" });
+  });
+
+  it("drains on termination: preStop, then vLLM finishes admitted requests for the route timeout, within the grace period", () => {
+    const pod = podOf(deployment(resources, "chat", "stable")) as PodSpec & { terminationGracePeriodSeconds: number };
+    const c = pod.containers[0] as Container & { lifecycle: { preStop: { exec: { command: string[] } } } };
+    const [sleep, seconds] = c.lifecycle.preStop.exec.command;
+    expect(sleep).toBe("/bin/sleep");
+    const drain = Number(c.args[c.args.indexOf("--shutdown-timeout") + 1]);
+    expect(drain).toBe(600);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(seconds) + drain);
   });
 });

@@ -9,7 +9,8 @@ import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
 const NS = "llm-blueprint";
 const FILE = "stacks/Pulumi.test.yaml";
 const SHA = (c: string) => c.repeat(40);
-const IMAGE = `docker.io/vllm/vllm-openai:v0.27.1@sha256:${"e".repeat(64)}`;
+/** The runtime recorded in models/runtimes.yaml: serving resolves the pods' user and port from it. */
+const IMAGE = "docker.io/vllm/vllm-openai:v0.27.1@sha256:0a51ea5b4ae2dc5d81890e5173f54203d2a3ae0cfffe51b8fd2afd4391bfd967";
 
 /** A catalog of its own, so the tests do not depend on the reference catalog's contents. */
 const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "catalog-"));
@@ -144,6 +145,38 @@ describe("served models resolve against the catalog and the pools", () => {
     const cfg = parse({ ...config(served), huggingFaceToken: "hf_x" });
     expect(cfg.serving!.models[0].tracks[0].profile.huggingFaceToken).toBe(true);
     expect(JSON.stringify(cfg)).not.toContain("hf_x");
+  });
+
+  it("refuses an image whose digest has no runtime record, instead of guessing its user and port", () => {
+    const unrecorded = `docker.io/vllm/vllm-openai:v0.27.1@sha256:${"e".repeat(64)}`;
+    const served = { models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("c")}` }] };
+    expect(problemsOf({ ...config(served), serving: { ...served, vllmImage: unrecorded } })).toEqual([
+      { path: `${NS}:serving.vllmImage`, message: expect.stringContaining(`${unrecorded} has no record in models/runtimes.yaml`) },
+    ]);
+  });
+
+  it("gives a canary and a shadow their own minimum, below the stable track's", () => {
+    const tracks = (canaryMin?: number) => {
+      const served = {
+        models: [
+          {
+            name: "chat",
+            gpuClass: "l4",
+            regions: ["us-east-1"],
+            stable: `small@${SHA("c")}`,
+            canary: { version: `small@${SHA("d")}`, weight: 10, ...(canaryMin ? { minReplicas: canaryMin } : {}) },
+            replicas: { min: 2, max: 4 },
+          },
+        ],
+      };
+      return served;
+    };
+    const cfg = parse(config(tracks()));
+    expect(cfg.serving!.models[0].tracks.map((t) => [t.track, t.minReplicas])).toEqual([
+      ["stable", undefined],
+      ["canary", 1],
+    ]);
+    expect(problemsOf(config(tracks(3)))).toEqual([{ path: `${NS}:serving.models[0].canary.minReplicas`, message: expect.stringContaining("canary minReplicas 3 is above the stable track's replicas.min 2") }]);
   });
 
   it("requires the image pinned by digest and reports a broken catalog on its key", () => {

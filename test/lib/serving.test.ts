@@ -1,7 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { ModelVersion } from "../../lib/catalog";
 import { isAllowed, policyDocument } from "../../lib/iam";
-import { imageDigest, modelReadPolicy, podSizing, profileHash, startupFailureThreshold, TrackSpec, trafficSplit, vllmArgs } from "../../lib/serving";
+import {
+  cacheEnv,
+  deploymentTimeouts,
+  disruptionBudget,
+  drainPlan,
+  imageDigest,
+  modelReadPolicy,
+  podSizing,
+  podStartSeconds,
+  profileHash,
+  startupBudget,
+  startupProbeFailureThreshold,
+  TrackSpec,
+  trackReplicas,
+  trafficSplit,
+  vllmArgs,
+} from "../../lib/serving";
 
 const version: ModelVersion = {
   name: "llama-3.1-70b-instruct",
@@ -11,7 +27,7 @@ const version: ModelVersion = {
   weightFormat: "bf16",
   kvCacheBytesPerToken: 327680,
   license: "llama3.1",
-  profiles: { h100: { tensorParallelSize: 4, maxModelLen: 32768, gpuMemoryUtilization: 0.9, maxNumSeqs: 128, extraArgs: ["--enable-prefix-caching"], huggingFaceToken: false } },
+  profiles: { h100: { tensorParallelSize: 4, maxModelLen: 32768, gpuMemoryUtilization: 0.9, maxNumSeqs: 128, extraArgs: ["--enable-prefix-caching"], huggingFaceToken: false, cacheGiB: 50 } },
 };
 const profile = version.profiles.h100!;
 const other: ModelVersion = { ...version, revision: "c".repeat(40) };
@@ -31,6 +47,12 @@ describe("vLLM arguments", () => {
     expect(args).toContain("--enable-prefix-caching");
   });
 
+  it("listen on the runtime's port and drain for the given shutdown timeout", () => {
+    const args = vllmArgs("chat", version, profile, "reg-bucket", { port: 8000, shutdownTimeoutSeconds: 300 });
+    expect(args[args.indexOf("--port") + 1]).toBe("8000");
+    expect(args[args.indexOf("--shutdown-timeout") + 1]).toBe("300");
+  });
+
   it("refuse an image that is not pinned by digest", () => {
     expect(imageDigest(`vllm/vllm-openai:v1@sha256:${"d".repeat(64)}`)).toBe(`sha256:${"d".repeat(64)}`);
     expect(() => imageDigest("vllm/vllm-openai:latest")).toThrow(/not pinned by digest/);
@@ -48,9 +70,62 @@ describe("pod sizing", () => {
     expect(h100).toEqual({ gpus: 4, cpu: "76", memory: "819Gi", shmSize: "16Gi" });
     expect(podSizing("g6.2xlarge", 1)).toEqual({ gpus: 1, cpu: "6", memory: "25Gi", shmSize: "4Gi" });
   });
-  it("waits longer for bigger models to load", () => {
-    expect(startupFailureThreshold(version) * 10).toBeGreaterThan(((70.6e9 * 2) / 1024 ** 3) / 0.25);
-    expect(startupFailureThreshold({ ...version, parametersBillions: 1 })).toBe(60);
+});
+
+describe("startup budget", () => {
+  const budget = startupBudget(version, "h100", 14);
+
+  it("names each term: node start by GPU class, image pull by image size, weight load by weights at the S3 rate, warm-up", () => {
+    const weightsGiB = (70.6e9 * 2) / 1024 ** 3;
+    expect(budget.weightLoadSeconds).toBe(Math.ceil(weightsGiB / 0.25));
+    expect(budget.imagePullSeconds).toBe(Math.ceil(14 / 0.05));
+    expect(budget.warmupSeconds).toBe(300);
+    expect(startupBudget(version, "l4", 14).nodeStartSeconds).toBeLessThan(budget.nodeStartSeconds);
+    expect(startupBudget({ ...version, weightFormat: "fp8" }, "h100", 14).weightLoadSeconds).toBeLessThan(budget.weightLoadSeconds);
+  });
+
+  it("lets the startup probe cover weight load and warm-up, at least 10 minutes", () => {
+    expect(startupProbeFailureThreshold(budget) * 10).toBeGreaterThanOrEqual(budget.weightLoadSeconds + budget.warmupSeconds);
+    expect(startupProbeFailureThreshold(startupBudget({ ...version, parametersBillions: 1 }, "l4", 14))).toBe(60);
+  });
+
+  it("derives await timeouts above the 10-minute provider default: create for one start, update for a rollout wave by wave", () => {
+    const t = deploymentTimeouts(budget, 4, 1);
+    expect(t.createSeconds).toBeGreaterThanOrEqual(podStartSeconds(budget));
+    expect(t.createSeconds).toBeGreaterThan(600);
+    expect(t.progressDeadlineSeconds).toBeGreaterThanOrEqual(podStartSeconds(budget));
+    const replace = podStartSeconds(budget) - budget.nodeStartSeconds;
+    expect(t.updateSeconds).toBeGreaterThanOrEqual(budget.nodeStartSeconds + 4 * replace);
+    expect(deploymentTimeouts(budget, 4, 2).updateSeconds).toBeLessThan(t.updateSeconds);
+  });
+});
+
+describe("availability and termination", () => {
+  it("gives canary and shadow their own minimum and a maximum for their share", () => {
+    expect(trackReplicas({ track: "stable" }, { min: 2, max: 8 })).toEqual({ min: 2, max: 8 });
+    expect(trackReplicas({ track: "canary", weight: 10 }, { min: 2, max: 8 })).toEqual({ min: 1, max: 1 });
+    expect(trackReplicas({ track: "canary", weight: 50, minReplicas: 2 }, { min: 2, max: 8 })).toEqual({ min: 2, max: 4 });
+    expect(trackReplicas({ track: "shadow", mirrorPercent: 20 }, { min: 2, max: 8 })).toEqual({ min: 1, max: 2 });
+    expect(trackReplicas({ track: "canary", weight: 0 }, { min: 2, max: 8 })).toEqual({ min: 1, max: 1 });
+  });
+
+  it("budgets disruptions with minAvailable below the minimum, and lets a single replica go", () => {
+    expect(disruptionBudget(2)).toEqual({ minAvailable: 1 });
+    expect(disruptionBudget(4)).toEqual({ minAvailable: 3 });
+    expect(disruptionBudget(1)).toEqual({ maxUnavailable: 1 });
+  });
+
+  it("drains for the route timeout after the preStop sleep, inside the grace period", () => {
+    const d = drainPlan(600);
+    expect(d.shutdownTimeoutSeconds).toBe(600);
+    expect(d.terminationGracePeriodSeconds).toBeGreaterThan(d.preStopSleepSeconds + d.shutdownTimeoutSeconds);
+  });
+
+  it("points every cache at the home directory it is given", () => {
+    const env = cacheEnv("/home/vllm");
+    expect(env.find((e) => e.name === "HOME")?.value).toBe("/home/vllm");
+    for (const e of env) expect(e.value, e.name).toMatch(/^\/home\/vllm(\/|$)/);
+    expect(env.map((e) => e.name)).toEqual(expect.arrayContaining(["HF_HOME", "VLLM_CACHE_ROOT", "TRITON_CACHE_DIR", "TORCHINDUCTOR_CACHE_DIR", "FLASHINFER_WORKSPACE_BASE", "DG_JIT_CACHE_DIR", "CUDA_CACHE_PATH", "TORCH_HOME", "XDG_CACHE_HOME"]));
   });
 });
 
