@@ -473,11 +473,15 @@ export function enabledScrapeTargets(resources: readonly ScrapeInventoryResource
 }
 
 /** What is wrong with the plan's scrape targets on EKS: each enabled one needs a reachable reason. */
-export function scrapeTargetProblems(resources: readonly ScrapeInventoryResource[], reasons: Readonly<Record<string, Reachability>> = EKS_SCRAPE_REACHABILITY): string[] {
+export function scrapeTargetViolations(resources: readonly ScrapeInventoryResource[], reasons: Readonly<Record<string, Reachability>> = EKS_SCRAPE_REACHABILITY): { urn: string; message: string }[] {
   return enabledScrapeTargets(resources).flatMap((t) => {
     const reason = reasons[t.target];
-    if (!reason) return [`${t.urn}: scrape target "${t.target}" (${t.enabledBy}) has no recorded reason why EKS can serve it; add one to EKS_SCRAPE_REACHABILITY (lib/observability.ts) or disable it`];
-    if (!reason.reachable) return [`${t.urn}: scrape target "${t.target}" (${t.enabledBy}) is enabled but EKS cannot serve it: ${reason.why}. Disable it.`];
+    if (!reason) return [{ urn: t.urn, message: `scrape target "${t.target}" (${t.enabledBy}) has no recorded reason why EKS can serve it; add one to EKS_SCRAPE_REACHABILITY (lib/observability.ts) or disable it` }];
+    if (!reason.reachable) return [{ urn: t.urn, message: `scrape target "${t.target}" (${t.enabledBy}) is enabled but EKS cannot serve it: ${reason.why}. Disable it.` }];
     return [];
   });
 }
+
+/** The same, one `<urn>: <message>` line each. */
+export const scrapeTargetProblems = (resources: readonly ScrapeInventoryResource[], reasons?: Readonly<Record<string, Reachability>>): string[] =>
+  scrapeTargetViolations(resources, reasons).map((v) => `${v.urn}: ${v.message}`);
