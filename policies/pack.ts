@@ -5,6 +5,7 @@ import { Approvals } from "./rules/approvals";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
 import { helmValuesKnown } from "./rules/helmValues";
+import { errorSloCountsGateway, scrapeTargetsReachable } from "./rules/observability";
 import { kubernetesSchemas } from "./rules/schemas";
 import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, logsAndAlertsEncrypted, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
 import { awaitCoversStartup, runtimeImageUser, servingAvailability, writablePathsSized } from "./rules/workload";
@@ -52,5 +53,8 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,
     helmValuesKnown,
+    // Monitoring that works on EKS from day one
+    scrapeTargetsReachable,
+    errorSloCountsGateway,
   ];
 }
