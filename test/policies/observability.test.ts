@@ -19,7 +19,7 @@ beforeAll(async () => {
   staging = await recordStack("staging");
 });
 
-describe(scrapeTargetsReachable.name, () => {
+describe("scrape-targets-reachable", () => {
   const policy = scrapeTargetsReachable.name;
 
   it("passes on the committed prod and staging stacks", async () => {
@@ -53,7 +53,7 @@ describe(scrapeTargetsReachable.name, () => {
   });
 });
 
-describe(errorSloCountsGateway.name, () => {
+describe("error-slo-counts-gateway", () => {
   const policy = errorSloCountsGateway.name;
 
   it("passes on the committed prod and staging stacks", async () => {
