@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { globalName, globalRecords, RecoveryTime, recoveryTime, RegionRouting, regionalName, RoutingMode } from "../lib/traffic";
+import { globalName, globalRecords, NLB_TLS_IDLE_TIMEOUT_SECONDS, RecoveryTime, recoveryTime, RegionRouting, regionalName, RoutingMode } from "../lib/traffic";
 
 export interface GlobalEndpointArgs {
   /** Served model (endpoint) name. */
@@ -14,12 +14,17 @@ export interface GlobalEndpointArgs {
   readonly healthCheck?: { readonly intervalSeconds: number; readonly failureThreshold: number; readonly path: string };
   /** TTL of the global CNAME records. @default 15 */
   readonly recordTtlSeconds?: number;
-  /** Warm replicas each region keeps (its autoscaler minimum). */
+  /** Warm replicas each region keeps (its autoscaler minimum): the load a lost region leaves behind. */
   readonly warmReplicas: Record<string, number>;
-  /** GPU node boot plus model load, for a region with no warm replica. @default 900 */
+  /** GPU node launch plus model cold start, when survivors must scale up. @default 900 */
   readonly coldStartSeconds?: number;
-  /** SNS topic for health-check alarms. @default none (alarm state only) */
-  readonly alarmTopicArn?: pulumi.Input<string>;
+  /** Idle timeout of the regional load balancers' listeners. @default 350 (NLB TLS listener, fixed) */
+  readonly loadBalancerIdleSeconds?: number;
+  /**
+   * SNS topic in the provider's region (us-east-1) the health-check alarms notify on alarm and on
+   * recovery (HealthCheckAlerts). Required: a failover nobody hears of is a silent one.
+   */
+  readonly alarmTopicArn: pulumi.Input<string>;
   /** @default {} */
   readonly tags?: Record<string, string>;
 }
@@ -78,8 +83,8 @@ export class GlobalEndpoint extends pulumi.ComponentResource {
           threshold: 1,
           comparisonOperator: "LessThanThreshold",
           treatMissingData: "breaching",
-          alarmActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
-          okActions: args.alarmTopicArn ? [args.alarmTopicArn] : [],
+          alarmActions: [args.alarmTopicArn],
+          okActions: [args.alarmTopicArn],
           tags,
         },
         { parent: this },
@@ -106,10 +111,22 @@ export class GlobalEndpoint extends pulumi.ComponentResource {
       );
     }
 
-    // The region that takes over must already run the model; the coldest survivor sets the bound.
-    const routed = records.map((r) => r.region);
-    const warm = Math.min(...routed.map((r) => args.warmReplicas[r] ?? 0));
-    this.recoveryTime = recoveryTime({ intervalSeconds: hc.intervalSeconds, failureThreshold: hc.failureThreshold, dnsTtlSeconds: ttl, warmReplicas: warm, coldStartSeconds: args.coldStartSeconds ?? 900 });
+    // Losing the largest routed region (by warm replicas, its served load) leaves the fewest warm
+    // survivors. Each region's minimum is sized for its own load, so survivors hold no spare warm
+    // replicas for it: the worst case includes their scale-up.
+    const routed = [...new Set(records.filter((r) => r.weight !== 0).map((r) => r.region))];
+    const warm = (r: string) => args.warmReplicas[r] ?? 0;
+    const lost = routed.reduce((a, b) => (warm(b) > warm(a) ? b : a), routed[0]);
+    this.recoveryTime = recoveryTime({
+      intervalSeconds: hc.intervalSeconds,
+      failureThreshold: hc.failureThreshold,
+      dnsTtlSeconds: ttl,
+      loadBalancerIdleSeconds: args.loadBalancerIdleSeconds ?? NLB_TLS_IDLE_TIMEOUT_SECONDS,
+      survivorWarmReplicas: routed.filter((r) => r !== lost).reduce((s, r) => s + warm(r), 0),
+      spareWarmReplicas: 0,
+      lostMinReplicas: warm(lost),
+      scaleUpSeconds: args.coldStartSeconds ?? 900,
+    });
 
     this.registerOutputs({ fqdn: this.fqdn, routing: args.routing, regions: routed, recoveryTime: this.recoveryTime });
   }

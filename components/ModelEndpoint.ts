@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TrackSpec, trackReplicas, trafficSplit, VLLM_PORT } from "../lib/serving";
+import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
 import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
 import { VllmService, VllmServiceArgs } from "./VllmService";
 import { MONITORING_NAMESPACE } from "./Observability";
@@ -25,17 +26,25 @@ export interface ModelEndpointArgs extends SharedTrackArgs {
    * https://<name>/v1; without, http://<gateway>/<endpoint>/v1 inside the cluster. @default []
    */
   readonly hostnames?: readonly string[];
+  /**
+   * Envoy's per-request timeout on the route (whole response, streaming included). Behind the
+   * regional NLB it must stay within the TLS listener's 350 s idle timeout; pods' termination grace
+   * must cover it plus their preStop drain. @default 600
+   */
+  readonly requestTimeoutSeconds?: number;
   /** ServingAddons.ready: the CRDs and Gateway the route and autoscalers need. @default [] */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
-export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks">): string[] {
+export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "requestTimeoutSeconds">): string[] {
   const problems: string[] = [];
   const count = (t: string) => args.tracks.filter((x) => x.track === t).length;
   if (count("stable") !== 1) problems.push("tracks: exactly one stable track is required");
   if (count("canary") > 1 || count("shadow") > 1) problems.push("tracks: at most one canary and one shadow");
   const canary = args.tracks.find((t) => t.track === "canary");
   if (canary && !(canary.weight !== undefined && canary.weight >= 0 && canary.weight <= 100)) problems.push("tracks: canary weight must be 0-100");
+  const timeout = args.requestTimeoutSeconds;
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) problems.push(`requestTimeoutSeconds: ${timeout} is not a whole number of seconds >= 1`);
   return problems;
 }
 
@@ -136,7 +145,10 @@ export class ModelEndpoint extends pulumi.ComponentResource {
               matches: [{ path: { type: "PathPrefix", value: byHost ? "/" : `/${args.name}/` } }],
               filters,
               backendRefs: split.backends.map((b) => ({ ...backend(b.track), weight: b.weight })),
-              timeouts: { request: "600s" },
+              // Envoy Gateway then sets the route's stream idle timeout to max(1 h, this), so Envoy's
+              // 5 min listener default does not cut a silent long generation first (envoyproxy/gateway
+              // v1.7.4 internal/xds/translator/route.go idleTimeout, read 2026-11-25).
+              timeouts: { request: `${args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS}s` },
             },
           ],
         },

@@ -110,6 +110,13 @@ export class RegionalIngress extends pulumi.ComponentResource {
     (args.allowedCidrs ?? ["0.0.0.0/0"]).forEach((cidr, i) => {
       new aws.vpc.SecurityGroupIngressRule(`${name}-nlb-in-${i}`, { securityGroupId: sg.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: 443, toPort: 443, tags }, { parent: this });
     });
+    // The NLB reaches the proxy pods on the pod port itself: with targetType ip the AWS Load Balancer
+    // Controller registers each endpoint's port, i.e. the Service's targetPort resolved on the pod,
+    // not the target group's port (kubernetes-sigs/aws-load-balancer-controller v2.14.1, the app of
+    // chart 1.14.1: pkg/targetgroupbinding/resource_manager.go -> pkg/backend/endpoint_resolver.go
+    // ResolvePodEndpoints, pkg/k8s/service_utils.go LookupServicePort; read 2026-11-25). OFFLOAD_PORT
+    // is at least 1024, so Envoy Gateway does not shift it and listener, Service, container and
+    // target ports are one number.
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-nlb-out`,
       { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: "tcp", fromPort: OFFLOAD_PORT, toPort: OFFLOAD_PORT, tags },
@@ -142,11 +149,14 @@ export class RegionalIngress extends pulumi.ComponentResource {
         targetType: "ip",
         vpcId: args.vpcId,
         deregistrationDelay: 30,
-        healthCheck: { protocol: "TCP", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+        // The registered (pod) port: a proxy that is not listening on it leaves the target group.
+        healthCheck: { protocol: "TCP", port: "traffic-port", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
         tags,
       },
       { parent: this },
     );
+    // A TLS listener's idle timeout is fixed at 350 s (tcpIdleTimeoutSeconds applies to TCP listeners
+    // only); the route timeout stays below it (traffic.requestTimeoutSeconds).
     new aws.lb.Listener(
       `${name}-tls`,
       {

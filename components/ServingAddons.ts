@@ -12,8 +12,19 @@ export const ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system";
 export const KEDA_NAMESPACE = "keda";
 /** Fixed name of the gateway's proxy Service, so a regional load balancer can target it. */
 export const GATEWAY_SERVICE = "inference-gateway";
-/** Port the proxies take TLS-terminated traffic on from the regional NLB (plain HTTP inside the VPC). */
-export const OFFLOAD_PORT = 443;
+/**
+ * Gateway listener port the proxies take TLS-terminated traffic on from the regional NLB (plain
+ * HTTP inside the VPC). It must be 1024 or higher so the proxy container listens on this same port:
+ * Envoy Gateway runs Envoy without CAP_NET_BIND_SERVICE and adds 10000 to any listener port below
+ * 1024 for the container (listener 443 -> container 10443), while the Service it creates keeps the
+ * listener port with that container port as targetPort, one Service port per listener, named by
+ * `envoyService.name` in the controller's namespace. envoyproxy/gateway v1.7.4:
+ * internal/gatewayapi/listener.go (servicePortToContainerPort), internal/gatewayapi/translator.go
+ * (minEphemeralPort 1024, wellKnownPortShift 10000), internal/infrastructure/kubernetes/proxy/
+ * resource_provider.go (Service), read 2026-11-25. The NLB registers the pod port (TargetGroupBinding
+ * with targetType ip resolves the Service's targetPort on the pod; see RegionalIngress).
+ */
+export const OFFLOAD_PORT = 8443;
 
 export interface ServingAddonsArgs {
   /**
@@ -71,7 +82,8 @@ export class ServingAddons extends pulumi.ComponentResource {
       { parent: this, dependsOn: waitFor },
     );
     // The proxies sit behind a ClusterIP Service with a fixed name. In-cluster clients use it on
-    // port 80; a RegionalIngress registers its pods in an NLB target group for port 443.
+    // port 80 (container 10080 after the shift); a RegionalIngress registers its pods in an NLB
+    // target group on OFFLOAD_PORT, which is not shifted.
     const proxyConfig = new k8s.apiextensions.CustomResource(
       `${name}-proxy`,
       {
@@ -101,7 +113,7 @@ export class ServingAddons extends pulumi.ComponentResource {
           infrastructure: { parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: GATEWAY_NAME } },
           listeners: [
             { name: "http", protocol: "HTTP", port: 80, allowedRoutes: servingNamespacesOnly },
-            // TLS ends at the regional NLB (ACM certificate); the proxies get plain HTTP on 443.
+            // TLS ends at the regional NLB (ACM certificate); the proxies get plain HTTP on OFFLOAD_PORT.
             { name: "tls-offload", protocol: "HTTP", port: OFFLOAD_PORT, allowedRoutes: servingNamespacesOnly },
           ],
         },

@@ -6,6 +6,7 @@ import { ModelEndpoint } from "../components/ModelEndpoint";
 import { ModelRegistry } from "../components/ModelRegistry";
 import { Observability } from "../components/Observability";
 import { GlobalEndpoint } from "../components/GlobalEndpoint";
+import { HealthCheckAlerts } from "../components/HealthCheckAlerts";
 import { RegionalIngress } from "../components/RegionalIngress";
 import { ServingAddons } from "../components/ServingAddons";
 import { RegionConfig, StackConfig } from "./config/schema";
@@ -151,6 +152,7 @@ export function deployBlueprint(cfg: StackConfig) {
             prometheusUrl: cfg.serving.prometheusUrl,
             huggingFaceToken,
             hostnames: traffic ? [globalName(m.name, traffic.zoneName), regionalName(m.name, r.region, traffic.zoneName)] : [],
+            ...(traffic ? { requestTimeoutSeconds: traffic.requestTimeoutSeconds } : {}),
             // The GPU pool must exist before pods can be placed; the gateway and KEDA before routes and autoscalers.
             waitFor: [...addons.ready, component.gpuPools[placement.pool].nodeGroup],
           },
@@ -172,6 +174,8 @@ export function deployBlueprint(cfg: StackConfig) {
   if (cfg.traffic && cfg.serving) {
     const t = cfg.traffic;
     const globalProvider = providers.get("us-east-1") ?? regionalAwsProvider("aws-global", "us-east-1", { ...baseTags, "llm-blueprint:region": "global" });
+    // Health-check alarms live in us-east-1 with their metrics, and notify a topic there.
+    const healthCheckAlerts = new HealthCheckAlerts("health-check-alerts", { region: "us-east-1", alertEmails: cfg.observability.alertEmails, tags: baseTags }, { provider: globalProvider });
     for (const m of cfg.serving.models) {
       const serving = t.regions.filter((r) => m.placements.some((p) => p.region === r.region));
       const endpoint = new GlobalEndpoint(
@@ -185,6 +189,7 @@ export function deployBlueprint(cfg: StackConfig) {
           healthCheck: t.healthCheck,
           recordTtlSeconds: t.recordTtlSeconds,
           warmReplicas: Object.fromEntries(serving.map((r) => [r.region, m.replicas.min])),
+          alarmTopicArn: healthCheckAlerts.topicArn,
         },
         { provider: globalProvider },
       );

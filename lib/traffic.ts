@@ -1,3 +1,4 @@
+import { PolicyDocument, policyDocument } from "./iam";
 import { regionCode } from "./naming";
 
 /**
@@ -61,28 +62,154 @@ export function globalRecords(endpoint: string, zone: string, mode: RoutingMode,
   }
 }
 
+/**
+ * Idle timeout of an NLB listener: TLS listeners keep 350 s and cannot be changed; only TCP
+ * listeners take `tcp.idle_timeout.seconds` (60-6000). AWS ELB guide, "Update the TCP idle timeout
+ * for your Network Load Balancer listener" (network/update-idle-timeout.html), read 2026-11-25.
+ */
+export const NLB_TLS_IDLE_TIMEOUT_SECONDS = 350;
+
+/**
+ * Envoy's route timeout (HTTPRoute `timeouts.request`) when nothing else is configured. Behind the
+ * regional NLB the TLS listener's fixed 350 s idle timeout caps it (see the traffic config).
+ */
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 600;
+
+/**
+ * Route 53 counts an endpoint unhealthy when 18% or fewer of its health checkers report it healthy;
+ * the checkers do not coordinate (Route 53 developer guide, "How Amazon Route 53 determines whether
+ * a health check is healthy", read 2026-11-25).
+ */
+export const ROUTE53_HEALTHY_CHECKER_FRACTION = 0.18;
+
+/**
+ * Resolvers and client runtimes that hold an answer longer than a short TTL. No standard fixes the
+ * value; 60 s is the upper end of the 30-60 s floors commonly observed (the JDK caches a successful
+ * lookup 30 s by default, `networkaddress.cache.ttl` in java.security). An assumption, named as such.
+ */
+export const RESOLVER_TTL_FLOOR_SECONDS = 60;
+
+/**
+ * How long an idle pooled client connection outlives the failure. Typical: httpx (the OpenAI Python
+ * SDK's HTTP client) drops idle keep-alive connections after 5 s (`Limits(keepalive_expiry=5.0)`,
+ * httpx/_config.py, read 2026-11-25). Worst: nothing closes an idle connection before the NLB's own
+ * idle timeout.
+ */
+export const CLIENT_KEEPALIVE_TYPICAL_SECONDS = 5;
+
 export interface RecoveryInput {
   readonly intervalSeconds: number;
   readonly failureThreshold: number;
-  /** TTL resolvers may cache the global answer for (the CNAME TTL, or 60 s for an alias to an ELB). */
+  /** TTL of the global answer (the CNAME TTL). */
   readonly dnsTtlSeconds: number;
-  /** Replicas the surviving region keeps warm; 0 means it must scale up first. */
-  readonly warmReplicas: number;
-  /** Time to bring a cold replica up: GPU node boot plus model load. */
-  readonly coldStartSeconds: number;
+  /** Idle timeout of the regional load balancer: bounds how long an idle pooled connection survives. */
+  readonly loadBalancerIdleSeconds: number;
+  /**
+   * Warm replicas the survivors keep when the largest region is lost. With at least one they answer
+   * at once (queueing) while they scale; with none, traffic waits for the scale-up (typical figure).
+   */
+  readonly survivorWarmReplicas: number;
+  /**
+   * Warm replicas the survivors keep beyond their own minimum. Each region's minimum is sized for its
+   * own load, so unless this covers the lost region's minimum, restoring capacity takes a scale-up
+   * (worst-case figure).
+   */
+  readonly spareWarmReplicas: number;
+  /** Minimum replicas of the largest region: the load to re-home. */
+  readonly lostMinReplicas: number;
+  /** GPU node launch plus model cold start in a survivor. */
+  readonly scaleUpSeconds: number;
+}
+
+/** One term of the recovery time, with its typical and worst-case value and where it comes from. */
+export interface RecoveryTerm {
+  readonly term: string;
+  readonly typicalSeconds: number;
+  readonly worstSeconds: number;
+  readonly source: string;
 }
 
 export interface RecoveryTime {
-  readonly detectionSeconds: number;
-  readonly dnsSeconds: number;
-  readonly scaleUpSeconds: number;
-  readonly totalSeconds: number;
+  readonly terms: readonly RecoveryTerm[];
+  readonly typicalSeconds: number;
+  readonly worstSeconds: number;
 }
 
-/** Worst case for traffic to leave a failed region: detection + DNS caching + cold start if not warm. */
+/**
+ * Time for traffic to leave a failed region, typical and worst case, as a sum of named terms
+ * (an upper bound: a client that reconnects within its stale DNS window starts its connection term
+ * again, which no DNS setting can bound).
+ *
+ * - Health-check consensus: each checker needs `failureThreshold` consecutive failures; checkers are
+ *   not in phase, so the 82nd percentile of them gets there after (threshold - 1 + 0.82) intervals
+ *   (typical) and the last after threshold intervals (worst).
+ * - DNS caching: the record TTL, or a resolver's floor when that is longer (worst).
+ * - Pooled connections: the client's keep-alive expiry (typical) or the NLB idle timeout (worst).
+ * - Survivor scale-up: typical 0 while survivors keep a warm replica (they answer, queueing, while
+ *   KEDA adds replicas); worst node launch plus cold start unless spare warm replicas cover the lost
+ *   region's minimum.
+ */
 export function recoveryTime(input: RecoveryInput): RecoveryTime {
-  const detectionSeconds = input.intervalSeconds * input.failureThreshold;
-  const dnsSeconds = input.dnsTtlSeconds;
-  const scaleUpSeconds = input.warmReplicas >= 1 ? 0 : input.coldStartSeconds;
-  return { detectionSeconds, dnsSeconds, scaleUpSeconds, totalSeconds: detectionSeconds + dnsSeconds + scaleUpSeconds };
+  const consensusLag = 1 - ROUTE53_HEALTHY_CHECKER_FRACTION;
+  const terms: RecoveryTerm[] = [
+    {
+      term: "health-check consensus",
+      typicalSeconds: Math.ceil(input.intervalSeconds * (input.failureThreshold - 1 + consensusLag)),
+      worstSeconds: input.intervalSeconds * input.failureThreshold,
+      source: `interval ${input.intervalSeconds} s x threshold ${input.failureThreshold}; unhealthy when <= 18% of checkers report healthy (Route 53 developer guide)`,
+    },
+    {
+      term: "DNS caching",
+      typicalSeconds: input.dnsTtlSeconds,
+      worstSeconds: Math.max(input.dnsTtlSeconds, RESOLVER_TTL_FLOOR_SECONDS),
+      source: `record TTL ${input.dnsTtlSeconds} s; resolvers that floor short TTLs hold it ${RESOLVER_TTL_FLOOR_SECONDS} s (assumption)`,
+    },
+    {
+      term: "pooled client connections",
+      typicalSeconds: CLIENT_KEEPALIVE_TYPICAL_SECONDS,
+      worstSeconds: input.loadBalancerIdleSeconds,
+      source: `httpx keep-alive expiry ${CLIENT_KEEPALIVE_TYPICAL_SECONDS} s; NLB idle timeout ${input.loadBalancerIdleSeconds} s`,
+    },
+    {
+      term: "survivor scale-up",
+      typicalSeconds: input.survivorWarmReplicas >= 1 ? 0 : input.scaleUpSeconds,
+      worstSeconds: input.spareWarmReplicas >= input.lostMinReplicas ? 0 : input.scaleUpSeconds,
+      source: `survivors keep ${input.survivorWarmReplicas} warm replica(s), ${input.spareWarmReplicas} spare for the lost region's ${input.lostMinReplicas}; else GPU node launch + model cold start ${input.scaleUpSeconds} s`,
+    },
+  ];
+  const sum = (k: "typicalSeconds" | "worstSeconds") => terms.reduce((s, t) => s + t[k], 0);
+  return { terms, typicalSeconds: sum("typicalSeconds"), worstSeconds: sum("worstSeconds") };
+}
+
+/**
+ * Key policy of the health-check alarm topic's key: the account administers it, and CloudWatch
+ * (publishing alarm notifications to the encrypted topic) may generate data keys and decrypt, for
+ * this account only. Without that grant CloudWatch cannot publish to the encrypted topic at all
+ * (SNS developer guide, sns-key-management.html#compatibility-with-aws-services, "Enable
+ * compatibility between event sources from AWS services and encrypted topics", read 2026-11-25).
+ */
+export function alarmTopicKeyPolicy(accountId: string): PolicyDocument {
+  return policyDocument(
+    { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+    {
+      Sid: "CloudWatchAlarmsPublish",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+    },
+  );
+}
+
+/** Topic policy: CloudWatch alarms of this account in `region` may publish; nobody else is granted. */
+export function alarmTopicPolicy(topicArn: string, accountId: string, region: string): PolicyDocument {
+  return policyDocument({
+    Sid: "CloudWatchAlarmsPublish",
+    Effect: "Allow",
+    Principal: { Service: "cloudwatch.amazonaws.com" },
+    Action: "sns:Publish",
+    Resource: topicArn,
+    Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${region}:${accountId}:alarm:*` } },
+  });
 }

@@ -7,6 +7,7 @@ import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governan
 import { helmValuesKnown } from "./rules/helmValues";
 import { errorSloCountsGateway, scrapeTargetsReachable } from "./rules/observability";
 import { kubernetesSchemas } from "./rules/schemas";
+import { capacityHeadroom, healthCheckAlarmActions, timeoutChain, trafficPath } from "./rules/trafficPath";
 import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, logsAndAlertsEncrypted, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
 import { awaitCoversStartup, runtimeImageUser, servingAvailability, writablePathsSized } from "./rules/workload";
 
@@ -45,6 +46,11 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     iamLeastPrivilege,
     podHardening,
     failoverReadiness,
+    // Serving path at run time
+    trafficPath,
+    timeoutChain,
+    healthCheckAlarmActions,
+    capacityHeadroom,
     // Serving workloads at run time
     runtimeImageUser(approvals),
     awaitCoversStartup,

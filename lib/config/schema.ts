@@ -4,7 +4,7 @@ import { cidrsOverlap, parseIpv4Cidr } from "../cidr";
 import { GPU_CLASSES, GPU_CLASS_SPECS, GpuClass, instanceTypesOf } from "../gpu";
 import type { TrackSpec } from "../serving";
 import { trafficIssues } from "./traffic";
-import { HEALTH_CHECK_INTERVALS, RegionRouting, ROUTING_MODES, RoutingMode } from "../traffic";
+import { HEALTH_CHECK_INTERVALS, NLB_TLS_IDLE_TIMEOUT_SECONDS, RegionRouting, ROUTING_MODES, RoutingMode } from "../traffic";
 
 /**
  * The whole stack configuration, one schema. Keys are the stack file's config keys without the
@@ -204,6 +204,17 @@ const trafficSchema = strictObject({
   }).default({ intervalSeconds: 10, failureThreshold: 3, path: "/v1/models" }),
   /** TTL of the global CNAME records: the DNS term of the recovery time. @default 15 */
   recordTtlSeconds: z.number().int().min(5).max(300).default(15),
+  /**
+   * Route timeout of every model behind the regional NLBs. Their TLS listeners close a connection
+   * idle for 350 s (fixed by AWS), so a longer timeout would end silent long generations in a reset
+   * instead of a 504. @default 300
+   */
+  requestTimeoutSeconds: z
+    .number()
+    .int()
+    .min(30)
+    .max(NLB_TLS_IDLE_TIMEOUT_SECONDS, `must be at most ${NLB_TLS_IDLE_TIMEOUT_SECONDS}: the regional NLB's TLS listener closes connections idle for ${NLB_TLS_IDLE_TIMEOUT_SECONDS} s and AWS does not let it be raised`)
+    .default(300),
   /** Client CIDRs allowed to reach the regional load balancers. @default ["0.0.0.0/0"] */
   allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
   /** Load balancer deletion protection. @default true in prod */
@@ -415,6 +426,8 @@ export interface TrafficConfig {
   readonly regions: readonly RegionRouting[];
   readonly healthCheck: { readonly intervalSeconds: number; readonly failureThreshold: number; readonly path: string };
   readonly recordTtlSeconds: number;
+  /** HTTPRoute request timeout of every served model, seconds. */
+  readonly requestTimeoutSeconds: number;
   readonly allowedCidrs: readonly string[];
   readonly deletionProtection: boolean;
 }
@@ -469,6 +482,7 @@ export function resolveDefaults(parsed: Parsed): StackConfig {
             regions: parsed.regions.map((r) => ({ region: r.region, ...(t.regions[r.region] ?? { drain: false }) })),
             healthCheck: t.healthCheck,
             recordTtlSeconds: t.recordTtlSeconds,
+            requestTimeoutSeconds: t.requestTimeoutSeconds,
             allowedCidrs: t.allowedCidrs,
             deletionProtection: t.deletionProtection ?? parsed.environment === "prod",
           },

@@ -1,5 +1,6 @@
 import { gpuInstanceSpec } from "../gpu";
 import type { CostEstimate } from "./cost";
+import type { RecoveryTime } from "../traffic";
 import type { PlanDiff } from "./diff";
 import { PlanDocument, PlanResource, PolicyViolation } from "./document";
 
@@ -446,14 +447,14 @@ export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): str
   }
   const globals = doc.resources.filter((r) => r.type === GLOBAL_COMPONENT && r.outputs);
   if (globals.length > 0) {
-    lines.push("", "Global endpoints (worst case for traffic to leave a failed region)");
-    const rows = [["name", "routing", "regions", "detection", "DNS TTL", "scale-up", "total"]];
+    lines.push("", "Global endpoints (time for traffic to leave a failed region: typical / worst case, by term)");
     for (const g of globals) {
-      const o = g.outputs as { fqdn: string; routing: string; regions: string[]; recoveryTime: { detectionSeconds: number; dnsSeconds: number; scaleUpSeconds: number; totalSeconds: number } };
+      const o = g.outputs as { fqdn: string; routing: string; regions: string[]; recoveryTime: RecoveryTime };
       const t = o.recoveryTime;
-      rows.push([o.fqdn, o.routing, o.regions.join(", "), `${t.detectionSeconds} s`, `${t.dnsSeconds} s`, `${t.scaleUpSeconds} s`, `${t.totalSeconds} s`]);
+      lines.push(`  ${o.fqdn} (${o.routing}: ${o.regions.join(", ")}): ${t.typicalSeconds} s typical, ${t.worstSeconds} s worst case`);
+      const rows = [["term", "typical", "worst", "from"], ...t.terms.map((x) => [x.term, `${x.typicalSeconds} s`, `${x.worstSeconds} s`, x.source])];
+      lines.push(...table(rows).map((l) => `  ${l}`));
     }
-    lines.push(...table(rows));
   }
   if (doc.cost) lines.push("", ...renderCost(doc.cost, order));
   // Outputs are long (every endpoint, pool and version per region) and all in the plan document.

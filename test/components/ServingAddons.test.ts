@@ -31,7 +31,8 @@ describe("ServingAddons", () => {
     expect(gateway.options.dependsOn).toEqual(expect.arrayContaining([gatewayClass.urn]));
     expect(gatewayClass.options.dependsOn).toContain(envoy.urn);
     const listeners = input(gateway, "spec.listeners") as { port: number; allowedRoutes: unknown }[];
-    expect(listeners.map((l) => l.port)).toEqual([80, 443]);
+    // The offload port is not shifted by Envoy Gateway (>= 1024), so the NLB can target it as is.
+    expect(listeners.map((l) => l.port)).toEqual([80, 8443]);
     for (const l of listeners) expect(l.allowedRoutes).toEqual({ namespaces: { from: "Selector", selector: { matchLabels: { "llm-blueprint/serving": "true" } } } });
     const proxy = one(resources, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy");
     expect(input(proxy, "spec.provider.kubernetes.envoyService")).toEqual({ name: "inference-gateway", type: "ClusterIP" });

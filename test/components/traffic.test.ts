@@ -2,13 +2,16 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GlobalEndpoint } from "../../components/GlobalEndpoint";
+import { HealthCheckAlerts } from "../../components/HealthCheckAlerts";
 import { RegionalIngress, targetRegistrationPolicy } from "../../components/RegionalIngress";
+import { OFFLOAD_PORT } from "../../components/ServingAddons";
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART } from "../../lib/baseline";
 import { StackConfigError } from "../../lib/config/validate";
 import { isAllowed } from "../../lib/iam";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../lib/plan/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
+import { RecoveryTime } from "../../lib/traffic";
 import { entryPoint, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
 
 const Z = { zoneId: "Z0123456789ABC", zoneName: "inference.example.com" };
@@ -16,7 +19,11 @@ const root = path.resolve(__dirname, "../..");
 
 describe("GlobalEndpoint", () => {
   const planEndpoint = (routing: "failover" | "latency" | "weighted", regions: { region: string; role?: "primary" | "secondary"; weight?: number }[]) =>
-    plan(() => new GlobalEndpoint("chat-global", { endpoint: "chat", ...Z, routing, regions, warmReplicas: Object.fromEntries(regions.map((r) => [r.region, 1])) }, { provider: regionProvider("us-east-1") }));
+    plan(() => {
+      const provider = regionProvider("us-east-1");
+      const alerts = new HealthCheckAlerts("alerts", { alertEmails: ["oncall@example.com"] }, { provider });
+      new GlobalEndpoint("chat-global", { endpoint: "chat", ...Z, routing, regions, warmReplicas: Object.fromEntries(regions.map((r) => [r.region, 1])), alarmTopicArn: alerts.topicArn }, { provider });
+    });
 
   it("failover across two regions: a PRIMARY and a SECONDARY record, each answering only while its region's check passes", async () => {
     const rs = await planEndpoint("failover", [
@@ -44,6 +51,17 @@ describe("GlobalEndpoint", () => {
     const alarm = one(rs, "aws:cloudwatch/metricAlarm:MetricAlarm");
     expect(alarm.inputs).toMatchObject({ namespace: "AWS/Route53", metricName: "HealthCheckStatus", comparisonOperator: "LessThanThreshold", threshold: 1 });
     expect(alarm.provider).toMatch(/pulumi:providers:aws::aws-us-east-1$/);
+    // Both transitions notify the us-east-1 topic, which CloudWatch may publish to and encrypt for.
+    const topic = one(rs, "aws:sns/topic:Topic");
+    expect(alarm.propertyDependencies!.alarmActions).toEqual([topic.urn]);
+    expect(alarm.propertyDependencies!.okActions).toEqual([topic.urn]);
+    expect(topic.provider).toMatch(/pulumi:providers:aws::aws-us-east-1$/);
+    const key = one(rs, "aws:kms/key:Key");
+    expect(topic.propertyDependencies!.kmsMasterKeyId).toEqual([key.urn]);
+    expect(input(key, "enableKeyRotation")).toBe(true);
+    const topicPolicy = JSON.parse(String(input(one(rs, "aws:sns/topicPolicy:TopicPolicy"), "policy"))) as { Statement: { Principal: unknown; Action: unknown }[] };
+    expect(topicPolicy.Statement.map((st) => [st.Principal, st.Action])).toEqual([[{ Service: "cloudwatch.amazonaws.com" }, "sns:Publish"]]);
+    expect(one(rs, "aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({ protocol: "email", endpoint: "oncall@example.com" });
     expect(resourcesWithoutExplicitProvider(rs)).toEqual([]);
   });
 
@@ -85,8 +103,23 @@ describe("RegionalIngress", () => {
     expect(isAllowed(doc, { action: "elasticloadbalancing:RegisterTargets", resource: "arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/other/2" })).toBe(false);
     expect(isAllowed(doc, { action: "elasticloadbalancing:CreateLoadBalancer", resource: "*" })).toBe(false);
     const binding = one(rs, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding");
-    expect(input(binding, "spec.serviceRef")).toEqual({ name: "inference-gateway", port: 443 });
     expect(binding.options.dependsOn).toContain(release.urn);
+  });
+
+  it("uses the gateway's unshifted offload port for the target group, its health check, the binding and both security-group rules", () => {
+    expect(OFFLOAD_PORT).toBeGreaterThanOrEqual(1024); // Envoy Gateway shifts lower ports by 10000 for the container
+    const tg = one(rs, "aws:lb/targetGroup:TargetGroup");
+    expect(tg.inputs).toMatchObject({ port: OFFLOAD_PORT, protocol: "TCP", targetType: "ip", healthCheck: { protocol: "TCP", port: "traffic-port" } });
+    expect(input(one(rs, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"), "spec.serviceRef")).toEqual({ name: "inference-gateway", port: OFFLOAD_PORT });
+    const nlbSg = one(rs, "aws:ec2/securityGroup:SecurityGroup");
+    const egress = one(rs, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+    expect(egress.inputs).toMatchObject({ fromPort: OFFLOAD_PORT, toPort: OFFLOAD_PORT, ipProtocol: "tcp", cidrIpv4: "10.1.0.0/16" });
+    expect(egress.propertyDependencies!.securityGroupId).toEqual([nlbSg.urn]);
+    const fromNlb = ofType(rs, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").find((r) => input(r, "securityGroupId") === "sg-cluster")!;
+    expect(fromNlb.inputs).toMatchObject({ fromPort: OFFLOAD_PORT, toPort: OFFLOAD_PORT, ipProtocol: "tcp" });
+    expect(fromNlb.propertyDependencies!.referencedSecurityGroupId).toEqual([nlbSg.urn]);
+    // A TLS listener keeps AWS's fixed 350 s idle timeout; setting one would be rejected.
+    expect(input(one(rs, "aws:lb/listener:Listener"), "tcpIdleTimeoutSeconds")).toBeUndefined();
   });
 
   it("gives each endpoint a regional alias to the NLB with target health evaluation", () => {
@@ -121,14 +154,20 @@ async function planStack(stack: string, key?: string, edit?: (v: Record<string, 
 }
 
 describe("stacks with traffic", () => {
-  it("prod: one global name per model, a health check in every region, latency routing, recovery within 60 s", async () => {
+  it("prod: one global name per model, a health check in every region, latency routing, typical recovery within 60 s and a named worst case", async () => {
     const run = await planStack("prod");
-    const globals = run.outputs.globalEndpoints as Record<string, { url: string; routing: string; recoveryTime: { totalSeconds: number } }>;
+    const globals = run.outputs.globalEndpoints as Record<string, { url: string; routing: string; recoveryTime: RecoveryTime }>;
     expect(Object.keys(globals)).toEqual(["chat-large", "chat-small"]);
     for (const [name, g] of Object.entries(globals)) {
       expect(g.url).toBe(`https://${name}.inference.example.com/v1`);
       expect(g.routing).toBe("latency");
-      expect(g.recoveryTime.totalSeconds).toBeLessThanOrEqual(60);
+      expect(g.recoveryTime.typicalSeconds).toBeLessThanOrEqual(60);
+      // The worst case keeps pooled connections to the failed NLB until its 350 s idle timeout and waits for survivors to scale.
+      expect(g.recoveryTime.terms.find((t) => t.term === "pooled client connections")!.worstSeconds).toBe(350);
+      expect(g.recoveryTime.worstSeconds).toBeGreaterThan(g.recoveryTime.typicalSeconds);
+      // Every route stays within the NLB's idle timeout.
+      const routes = run.resources.filter((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" && r.name.endsWith(`${name}-route`));
+      for (const r of routes) expect((r.inputs.spec as { rules: { timeouts: { request: string } }[] }).rules[0].timeouts.request).toBe("300s");
       const checks = run.resources.filter((r) => r.type === "aws:route53/healthCheck:HealthCheck" && String(r.inputs.fqdn).startsWith(`${name}.`));
       expect(checks.map((c) => c.inputs.fqdn)).toEqual(["use1", "usw2", "use2"].map((rc) => `${name}.${rc}.inference.example.com`));
     }

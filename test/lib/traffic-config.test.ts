@@ -24,6 +24,14 @@ describe("traffic config", () => {
     expect(cfg.traffic!.regions.map((r) => r.region)).toEqual(["us-east-1", "us-west-2", "us-east-2"]);
   });
 
+  it("takes a route timeout within the NLB TLS listener's fixed 350 s idle timeout, 300 s by default", () => {
+    expect(parseStackConfig(config({ routing: "latency" }), { namespace: NS, stackFile: FILE }).traffic!.requestTimeoutSeconds).toBe(300);
+    expect(parseStackConfig(config({ routing: "latency", requestTimeoutSeconds: 350 }), { namespace: NS, stackFile: FILE }).traffic!.requestTimeoutSeconds).toBe(350);
+    expect(problemsOf(config({ routing: "latency", requestTimeoutSeconds: 600 }))).toEqual([
+      `${NS}:traffic.requestTimeoutSeconds: must be at most 350: the regional NLB's TLS listener closes connections idle for 350 s and AWS does not let it be raised`,
+    ]);
+  });
+
   it("refuses failover with three primaries, or without a secondary", () => {
     expect(problemsOf(config({ routing: "failover", regions: { "us-east-1": { role: "primary" }, "us-west-2": { role: "primary" }, "us-east-2": { role: "primary" } } }))).toEqual([
       `${NS}:traffic.regions: failover needs exactly one primary and one secondary region; found primary: us-east-1, us-west-2, us-east-2, secondary: none`,

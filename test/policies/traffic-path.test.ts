@@ -1,0 +1,206 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { PlanResource } from "../../lib/plan/document";
+import { durationSeconds, envoyContainerPort, preStopSeconds } from "../../policies/rules/trafficPath";
+import { at, evaluate, find, recordStack } from "./harness";
+
+const T = {
+  gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+  binding: "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding",
+  targetGroup: "aws:lb/targetGroup:TargetGroup",
+  listener: "aws:lb/listener:Listener",
+  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  route: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+  netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  deployment: "kubernetes:apps/v1:Deployment",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+  kmsKey: "aws:kms/key:Key",
+  scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
+  nodeGroup: "aws:eks/nodeGroup:NodeGroup",
+};
+
+let prod: PlanResource[];
+let staging: PlanResource[];
+// Recording two whole stacks through the real program; slow on a shared 2-core machine.
+beforeAll(async () => {
+  prod = await recordStack("prod");
+  staging = await recordStack("staging");
+}, 300_000);
+
+async function messages(policy: string, mutate?: (rs: PlanResource[]) => void, resources = () => prod) {
+  const vs = await evaluate(resources(), { policy, mutate });
+  for (const v of vs) expect(v.policy).toBe(policy);
+  return vs.map((v) => v.message);
+}
+
+const inRegion = (rs: PlanResource[], type: string, region: string) => rs.filter((r) => r.type === type && r.name.startsWith(`${region}-`));
+const listenersOf = (gw: PlanResource) => at<{ name: string; port: number }[]>(gw, "spec.listeners");
+
+describe("the committed stacks pass every serving-path check", () => {
+  it.each(["traffic-path", "timeout-chain", "health-check-alarm-actions", "capacity-headroom"])("%s: prod and staging", async (policy) => {
+    expect(await messages(policy)).toEqual([]);
+    expect(await messages(policy, undefined, () => staging)).toEqual([]);
+  });
+});
+
+describe("Envoy Gateway's port model", () => {
+  it("shifts privileged listener ports by 10000 unless the EnvoyProxy turns shifting off", () => {
+    expect(envoyContainerPort(443, false)).toBe(10443);
+    expect(envoyContainerPort(80, false)).toBe(10080);
+    expect(envoyContainerPort(1023, false)).toBe(11023);
+    expect(envoyContainerPort(1024, false)).toBe(1024);
+    expect(envoyContainerPort(8443, false)).toBe(8443);
+    expect(envoyContainerPort(443, true)).toBe(443);
+  });
+  it("reads Gateway API durations and preStop hooks", () => {
+    expect([durationSeconds("600s"), durationSeconds("10m"), durationSeconds("1h30m"), durationSeconds("soon")]).toEqual([600, 600, 5400, undefined]);
+    expect(preStopSeconds({})).toBe(0);
+    expect(preStopSeconds({ lifecycle: { preStop: { sleep: { seconds: 20 } } } })).toBe(20);
+    expect(preStopSeconds({ lifecycle: { preStop: { exec: { command: ["/bin/sleep", "15"] } } } })).toBe(15);
+    expect(preStopSeconds({ lifecycle: { preStop: { httpGet: { path: "/drain", port: 8000 } } } })).toMatch(/no readable duration/);
+  });
+});
+
+describe("traffic-path", () => {
+  const p = "traffic-path";
+
+  it("catches the original defect: a 443 offload listener whose proxies really listen on 10443", async () => {
+    const got = await messages(p, (rs) => {
+      for (const gw of rs.filter((r) => r.type === T.gateway)) listenersOf(gw).find((l) => l.name === "tls-offload")!.port = 443;
+      for (const b of rs.filter((r) => r.type === T.binding)) at<{ port: number }>(b, "spec.serviceRef").port = 443;
+      for (const tg of rs.filter((r) => r.type === T.targetGroup)) tg.inputs.port = 443;
+      for (const rule of rs.filter((r) => (r.type === T.egress && r.name.endsWith("-nlb-out")) || (r.type === T.ingress && r.name.endsWith("-pods-from-nlb")))) {
+        rule.inputs.fromPort = 443;
+        rule.inputs.toPort = 443;
+      }
+    });
+    expect(got).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^target group port -> proxy container port: target group port 443, proxy container port 10443 \(Service envoy-gateway-system\/inference-gateway port 443 -> container port 10443\)$/),
+        "NLB security group egress -> proxy pod port: egress rules allow tcp/443, the proxies listen on tcp/10443",
+        "cluster security group ingress from the NLB -> proxy pod port: rules from the NLB's group allow tcp/443, the proxies listen on tcp/10443",
+      ]),
+    );
+    expect(got).toHaveLength(9); // three hops in each of three regions
+  });
+
+  it("catches a TargetGroupBinding pointing at a port the gateway Service does not have", async () => {
+    const got = await messages(p, (rs) => (at<{ port: number }>(inRegion(rs, T.binding, "us-west-2")[0], "spec.serviceRef").port = 443));
+    expect(got).toEqual([
+      "TargetGroupBinding envoy-gateway-system/inference-gateway serviceRef.port -> gateway Service port: 443 is not a port of Service envoy-gateway-system/inference-gateway; its ports are the Gateway listener ports 80, 8443 (give the number)",
+    ]);
+  });
+
+  it("catches a security-group rule on the wrong port", async () => {
+    const got = await messages(p, (rs) => {
+      const rule = find(rs, T.ingress, "us-east-2-ingress-pods-from-nlb");
+      rule.inputs.fromPort = 443;
+      rule.inputs.toPort = 443;
+    });
+    expect(got).toEqual(["cluster security group ingress from the NLB -> proxy pod port: rules from the NLB's group allow tcp/443, the proxies listen on tcp/8443"]);
+  });
+
+  it("catches an HTTPRoute backendRef on a port its Service does not expose", async () => {
+    const got = await messages(p, (rs) => (at<{ port: number }[]>(find(rs, T.route, "us-east-1-chat-large-route"), "spec.rules.0.backendRefs")[0].port = 8001));
+    expect(got).toEqual(["HTTPRoute chat-large/chat-large backendRef chat-large/chat-large-stable:8001 -> vLLM Service port: backendRef port 8001, Service chat-large/chat-large-stable ports 8000"]);
+  });
+
+  it("catches a NetworkPolicy that no longer admits the proxies on the vLLM port", async () => {
+    const got = await messages(p, (rs) => (at<{ ports: { port: number }[] }[]>(find(rs, T.netpol, "us-west-2-chat-small-netpol"), "spec.ingress")[0].ports[0].port = 9000));
+    expect(got).toEqual(
+      ["stable", "canary"].map((t) => `NetworkPolicy chat-small/vllm -> vLLM port: no ingress rule admits the proxies' namespace envoy-gateway-system on tcp/8000; the vLLM pods of chat-small/chat-small-${t} listen there`),
+    );
+  });
+
+  it("catches vLLM listening on another port than its container port, and a health check on a path no route serves", async () => {
+    const got = await messages(p, (rs) => {
+      const d = find(rs, T.deployment, "us-east-1-chat-large-stable-deployment");
+      const args = at<{ args: string[] }[]>(d, "spec.template.spec.containers")[0].args;
+      args[args.indexOf("--port") + 1] = "9000";
+      for (const r of rs.filter((x) => x.type === T.route && x.name === "us-east-2-chat-small-route")) at<{ path: { value: string } }[]>(r, "spec.rules.0.matches")[0].path.value = "/v2/";
+    });
+    expect(got).toEqual(
+      expect.arrayContaining([
+        "Deployment chat-large/chat-large-stable containerPort -> vLLM --port: containerPort 8000 (http), vLLM listens on 9000",
+        "Route 53 health check HTTPS_STR_MATCH chat-small.use2.inference.example.com:443/v1/models -> HTTPRoute: no route on Gateway listener tls-offload (port 8443) answers host chat-small.use2.inference.example.com path /v1/models",
+      ]),
+    );
+  });
+});
+
+describe("timeout-chain", () => {
+  const p = "timeout-chain";
+
+  it("catches the original chain: 600 s routes behind a 350 s NLB, pods that stop after 120 s", async () => {
+    const got = await messages(p, (rs) => {
+      for (const r of rs.filter((x) => x.type === T.route && x.name.startsWith("us-east-1-chat-large"))) at<{ timeouts: { request: string } }[]>(r, "spec.rules")[0].timeouts.request = "600s";
+      at<{ terminationGracePeriodSeconds: number }>(find(rs, T.deployment, "us-east-1-chat-large-stable-deployment"), "spec.template.spec").terminationGracePeriodSeconds = 120;
+    });
+    expect(got[0]).toBe(
+      "NLB listener TLS/443 idle timeout -> HTTPRoute chat-large/chat-large request timeout: the NLB drops a connection idle for 350 s, the route lets a request run 600 s",
+    );
+    expect(got[1]).toMatch(/^Deployment chat-large\/chat-large-stable terminationGracePeriodSeconds -> route timeout \+ preStop drain: grace 120 s, but a request admitted just before the drain may run 600 s after \d+ s of preStop/);
+    expect(got).toHaveLength(2);
+  });
+
+  it("refuses an idle timeout on a TLS listener (AWS rejects it) and a route without a finite timeout", async () => {
+    const got = await messages(p, (rs) => {
+      find(rs, T.listener, "us-west-2-ingress-tls").inputs.tcpIdleTimeoutSeconds = 900;
+      delete at<{ timeouts?: unknown }[]>(find(rs, T.route, "us-west-2-chat-small-route"), "spec.rules")[0].timeouts;
+    });
+    expect(got).toEqual([
+      `HTTPRoute chat-small/chat-small timeouts.request: undefined; every rule needs a finite request timeout (e.g. "300s") for the rest of the chain to be sized against`,
+      "NLB listener TLS/443 tcpIdleTimeoutSeconds 900: AWS fixes a TLS listener's idle timeout at 350 s and rejects the setting",
+    ]);
+  });
+});
+
+describe("health-check-alarm-actions", () => {
+  const p = "health-check-alarm-actions";
+
+  it("catches an alarm without actions (the original defect)", async () => {
+    const got = await messages(p, (rs) => {
+      const alarm = find(rs, T.alarm, "chat-large-global-us-west-2");
+      alarm.inputs.alarmActions = [];
+      alarm.inputs.okActions = [];
+    });
+    expect(got).toEqual([
+      "Route 53 alarm chat-large-global-us-west-2 has no alarmActions: a failing region would leave traffic without anyone being told",
+      "Route 53 alarm chat-large-global-us-west-2 has no okActions: a failing region would leave traffic without anyone being told",
+    ]);
+  });
+
+  it("catches a topic CloudWatch may not publish to, or whose key it may not use", async () => {
+    const got = await messages(p, (rs) => {
+      rs.splice(rs.indexOf(rs.find((r) => r.type === T.topicPolicy)!), 1);
+      const key = find(rs, T.kmsKey, "health-check-alerts-key");
+      key.inputs.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" }] });
+    });
+    expect(got).toContain("SNS topic health-check-alerts-topic -> CloudWatch: no topic policy lets cloudwatch.amazonaws.com sns:Publish, so alarm chat-large-global-us-east-1 cannot notify");
+    expect(got).toContain(
+      "KMS key health-check-alerts-key of SNS topic health-check-alerts-topic -> CloudWatch: its policy does not grant cloudwatch.amazonaws.com kms:GenerateDataKey, kms:Decrypt, so alarm notifications are dropped",
+    );
+  });
+});
+
+describe("capacity-headroom", () => {
+  const p = "capacity-headroom";
+
+  it("says by how much the survivors fall short when their maximum replicas cannot take the lost region's minimum", async () => {
+    const got = await messages(p, (rs) => {
+      for (const so of rs.filter((r) => r.type === T.scaledObject && /^us-(west-2|east-2)-chat-large-stable/.test(r.name))) at<{ maxReplicaCount: number }>(so, "spec").maxReplicaCount = at<{ minReplicaCount: number }>(so, "spec").minReplicaCount;
+    });
+    expect(got).toContainEqual(expect.stringMatching(/^losing us-east-1: chat-large needs \d+ replicas in us-east-2, us-west-2 \(their own minimum \d+ \+ us-east-1's \d+\), their ScaledObjects allow \d+: short by \d+ replica\(s\)$/));
+    expect(got.every((m) => m.includes("chat-large"))).toBe(true);
+  });
+
+  it("says by how many GPUs the survivors' pools fall short", async () => {
+    const got = await messages(p, (rs) => {
+      // us-west-2 cannot add an H100 node, us-east-2 only one: 8 GPUs between them.
+      at<{ maxSize: number; minSize: number }>(find(rs, T.nodeGroup, "us-west-2-gpu-h100-ng"), "scalingConfig").maxSize = 0;
+      at<{ maxSize: number }>(find(rs, T.nodeGroup, "us-east-2-gpu-h100-ng"), "scalingConfig").maxSize = 1;
+    });
+    expect(got).toContainEqual(expect.stringMatching(/^losing us-east-1: the h100 pools of us-east-2, us-west-2 hold at most 8 GPUs, the survivors' own minimum \(\d+\) plus us-east-1's re-homed minimum \(\d+\) needs \d+: short by \d+ GPU\(s\)$/));
+  });
+});
