@@ -73,7 +73,8 @@ export function vllmArgs(
     "--port",
     String(server.port),
     // On SIGTERM vLLM rejects new requests (503) and lets in-flight ones finish for up to this long;
-    // 0 (its default) aborts them. Added by vllm-project/vllm#36666 (merged 2026-03), before v0.27.1.
+    // 0 (its default) aborts them. Added by vllm-project/vllm#36666 (merged to main 2026-03-13, five
+    // months before v0.27.1; not read at the pinned commit, which the index does not hold for that file).
     "--shutdown-timeout",
     String(server.shutdownTimeoutSeconds),
     ...profile.extraArgs,
