@@ -113,6 +113,8 @@ export class ModelEndpoint extends pulumi.ComponentResource {
           kmsKeyArn: args.kmsKeyArn,
           // Stable takes the endpoint's bounds; a canary or shadow its own minimum and a maximum for its share.
           replicas: trackReplicas(spec, args.replicas),
+          // Pods drain admitted requests for as long as the route lets one run.
+          requestTimeoutSeconds: args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS,
           targetWaitingRequests: args.targetWaitingRequests,
           prometheusUrl: args.prometheusUrl,
           waitFor: args.waitFor,
