@@ -93,7 +93,7 @@ describe("Alertmanager configuration in amtool", () => {
       }
     });
     for (const receiver of receivers) byReceiver.set(receiver.type, kpsRelease(rs).find((r) => r.name.startsWith(`am-${receiver.type}-`))!);
-  });
+  }, 180_000); // recording whole stacks can outlast the default hook timeout while the full suite runs
 
   it("accepts the prod plan's configuration in every region", () => {
     const releases = kpsRelease(prod);

@@ -197,7 +197,7 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
     });
     dir = tempDir("promtool");
     for (const v of views) rulesFiles.set(v.region, writeYaml(dir, `rules-${v.region}.yaml`, { groups: v.groups }));
-  });
+  }, 180_000); // recording whole stacks can outlast the default hook timeout while the full suite runs
 
   const endpointsOf = (v: RegionView) => v.groups.filter((g) => g.name.startsWith("llm-slo-")).map((g) => g.name.slice("llm-slo-".length));
   const stableOf = (v: RegionView, e: string) => {

@@ -17,7 +17,7 @@ let staging: PlanResource[];
 beforeAll(async () => {
   prod = await recordStack("prod");
   staging = await recordStack("staging");
-});
+}, 180_000); // recording whole stacks can outlast the default hook timeout while the full suite runs
 
 describe("scrape-targets-reachable", () => {
   const policy = scrapeTargetsReachable.name;
