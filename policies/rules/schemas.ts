@@ -25,6 +25,9 @@
  * defines no properties (free-form) are not read at all and are left alone; maps (labels) are iterated
  * and so all their keys count as read.
  *
+ * Where a package is newer than the installed CRDs, the fields and versions the installed CRDs lack
+ * are listed below (NOT_IN_INSTALLED_CRDS) and reported too.
+ *
  * Fail closed: a kind with no package and no hand-written schema is a violation.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
@@ -156,6 +159,64 @@ export const HAND_WRITTEN_SCHEMAS: Readonly<Record<string, { schema: z.ZodType; 
     source: "aws/eks-charts stable/aws-load-balancer-controller/crds/crds.yaml @ chart 1.14.1",
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Where a package is newer than the CRDs the pinned charts install: what the package accepts but the
+// installed CRD does not have (the API server prunes such a field) and versions it does not serve.
+// Derived 2026-11-25 by diffing the openAPIV3Schema property paths of
+// - Gateway API: installed envoyproxy/gateway charts/gateway-helm/crds/gatewayapi-crds.yaml @ v1.7.4
+//   (v1.4.1 experimental) against kubernetes-sigs/gateway-api config/crd/experimental/*.yaml @ v1.5.1;
+// - Prometheus Operator: installed prometheus-community/helm-charts
+//   charts/kube-prometheus-stack/charts/crds/crds/*.yaml @ kube-prometheus-stack-81.6.2 (v0.88.1) against
+//   prometheus-operator/prometheus-operator example/prometheus-operator-crd-full/*.yaml @ v0.90.1.
+// No field the installed CRDs have is missing from the packages. Status fields are left out (never set).
+
+const GATEWAY_API_INSTALLED = "Gateway API v1.4.1 (installed by Envoy Gateway v1.7.4)";
+const PROMETHEUS_OPERATOR_INSTALLED = "prometheus-operator v0.88.1 CRDs (installed by kube-prometheus-stack 81.6.2)";
+
+export const NOT_SERVED_BY_INSTALLED_CRDS: Readonly<Record<string, string>> = {
+  "gateway.networking.k8s.io/v1 ListenerSet": GATEWAY_API_INSTALLED,
+  "gateway.networking.k8s.io/v1 ReferenceGrant": GATEWAY_API_INSTALLED,
+  "gateway.networking.k8s.io/v1 TLSRoute": GATEWAY_API_INSTALLED,
+  "monitoring.coreos.com/v1beta1 AlertmanagerConfig": PROMETHEUS_OPERATOR_INSTALLED,
+};
+
+const PODS_V0_90 = ["spec.schedulerName", "spec.volumes[].projected.sources[].podCertificate.userAnnotations"];
+export const NOT_IN_INSTALLED_CRDS: Readonly<Record<string, { fields: readonly string[]; installed: string }>> = {
+  "monitoring.coreos.com/v1 Alertmanager": {
+    fields: [...PODS_V0_90, "spec.alertmanagerConfiguration.global.smtp.forceImplicitTLS", "spec.hostNetwork"],
+    installed: PROMETHEUS_OPERATOR_INSTALLED,
+  },
+  "monitoring.coreos.com/v1 Prometheus": { fields: PODS_V0_90, installed: PROMETHEUS_OPERATOR_INSTALLED },
+  "monitoring.coreos.com/v1 ThanosRuler": { fields: PODS_V0_90, installed: PROMETHEUS_OPERATOR_INSTALLED },
+  "monitoring.coreos.com/v1alpha1 PrometheusAgent": { fields: PODS_V0_90, installed: PROMETHEUS_OPERATOR_INSTALLED },
+  "monitoring.coreos.com/v1alpha1 AlertmanagerConfig": {
+    fields: ["spec.receivers[].emailConfigs[].forceImplicitTLS", "spec.receivers[].slackConfigs[].messageText"],
+    installed: PROMETHEUS_OPERATOR_INSTALLED,
+  },
+  "monitoring.coreos.com/v1alpha1 ScrapeConfig": { fields: ["spec.bodySizeLimit"], installed: PROMETHEUS_OPERATOR_INSTALLED },
+};
+
+/** Concrete paths in `body` matching `pattern` (`a.b[].c`: every item of the array a.b). */
+export function pathsPresent(body: unknown, pattern: string): string[] {
+  const found: string[] = [];
+  const step = (cur: unknown, parts: string[], at: string) => {
+    if (parts.length === 0) {
+      if (cur !== undefined) found.push(at);
+      return;
+    }
+    const [head, ...rest] = parts;
+    const isList = head.endsWith("[]");
+    const key = isList ? head.slice(0, -2) : head;
+    if (cur === null || typeof cur !== "object") return;
+    const next = (cur as Record<string, unknown>)[key];
+    const here = at ? `${at}.${key}` : key;
+    if (!isList) return step(next, rest, here);
+    if (Array.isArray(next)) next.forEach((item, i) => step(item, rest, `${here}[${i}]`));
+  };
+  step(body, pattern.split("."), "");
+  return found;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Published schemas, loaded lazily (one import per kind, cached).
@@ -332,6 +393,9 @@ export async function validateKubernetesObject(k: KubernetesKind, props: Props):
       );
   }
 
+  const notServed = NOT_SERVED_BY_INSTALLED_CRDS[`${k.apiVersion} ${k.kind}`];
+  if (notServed) return [`${k.apiVersion} ${k.kind} is not served by ${notServed}: use a version it installs, or upgrade the chart`];
+
   const specifier = modelModuleOf(k);
   const model = specifier ? await loadModel(specifier, k.kind) : undefined;
   if (!model) {
@@ -359,6 +423,10 @@ export async function validateKubernetesObject(k: KubernetesKind, props: Props):
         `${node.path ? `${node.path}.` : ""}${key}: unknown field (the API server drops it)${suggestion ? `; did you mean ${node.path ? `${node.path}.` : ""}${suggestion}?` : ""}`,
       );
     }
+  }
+  const newer = NOT_IN_INSTALLED_CRDS[`${k.apiVersion} ${k.kind}`];
+  for (const field of newer?.fields ?? []) {
+    for (const at of pathsPresent(body, field)) problems.push(`${at}: not in the ${newer!.installed}; the API server drops it`);
   }
   return problems;
 }

@@ -121,6 +121,19 @@ describe("kubernetes-schemas", () => {
     expect(ms[1]).toContain("no schema package covers group example.com");
   });
 
+  it("fails what the package accepts but the CRDs the pinned charts install do not have", async () => {
+    const kind = (t: string) => kubernetesKindOf(t)!;
+    expect(await validateKubernetesObject(kind("kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant"), { metadata: { name: "r" }, spec: { from: [], to: [] } })).toEqual([
+      "gateway.networking.k8s.io/v1 ReferenceGrant is not served by Gateway API v1.4.1 (installed by Envoy Gateway v1.7.4): use a version it installs, or upgrade the chart",
+    ]);
+    const prometheus = { metadata: { name: "p" }, spec: { schedulerName: "custom", volumes: [{ name: "v", emptyDir: {} }] } };
+    expect(await validateKubernetesObject(kind("kubernetes:monitoring.coreos.com/v1:Prometheus"), prometheus)).toEqual([
+      "spec.schedulerName: not in the prometheus-operator v0.88.1 CRDs (installed by kube-prometheus-stack 81.6.2); the API server drops it",
+    ]);
+    delete (prometheus.spec as Record<string, unknown>).schedulerName;
+    expect(await validateKubernetesObject(kind("kubernetes:monitoring.coreos.com/v1:Prometheus"), prometheus)).toEqual([]);
+  });
+
   it("takes a masked secret as a value of the right type", async () => {
     expect(await validateKubernetesObject(kubernetesKindOf("kubernetes:core/v1:Secret")!, { metadata: { name: "s" }, stringData: "[secret]", type: "Opaque" })).toEqual([]);
     expect(await validateKubernetesObject(kubernetesKindOf("kubernetes:core/v1:Secret")!, { metadata: { name: "s" }, stringData: "plain", type: "Opaque" })).toEqual([
