@@ -1,57 +1,71 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
+import { run } from "../spawn";
 
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-"));
 
-function runPlan(args: string[]) {
-  const res = spawnSync(tsx, ["tools/plan.ts", ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+async function runPlan(args: string[]) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const res = await run(tsx, ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 240_000, env });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 const changesSection = (stdout: string) => stdout.slice(stdout.indexOf("Changes against"));
 
 describe("npm run plan -- --diff", () => {
   const base = path.join(dir, "prod.json");
-  beforeAll(() => {
-    const r = runPlan(["--stack", "prod", "--json", base, "--quiet"]);
+  beforeAll(async () => {
+    const r = await runPlan(["--stack", "prod", "--json", base, "--quiet"]);
     if (r.code !== 0) throw new Error(`baseline plan failed (${r.code}): ${r.stderr}`);
-  });
+  }, 240_000);
 
-  it("finds no change against the plan it just wrote, and --fail-on-diff passes", () => {
-    const { code, stdout } = runPlan(["--stack", "prod", "--diff", base, "--fail-on-diff"]);
+  it("finds no change against the plan it just wrote, and --fail-on-diff passes", async () => {
+    const { code, stdout } = await runPlan(["--stack", "prod", "--diff", base, "--fail-on-diff"]);
     expect(code).toBe(0);
+    const head = stdout.split("\n").slice(0, 8);
+    expect(head[0]).toBe(`Plan llm-blueprint/prod: exit 0: planned cleanly, no mandatory policy violation, no changes against ${base}`);
+    expect(head[2]).toBe("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
+    expect(head[3]).toBe("  changes       0 to create, 0 to update, 0 to replace, 0 to delete");
+    expect(head[6]).toBe("  cost delta    +$0.00 / +$0.00 per hour at min / max");
     expect(changesSection(stdout)).toMatch(/^Changes against .*: 0 to create, 0 to update, 0 to replace, 0 to delete\n {2}no changes\n {2}GPU capacity: unchanged\n {2}Cost per hour/);
   });
 
-  it("shows a canary weight change as exactly that route's weights, and --fail-on-diff exits 3", () => {
+  it("shows a canary weight change as exactly that route's weights, and --fail-on-diff exits 3", async () => {
     const stackFile = path.join(root, "stacks", "Pulumi.prod.yaml");
     const edited = fs.readFileSync(stackFile, "utf8").replace(/(canary: \{ version: [^,]+, weight: )10 \}/, "$125 }");
     expect(edited).not.toBe(fs.readFileSync(stackFile, "utf8"));
     const file = path.join(dir, "Pulumi.prod.yaml");
     fs.writeFileSync(file, edited);
 
-    const { code, stdout } = runPlan(["--stack", "prod", "--config-file", file, "--diff", base, "--fail-on-diff"]);
+    const { code, stdout } = await runPlan(["--stack", "prod", "--config-file", file, "--diff", base, "--fail-on-diff"]);
     expect(code).toBe(3);
     const section = changesSection(stdout);
-    expect(section.split("\n")[0]).toMatch(/0 to create, 3 to update, 0 to replace, 0 to delete$/);
     const changed = [...section.matchAll(/^ {4}(\S+) +(\S+) (\S+)$/gm)].map((m) => [m[1], m[2], m[3]]);
-    expect(changed).toEqual(["us-east-1", "us-east-2", "us-west-2"].map((r) => ["~", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", `${r}-chat-small-route`]));
-    const paths = [...section.matchAll(/^ {9}(\S+): (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`);
-    expect(new Set(paths)).toEqual(new Set(["spec.rules[0].backendRefs[0].weight: 90 => 75", "spec.rules[0].backendRefs[1].weight: 10 => 25"]));
+    expect(stdout.split("\n")[0]).toBe(`Plan llm-blueprint/prod: exit 3: ${changed.length} changes against ${base} with --fail-on-diff`);
+    expect(section.split("\n")[0]).toMatch(new RegExp(`0 to create, ${changed.length} to update, 0 to replace, 0 to delete$`));
+    // The routes' weights change in every region, listed in the stack's region order; besides them at
+    // most the canary's autoscaler (its replica ceiling follows the weight) may change.
+    const routes = changed.filter(([, type]) => type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
+    expect(routes).toEqual(["us-east-1", "us-west-2", "us-east-2"].map((r) => ["~", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", `${r}-chat-small-route`]));
+    for (const [symbol, type, name] of changed.filter((c) => !routes.includes(c))) expect([symbol, type, name.replace(/^us-[a-z]+-\d-/, "")]).toEqual(["~", "kubernetes:keda.sh/v1alpha1:ScaledObject", "chat-small-canary-autoscaler"]);
+    const routePaths = section
+      .split(/^ {4}~ +/m)
+      .filter((block) => block.startsWith("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"))
+      .flatMap((block) => [...block.matchAll(/^ {9}(\S+): (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`));
+    expect(new Set(routePaths)).toEqual(new Set(["spec.rules[0].backendRefs[0].weight: 90 => 75", "spec.rules[0].backendRefs[1].weight: 10 => 25"]));
     expect(section).toContain("GPU capacity: unchanged");
   });
 
-  it("shows GPU capacity and cost moving when a pool grows", () => {
+  it("shows GPU capacity and cost moving when a pool grows", async () => {
     const stackFile = path.join(root, "stacks", "Pulumi.prod.yaml");
     const edited = fs.readFileSync(stackFile, "utf8").replace("maxSize: 4\n", "maxSize: 5\n");
     const file = path.join(dir, "Pulumi.prod-bigger.yaml");
     fs.writeFileSync(file, edited);
-    const { code, stdout } = runPlan(["--stack", "prod", "--config-file", file, "--diff", base]);
+    const { code, stdout } = await runPlan(["--stack", "prod", "--config-file", file, "--diff", base]);
     expect(code).toBe(0);
     const doc = JSON.parse(fs.readFileSync(base, "utf8")) as PlanDocument;
     const p5 = doc.cost!.lines.find((l) => l.resource === "us-east-1-gpu-h100-ng" && l.kind === "nodes")!;
@@ -62,15 +76,87 @@ describe("npm run plan -- --diff", () => {
     const m = /Cost per hour \(min \/ max\): \$[\d.]+ \/ \$([\d.]+) => \$[\d.]+ \/ \$([\d.]+) \(\+\$0\.00 \/ \+\$([\d.]+)\)/.exec(section)!;
     expect(Number(m[3])).toBeGreaterThan(p5.hourly.max / 4);
     expect(Number(m[3])).toBeLessThan(p5.hourly.max / 4 + 1);
+    expect(stdout).toMatch(new RegExp(`^ {2}cost delta {4}\\+\\$0\\.00 / \\+\\$${m[3].replace(".", "\\.")} per hour at min / max$`, "m"));
   });
 
-  it("exits 2 for a missing or foreign baseline, and for --fail-on-diff without --diff", () => {
-    expect(runPlan(["--stack", "dev", "--diff", path.join(dir, "missing.json")]).code).toBe(2);
+  it("exits 2 for a missing or foreign baseline, and for --fail-on-diff without --diff", async () => {
+    const missing = await runPlan(["--stack", "dev", "--diff", path.join(dir, "missing.json")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^cannot read baseline plan .*missing\.json: ENOENT/);
     const foreign = path.join(dir, "foreign.json");
     fs.writeFileSync(foreign, JSON.stringify({ hello: "world" }));
-    const r = runPlan(["--stack", "dev", "--diff", foreign]);
+    const r = await runPlan(["--stack", "dev", "--diff", foreign]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("is not a plan document");
-    expect(runPlan(["--stack", "dev", "--fail-on-diff"]).code).toBe(2);
+    const noDiff = await runPlan(["--stack", "dev", "--fail-on-diff"]);
+    expect(noDiff.code).toBe(2);
+    expect(noDiff.stderr.split("\n")[0]).toBe("--fail-on-diff needs --diff <baseline plan.json>");
+  });
+});
+
+describe("npm run plan -- --diff on dev: a new region, its removal, a changed SLO", () => {
+  const devBase = path.join(dir, "dev.json");
+  const withRegion = path.join(dir, "dev-with-us-west-1.json");
+  // A second region the price file has no prices for (pricing/aws-on-demand.yaml lists us-east-1, us-east-2, us-west-2).
+  const newRegion = [
+    "    - region: us-west-1",
+    "      vpcCidr: 10.41.0.0/16",
+    "      availabilityZones: [us-west-1a, us-west-1b, us-west-1c]",
+    "      natGateways: single",
+    "      systemPool: { instanceType: m7i.large, minSize: 2, maxSize: 3, desiredSize: 2 }",
+    "      gpuPools:",
+    "        - { class: l4, instanceType: g6.2xlarge, minSize: 0, maxSize: 2 }",
+    "",
+  ].join("\n");
+  const devFile = (name: string, edit: (text: string) => string) => {
+    const text = fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8");
+    const edited = edit(text);
+    expect(edited).not.toBe(text);
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, edited);
+    return file;
+  };
+
+  beforeAll(async () => {
+    const r = await runPlan(["--stack", "dev", "--json", devBase, "--quiet"]);
+    if (r.code !== 0) throw new Error(`baseline plan failed (${r.code}): ${r.stderr}`);
+  }, 240_000);
+
+  it("shows a new region without prices as unpriced in the cost delta, not as a few cents", async () => {
+    const file = devFile("Pulumi.dev-us-west-1.yaml", (t) => t.replace("  llm-blueprint:serving:\n", `${newRegion}  llm-blueprint:serving:\n`));
+    const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", file, "--diff", devBase, "--json", withRegion]);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const head = stdout.split("\n").slice(0, 9);
+    expect(head[2]).toBe("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
+    expect(head[4]).toBe("  resources     " + head[4].slice(16));
+    expect(head[4]).toContain("in 2 regions (us-west-2, us-west-1)");
+    expect(head[6]).toMatch(/^ {16}priced items only: \d+ unpriced in us-west-1/);
+    expect(head[7]).toMatch(/^ {2}cost delta {4}unpriced \(\d+ new items without a price in us-west-1\)$/);
+    const costLine = stdout.slice(stdout.indexOf("  Cost per hour"));
+    expect(costLine).toContain("delta unpriced");
+    expect(costLine).toContain("(no prices for region us-west-1)");
+    expect(costLine.split("\n")[0]).not.toMatch(/\(\+\$/);
+  });
+
+  it("puts deleted buckets, keys and log groups of a removed region under data at risk", async () => {
+    expect(fs.existsSync(withRegion)).toBe(true);
+    const { code, stdout } = await runPlan(["--stack", "dev", "--diff", withRegion]);
+    expect(code).toBe(0);
+    const lines = stdout.split("\n");
+    expect(lines[2]).toMatch(/^ {2}data at risk {2}\d+ protected, retained or data-holding resource\(s\) deleted or replaced; [1-9]\d* lose their data$/);
+    const risks = lines.slice(3, lines.findIndex((l) => l.startsWith("  changes")));
+    expect(risks[0]).toMatch(/^ {4}delete us-west-1 LogGroup us-west-1-\S+: data lost \(log group\)$/);
+    expect(risks.some((l) => /^ {4}delete us-west-1 Bucket us-west-1-registry-\S+: protected: pulumi up refuses, retained: left unmanaged with its data$/.test(l))).toBe(true);
+  });
+
+  it("shows the words around a changed SLO threshold in the alert expressions, never two identical excerpts", async () => {
+    const file = devFile("Pulumi.dev-slo.yaml", (t) => t.replace("    retentionDays: 3\n", "    retentionDays: 3\n    slos:\n      chat-small: { ttftP99Seconds: 3, tpotP99Seconds: 0.1, errorRatePercent: 1 }\n"));
+    const { code, stdout } = await runPlan(["--stack", "dev", "--config-file", file, "--diff", devBase]);
+    expect(code).toBe(0);
+    const changes = stdout.slice(stdout.indexOf("Changes against"));
+    expect(changes).toMatch(/spec\.groups\[\d+\]\.rules\[\d+\]\.expr: "…[^"]*> 2" => "…[^"]*> 3"/);
+    for (const m of changes.matchAll(/: (".*") => (".*")$/gm)) expect(m[1]).not.toBe(m[2]);
+    for (const m of changes.matchAll(/^ +- (.*)\n +\+ (.*)$/gm)) expect(m[1]).not.toBe(m[2]);
   });
 });
