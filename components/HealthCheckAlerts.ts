@@ -35,7 +35,8 @@ export class HealthCheckAlerts extends pulumi.ComponentResource {
         policy: identity.accountId.apply((id) => JSON.stringify(alarmTopicKeyPolicy(id))),
         tags,
       },
-      { parent: this },
+      // Like every key of the stack: a topic's undelivered messages stay encrypted under it.
+      { parent: this, retainOnDelete: true },
     );
     const topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
     new aws.sns.TopicPolicy(

@@ -26,7 +26,7 @@ function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string | u
     if (cur.type === "llm-blueprint:region:InferenceRegion") return cur.name;
     if (cur.type === "llm-blueprint:registry:ModelRegistry") return cur.name.replace(/-registry$/, "");
     // Global DNS and Route 53 health-check alarms are made through the us-east-1 provider.
-    if (cur.type === "llm-blueprint:traffic:GlobalEndpoint") return "us-east-1";
+    if (cur.type === "llm-blueprint:traffic:GlobalEndpoint" || cur.type === "llm-blueprint:traffic:HealthCheckAlerts") return "us-east-1";
   }
   return undefined;
 }
