@@ -28,6 +28,8 @@ import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
 
 /** Rolling updates add this many pods at a time (maxUnavailable 0): each surge pod may need a new GPU node. */
 const MAX_SURGE = 1;
+/** /tmp (TMPDIR): compiler scratch files and vLLM's IPC sockets. */
+const TMP_GIB = 10;
 /** Prometheus queries failed in a row before KEDA holds the fallback replicas (x pollingInterval 15 s = 45 s). */
 const FALLBACK_FAILURE_THRESHOLD = 3;
 
@@ -174,6 +176,9 @@ export class VllmService extends pulumi.ComponentResource {
                   name: "vllm",
                   image: args.image,
                   imagePullPolicy: "IfNotPresent",
+                  // The image's WORKDIR (/vllm-workspace) is on the read-only root; run from the writable
+                  // home, as upstream's own non-root target does (WORKDIR /home/vllm).
+                  workingDir: cacheDir,
                   args: pulumi
                     .output(args.bucketName)
                     .apply((bucket) => vllmArgs(args.endpoint, spec.version, spec.profile, bucket, { port: runtime.port, shutdownTimeoutSeconds: drain.shutdownTimeoutSeconds })),
@@ -192,7 +197,8 @@ export class VllmService extends pulumi.ComponentResource {
                     { name: "VLLM_NO_USAGE_STATS", value: "1" },
                   ],
                   resources: {
-                    requests: { cpu: sizing.cpu, memory: sizing.memory, [GPU_RESOURCE_NAME]: String(sizing.gpus) },
+                    // ephemeral-storage: the disk-backed volumes' limits, so the scheduler places the pod where they fit.
+                    requests: { cpu: sizing.cpu, memory: sizing.memory, "ephemeral-storage": `${spec.profile.cacheGiB + TMP_GIB}Gi`, [GPU_RESOURCE_NAME]: String(sizing.gpus) },
                     limits: { memory: sizing.memory, [GPU_RESOURCE_NAME]: String(sizing.gpus) },
                   },
                   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
@@ -213,7 +219,7 @@ export class VllmService extends pulumi.ComponentResource {
               volumes: [
                 { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: sizing.shmSize } },
                 { name: "cache", emptyDir: { sizeLimit: `${spec.profile.cacheGiB}Gi` } },
-                { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
+                { name: "tmp", emptyDir: { sizeLimit: `${TMP_GIB}Gi` } },
                 ...(tokenSecret ? [{ name: "hf-token", secret: { secretName: tokenSecret.metadata.name, defaultMode: 0o440 } }] : []),
               ],
             },

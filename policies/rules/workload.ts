@@ -317,7 +317,7 @@ export function writablePathsSized(): StackValidationPolicy {
   return {
     name: "writable-paths-sized",
     description:
-      "Every vLLM container has a read-only root filesystem; every writable mount is an emptyDir with a sizeLimit; every path in its env lies on a mount; every known cache directory (HOME, XDG, Hugging Face, vLLM, Triton, inductor, FlashInfer, DeepGEMM, CUDA, torch) is set and lies in one disk-backed cache volume of at least minCacheGiB.",
+      "Every vLLM container has a read-only root filesystem; every writable mount is an emptyDir with a sizeLimit; its workingDir and every path in its env lie on a mount; every known cache directory (HOME, XDG, Hugging Face, vLLM, Triton, inductor, FlashInfer, DeepGEMM, CUDA, torch) is set and lies in one disk-backed cache volume of at least minCacheGiB.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { minCacheGiB: { type: "number", minimum: 1, default: 10 } } },
     validateStack: (args, report) => {
@@ -342,6 +342,11 @@ function checkWritablePaths(d: VllmDeployment, minCacheGiB: number, report: (m: 
     if (v.emptyDir === undefined) report(`${d.id}: writable mount ${m.mountPath} is on volume "${m.name}", which is not an emptyDir with a sizeLimit`);
     else if (sizeOf(m) === undefined) report(`${d.id}: writable mount ${m.mountPath} (emptyDir "${m.name}") has no sizeLimit; an unbounded write fills the node's disk`);
   }
+  // The image's WORKDIR is on the read-only root; the server must run from a writable, sized mount.
+  const workingDir = str(d.container.workingDir);
+  const workMount = workingDir ? mountOf(d, workingDir) : undefined;
+  if (!workingDir) report(`${d.id}: workingDir is unset, so the server runs in the image's WORKDIR on the read-only root filesystem; set it to a directory on a sized volume (HOME)`);
+  else if (!workMount || workMount.readOnly || sizeOf(workMount) === undefined) report(`${d.id}: workingDir ${workingDir} is not on a writable, sized volume`);
   for (const e of d.env) {
     if (!e.value?.startsWith("/")) continue;
     if (!mountOf(d, e.value)) report(`${d.id}: env ${e.name}=${e.value} is not on any volume; with a read-only root filesystem every write there fails`);

@@ -181,10 +181,12 @@ describe("writable-paths-sized", () => {
       const tmp = pod(d).volumes.find((v) => v.name === "tmp")!;
       tmp.emptyDir = {};
       vllm(d).env.push({ name: "OUTLINES_CACHE_DIR", value: "/var/cache/outlines" });
+      delete (vllm(d) as unknown as Record<string, unknown>).workingDir;
     });
     const text = vs.map((v) => v.message).join("\n");
     expect(text).toContain("the root filesystem is writable");
     expect(text).toContain('writable mount /tmp (emptyDir "tmp") has no sizeLimit');
     expect(text).toContain("env OUTLINES_CACHE_DIR=/var/cache/outlines is not on any volume");
+    expect(text).toContain("workingDir is unset, so the server runs in the image's WORKDIR on the read-only root filesystem");
   });
 });
