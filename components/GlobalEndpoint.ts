@@ -16,7 +16,7 @@ export interface GlobalEndpointArgs {
   readonly recordTtlSeconds?: number;
   /** Warm replicas each region keeps (its autoscaler minimum): the load a lost region leaves behind. */
   readonly warmReplicas: Record<string, number>;
-  /** GPU node launch plus model cold start, when survivors must scale up. @default 900 */
+  /** GPU node launch plus model cold start, when survivors must scale up (lib/serving podStartSeconds). @default 900 */
   readonly coldStartSeconds?: number;
   /** Idle timeout of the regional load balancers' listeners. @default 350 (NLB TLS listener, fixed) */
   readonly loadBalancerIdleSeconds?: number;

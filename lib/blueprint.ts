@@ -11,7 +11,8 @@ import { RegionalIngress } from "../components/RegionalIngress";
 import { ServingAddons } from "../components/ServingAddons";
 import { RegionConfig, StackConfig } from "./config/schema";
 import { clusterName, registryBucketName } from "./naming";
-import { trafficSplit } from "./serving";
+import { runtimeOf } from "./runtime";
+import { podStartSeconds, startupBudget, trafficSplit } from "./serving";
 import { globalName, regionalName } from "./traffic";
 
 /**
@@ -189,6 +190,8 @@ export function deployBlueprint(cfg: StackConfig) {
           healthCheck: t.healthCheck,
           recordTtlSeconds: t.recordTtlSeconds,
           warmReplicas: Object.fromEntries(serving.map((r) => [r.region, m.replicas.min])),
+          // A survivor's new replica: GPU node launch, image pull and the startup probe's window.
+          coldStartSeconds: podStartSeconds(startupBudget(m.tracks.find((x) => x.track === "stable")!.version, m.gpuClass, runtimeOf(cfg.serving.vllmImage).compressedSizeGiB)),
           alarmTopicArn: healthCheckAlerts.topicArn,
         },
         { provider: globalProvider },
