@@ -1,5 +1,4 @@
-import * as fs from "fs";
-import { parse as parseYaml } from "yaml";
+import { InputFileError, readYamlFile } from "./inputFile";
 import { z } from "zod";
 import { GPU_CLASSES } from "./gpu";
 import { BYTES_PER_PARAM, WeightFormat } from "./sizing";
@@ -70,9 +69,10 @@ export function artifactPrefix(m: Pick<ModelVersion, "name" | "revision">): stri
 export function readCatalog(file: string): { catalog?: Catalog; problems: string[] } {
   let doc: unknown;
   try {
-    doc = parseYaml(fs.readFileSync(file, "utf8"));
+    doc = readYamlFile(file);
   } catch (err) {
-    return { problems: [`cannot read ${file}: ${(err as Error).message.split("\n")[0]}`] };
+    // Syntax errors carry file, line, column and the offending line (lib/inputFile.ts).
+    return { problems: [InputFileError.isInstance(err) ? err.message : `cannot read ${file}: ${(err as Error).message.split("\n")[0]}`] };
   }
   const result = catalogSchema.safeParse(doc);
   if (result.success) return { catalog: result.data, problems: [] };

@@ -1,5 +1,4 @@
-import * as fs from "fs";
-import { parse as parseYaml } from "yaml";
+import { readYamlFile } from "./inputFile";
 import { z } from "zod";
 
 /** The price file the plan's cost estimate reads (pricing/aws-on-demand.yaml): figures with source and date. */
@@ -30,7 +29,7 @@ export type PriceFile = z.infer<typeof priceFileSchema>;
 export type RegionPrices = PriceFile["regions"][string];
 
 export function readPriceFile(file: string): PriceFile {
-  const parsed = priceFileSchema.safeParse(parseYaml(fs.readFileSync(file, "utf8")));
+  const parsed = priceFileSchema.safeParse(readYamlFile(file));
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const prices = parsed.data;
   // Every figure must name a listed source, so nobody reads a number without knowing where it came from.

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { StackConfig } from "./schema";
-import { parseStackConfig } from "./validate";
+import { foreignKeyProblems, parseStackConfig, StackConfigError } from "./validate";
 
 /** Where Pulumi reads this stack's config from: `<stackConfigDir>/Pulumi.<stack>.yaml`, relative to the project. */
 export function stackFilePath(projectDir: string, stack: string): string {
@@ -46,6 +46,18 @@ export function readProjectConfig(namespace: string, all: Record<string, string>
 /** Reads and validates the current stack's config through the Pulumi runtime. Call before creating resources. */
 export function loadStackConfig(): StackConfig {
   const namespace = pulumi.getProject();
-  const raw = readProjectConfig(namespace, pulumi.runtime.allConfig());
-  return parseStackConfig(raw, { namespace, stackFile: stackFilePath(process.cwd(), pulumi.getStack()) });
+  const all = pulumi.runtime.allConfig();
+  const stackFile = stackFilePath(process.cwd(), pulumi.getStack());
+  const foreign = foreignKeyProblems(Object.keys(all), namespace);
+  const raw = readProjectConfig(namespace, all);
+  let cfg: StackConfig;
+  try {
+    cfg = parseStackConfig(raw, { namespace, stackFile });
+  } catch (err) {
+    // One report: keys in unknown namespaces together with the project's own problems.
+    if (StackConfigError.isInstance(err) && foreign.length > 0) throw new StackConfigError(stackFile, [...foreign, ...err.problems]);
+    throw err;
+  }
+  if (foreign.length > 0) throw new StackConfigError(stackFile, foreign);
+  return cfg;
 }

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, SUPPORTED_KUBERNETES_VERSIONS } from "../baseline";
 import { cidrsOverlap, parseIpv4Cidr } from "../cidr";
 import { GPU_CLASSES, GPU_CLASS_SPECS, GpuClass, instanceTypesOf } from "../gpu";
+import { didYouMean } from "../nearest";
+import { AWS_REGIONS, azProblem, isAwsRegion } from "../regions";
 import type { TrackSpec } from "../serving";
 import { trafficIssues } from "./traffic";
 import { HEALTH_CHECK_INTERVALS, NLB_TLS_IDLE_TIMEOUT_SECONDS, RegionRouting, ROUTING_MODES, RoutingMode } from "../traffic";
@@ -12,18 +14,30 @@ import { HEALTH_CHECK_INTERVALS, NLB_TLS_IDLE_TIMEOUT_SECONDS, RegionRouting, RO
  * is an error, because a typo in a stack file must not silently fall back to a default.
  */
 
-/** A strict object whose unknown-key error lists the keys that are allowed. */
+/** A strict object whose unknown-key error names the nearest valid key and lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
-  const allowed = Object.keys(shape).join(", ");
+  const keys = Object.keys(shape);
+  const allowed = keys.join(", ");
   return z.strictObject(shape, {
     error: (iss) =>
       iss.code === "unrecognized_keys"
-        ? `unknown key${iss.keys.length > 1 ? "s" : ""} ${iss.keys.map((k) => `"${k}"`).join(", ")}; allowed keys: ${allowed}`
+        ? `unknown key${iss.keys.length > 1 ? "s" : ""} ${iss.keys.map((k) => `"${k}"${didYouMean(k, keys)}`).join(", ")}; allowed keys: ${allowed}`
         : undefined,
   });
 }
 
-const AWS_REGION = /^[a-z]{2}(-gov)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d$/;
+/** A real region code (lib/regions.ts, from the pinned provider's Region enum). */
+const awsRegion = z.string().refine(isAwsRegion, {
+  error: (iss) => `"${String(iss.input)}" is not an AWS region${typeof iss.input === "string" ? didYouMean(iss.input, AWS_REGIONS) : ""}; use a region code such as us-east-1 (lib/regions.ts lists them)`,
+});
+
+/**
+ * Upper bounds that catch a typo (an extra digit) before it becomes a bill. Nodes per managed node
+ * group: EKS service quota "Nodes per managed node group" = 450 (https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html, read 2026-11-25).
+ */
+export const MAX_NODES_PER_POOL = 450;
+/** Replicas of one track of one served model in one region. */
+export const MAX_REPLICAS = 64;
 
 const cidr = z.string().superRefine((value, ctx) => {
   try {
@@ -33,7 +47,12 @@ const cidr = z.string().superRefine((value, ctx) => {
   }
 });
 
-const size = (what: string) => z.number().int(`${what} must be a whole number`).min(0, `${what} must be 0 or more`);
+const size = (what: string) =>
+  z
+    .number()
+    .int(`${what} must be a whole number`)
+    .min(0, `${what} must be 0 or more`)
+    .max(MAX_NODES_PER_POOL, `${what} must be at most ${MAX_NODES_PER_POOL} (EKS nodes per managed node group)`);
 
 export const SYSTEM_POOL_DEFAULTS = { instanceType: "m7i.xlarge", minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 100 };
 
@@ -73,7 +92,7 @@ const gpuPoolSchema = strictObject({
 });
 
 const regionSchema = strictObject({
-  region: z.string().regex(AWS_REGION, "must be an AWS region code such as us-east-1"),
+  region: awsRegion,
   vpcCidr: cidr.refine((v) => {
     try {
       const p = parseIpv4Cidr(v).prefix;
@@ -159,7 +178,7 @@ const servedModelSchema = strictObject({
     minReplicas: z.number().int().min(1).default(1),
   }).optional(),
   /** Replica bounds of each track. @default { min: 1, max: 2 } */
-  replicas: strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }).default({ min: 1, max: 2 }),
+  replicas: strictObject({ min: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`), max: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`) }).default({ min: 1, max: 2 }),
   /** Waiting requests per replica the autoscaler aims for (vllm:num_requests_waiting). @default 8 */
   targetWaitingRequests: z.number().int().min(1).max(1000).default(8),
 });
@@ -187,7 +206,8 @@ const trafficSchema = strictObject({
     .record(
       z.string(),
       strictObject({
-        role: z.enum(["primary", "secondary"]).optional(),
+        /** failover only, required there: "none" keeps a region out of the global names (regional name only). */
+        role: z.enum(["primary", "secondary", "none"]).optional(),
         weight: z.number().int().min(0).max(255).optional(),
         /** Take the region out of the global names: weight 0 (weighted) or no record (latency). */
         drain: z.boolean().default(false),
@@ -294,6 +314,14 @@ export const stackConfigSchema = strictObject({
   alertReceiverSecret: z.string().min(1).optional(),
   /** Global DNS names per served model with health-checked failover between regions. */
   traffic: trafficSchema.optional(),
+  /**
+   * Monthly on-demand cost ceiling in USD. The offline plan turns an estimate above it (every pool at
+   * maxSize) into a mandatory violation "cost-ceiling". @default no ceiling
+   */
+  costCeilingUsdPerMonth: z
+    // A top-level scalar reaches the program as text, as `pulumi config set` stores it.
+    .preprocess((v) => (typeof v === "string" && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number().positive("must be a positive number of USD per month").max(10_000_000, "must be at most 10000000 USD per month"))
+    .optional(),
   /** Metrics, dashboards, alerts and logs in every cluster. @default on, with the documented defaults */
   observability: observabilitySchema.default({ retentionDays: 15, storageGiB: 100, logRetentionDays: 90, receiver: { type: "sns" }, alertEmails: [], defaultSlo: DEFAULT_SLO, slos: {}, alerts: DEFAULT_ALERTS }),
 }).superRefine((cfg, ctx) => {
@@ -341,9 +369,8 @@ export function crossCheckIssues(cfg: unknown): CrossCheckIssue[] {
     }
     const azs = Array.isArray(r.availabilityZones) ? r.availabilityZones : [];
     azs.forEach((az: unknown, j) => {
-      if (region !== undefined && typeof az === "string" && !new RegExp(`^${region}[a-z]$`).test(az)) {
-        add(["regions", i, "availabilityZones", j], `"${az}" is not a zone of ${region}; allowed: ${region}a, ${region}b, ...`);
-      }
+      const problem = region !== undefined && isAwsRegion(region) && typeof az === "string" ? azProblem(region, az) : undefined;
+      if (problem) add(["regions", i, "availabilityZones", j], problem);
     });
     if (new Set(azs).size !== azs.length) add(["regions", i, "availabilityZones"], "lists a zone twice; each zone may appear once");
     const sp = isObj(r.systemPool) ? r.systemPool : {};
@@ -479,7 +506,10 @@ export function resolveDefaults(parsed: Parsed): StackConfig {
             zoneId: t.zone.id,
             zoneName: t.zone.name,
             routing: t.routing,
-            regions: parsed.regions.map((r) => ({ region: r.region, ...(t.regions[r.region] ?? { drain: false }) })),
+            regions: parsed.regions.map((r) => {
+              const { role, ...rest } = t.regions[r.region] ?? { drain: false };
+              return { region: r.region, ...rest, ...(role && role !== "none" ? { role } : {}) };
+            }),
             healthCheck: t.healthCheck,
             recordTtlSeconds: t.recordTtlSeconds,
             requestTimeoutSeconds: t.requestTimeoutSeconds,

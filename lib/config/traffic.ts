@@ -23,6 +23,15 @@ export function trafficIssues(cfg: unknown): CrossCheckIssue[] {
     if (s.drain === true && routing === "failover") add(["regions", region, "drain"], `drain applies to "weighted" and "latency"; in "failover", swap the primary and secondary roles instead`);
   }
   const served = stackRegions.map((r) => (isObj(settings[r]) ? (settings[r] as Record<string, unknown>) : {}));
+  // Fail closed: a region added to the stack must say how it takes part in the global names.
+  stackRegions.forEach((region, i) => {
+    if (routing === "failover" && served[i].role === undefined) {
+      add(["regions", region], `has no role; in a failover stack every region needs role "primary", "secondary" or "none" (none: only its regional name, never the global one)`);
+    }
+    if (routing === "weighted" && served[i].weight === undefined && served[i].drain !== true) {
+      add(["regions", region], `has no weight; in a weighted stack every region needs a weight (0-255, relative to the others) or drain: true`);
+    }
+  });
   if (routing === "failover") {
     const primaries = stackRegions.filter((_, i) => served[i].role === "primary");
     const secondaries = stackRegions.filter((_, i) => served[i].role === "secondary");
@@ -31,7 +40,7 @@ export function trafficIssues(cfg: unknown): CrossCheckIssue[] {
     }
   }
   if (routing === "weighted") {
-    const effective = served.map((s) => (s.drain === true ? 0 : typeof s.weight === "number" ? s.weight : 100));
+    const effective = served.map((s) => (s.drain === true ? 0 : typeof s.weight === "number" ? s.weight : 0));
     if (effective.every((w) => w === 0)) add(["regions"], "every region has weight 0 (or is drained): the global names would answer nothing; keep at least one region above 0");
   }
   if (routing === "latency" && served.length > 0 && served.every((s) => s.drain === true)) add(["regions"], "every region is drained: keep at least one serving region");

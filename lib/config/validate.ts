@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as path from "path";
 import { readCatalog } from "../catalog";
+import { nearest } from "../nearest";
 import { crossCheckIssues, resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
 import { resolveServing } from "./serving";
 import { sloIssues, trafficIssues, trafficServingIssues } from "./traffic";
@@ -61,6 +62,33 @@ function messageOf(issue: z.core.$ZodIssue): string {
     return `expected ${issue.expected}, got ${describe(issue.input)}`;
   }
   return issue.message;
+}
+
+/**
+ * Config namespaces a stack file may use besides the project's own: Pulumi's (e.g.
+ * pulumi:disable-default-providers) and the providers this program depends on (package.json). A key
+ * in any other namespace is read by nobody, so it is an error: a misspelt project namespace would
+ * otherwise drop a whole section back to its defaults.
+ */
+export const KNOWN_CONFIG_NAMESPACES = ["pulumi", "aws", "kubernetes", "random"] as const;
+
+/** Keys of the whole stack config (`<namespace>:<key>`) that nothing reads, with the nearest valid name. */
+export function foreignKeyProblems(keys: readonly string[], namespace: string, projectKeys: readonly string[] = Object.keys(stackConfigSchema.shape)): ConfigProblem[] {
+  const namespaces = [namespace, ...KNOWN_CONFIG_NAMESPACES];
+  const problems: ConfigProblem[] = [];
+  for (const key of keys) {
+    const sep = key.indexOf(":");
+    const ns = sep < 0 ? namespace : key.slice(0, sep);
+    if (namespaces.includes(ns)) continue;
+    const name = key.slice(sep + 1);
+    const nearNs = nearest(ns, namespaces);
+    const suggestion = nearNs === namespace ? `${namespace}:${nearest(name, projectKeys) ?? name}` : nearNs ? `${nearNs}:${name}` : undefined;
+    problems.push({
+      path: key,
+      message: `"${ns}" is not a config namespace anything reads${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; allowed namespaces: ${namespaces.join(", ")}`,
+    });
+  }
+  return problems;
 }
 
 /**

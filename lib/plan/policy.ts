@@ -8,7 +8,9 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { didYouMean } from "../nearest";
 import { PlanResource, PolicyViolation } from "./document";
+import { checkSchema } from "./jsonSchema";
 
 /**
  * Evaluates a CrossGuard policy pack against a recorded plan the way the Pulumi analyzer does
@@ -26,8 +28,120 @@ interface ResolvedPolicyConfig {
   properties: Record<string, unknown>;
 }
 
-/** Schema defaults first (the CLI applies them, not the pack), then the config file's values. */
-export function resolvePackConfig(policies: Policies, file: PackConfigFile = {}): Map<string, ResolvedPolicyConfig> {
+/** The levels `--policy-pack-config` accepts (@pulumi/policy 1.21.0 policy.d.ts EnforcementLevel). */
+export const ENFORCEMENT_LEVELS: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+/** Levels that still block a deployment: remediate fixes what it can and blocks on the rest. */
+const BLOCKING_LEVELS: readonly EnforcementLevel[] = ["mandatory", "remediate"];
+
+/** Policies a stack's pack config may not lower or reconfigure, and who decides that. */
+export interface PackConfigLock {
+  /** Policy names that must stay at a blocking level with the pack's own properties. */
+  readonly policies: readonly string[];
+  /** Why, for the message: e.g. `stack "prod" (environment prod)`. */
+  readonly scope: string;
+  /** Who may change the lock and where, for the message. */
+  readonly owner: string;
+}
+
+export interface PackConfigProblem {
+  /** Key path in the pack config file: `<policy>` or `<policy>.<property>`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Raised for a pack config that names unknown policies or levels, breaks a policy's configSchema, or lowers a locked policy. */
+export class PackConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(
+    readonly file: string,
+    readonly problems: readonly PackConfigProblem[],
+  ) {
+    const n = problems.length;
+    super([`Invalid policy pack config ${file} (${n} problem${n === 1 ? "" : "s"}):`, ...problems.map((p) => `  - ${p.path}: ${p.message}`)].join("\n"));
+    this.name = "PackConfigError";
+  }
+
+  static isInstance(err: unknown): err is PackConfigError {
+    return err instanceof Error && err.name === "PackConfigError" && Array.isArray((err as PackConfigError).problems);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function levelProblem(level: unknown): string | undefined {
+  if (typeof level === "string" && (ENFORCEMENT_LEVELS as readonly string[]).includes(level)) return undefined;
+  return `${JSON.stringify(level)} is not an enforcement level; allowed: ${ENFORCEMENT_LEVELS.join(", ")}${typeof level === "string" ? didYouMean(level, ENFORCEMENT_LEVELS) : ""}`;
+}
+
+/** Strictness of an approval status: an override may move an entry only towards revoked. */
+const STATUS_RANK: Record<string, number> = { revoked: 0, candidate: 1, approved: 2 };
+
+/**
+ * Indexes of `override` entries that loosen `pack` (the property's schema default): not a list, an
+ * entry absent from the pack's list, or one that differs in anything but a stricter status (and the
+ * reason for a revocation). A non-list value must equal the pack's value.
+ */
+function looserEntries(override: unknown, pack: unknown): number[] {
+  if (!Array.isArray(override) || !Array.isArray(pack)) return JSON.stringify(override) === JSON.stringify(pack) ? [] : [0];
+  const core = (e: unknown) => (isObj(e) ? JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== "status" && k !== "revokedReason").sort(([a], [b]) => a.localeCompare(b)))) : JSON.stringify(e));
+  const rank = (e: unknown) => (isObj(e) && typeof e.status === "string" ? (STATUS_RANK[e.status] ?? Infinity) : -1);
+  return override.flatMap((o, i) => (pack.some((p) => core(p) === core(o) && rank(o) <= rank(p)) ? [] : [i]));
+}
+
+/**
+ * Every problem of a pack config file at once: unknown policy names (with the nearest valid name),
+ * levels outside the enum, properties against each policy's configSchema (types, required, no
+ * unknown keys), and, under `lock`, any attempt to lower a locked policy or replace its properties.
+ */
+export function packConfigProblems(policies: Policies, file: unknown, lock?: PackConfigLock): PackConfigProblem[] {
+  if (!isObj(file)) return [{ path: "<root>", message: `must be an object of policy names to a level or {"enforcementLevel": ..., <properties>}; got ${Array.isArray(file) ? "a list" : JSON.stringify(file)}` }];
+  const problems: PackConfigProblem[] = [];
+  const names = policies.map((p) => p.name);
+  for (const [name, given] of Object.entries(file)) {
+    const policy = policies.find((p) => p.name === name);
+    if (!policy) {
+      problems.push({ path: name, message: `is not a policy of this pack${didYouMean(name, names)}; policies: ${names.join(", ")}` });
+      continue;
+    }
+    const locked = lock?.policies.includes(name) ? lock : undefined;
+    const lockedMessage = (what: string) =>
+      `${what}; in ${locked!.scope} ${name} is locked at "mandatory" (or "remediate"). ${locked!.owner}`;
+    const level: unknown = isObj(given) ? given.enforcementLevel : given;
+    const properties = isObj(given) ? Object.fromEntries(Object.entries(given).filter(([k]) => k !== "enforcementLevel")) : {};
+    if (!isObj(given) || "enforcementLevel" in given) {
+      const bad = levelProblem(level);
+      if (bad) problems.push({ path: isObj(given) ? `${name}.enforcementLevel` : name, message: bad });
+      else if (locked && !BLOCKING_LEVELS.includes(level as EnforcementLevel)) problems.push({ path: name, message: lockedMessage(`"${String(level)}" would lower a rule that guards model governance or data loss`) });
+    }
+    const schema = policy.configSchema;
+    const allowed = Object.keys(schema?.properties ?? {});
+    for (const [key, value] of Object.entries(properties)) {
+      const propSchema = schema?.properties[key];
+      if (!propSchema) {
+        problems.push({ path: `${name}.${key}`, message: `unknown key${didYouMean(key, [...allowed, "enforcementLevel"])}; allowed keys: ${["enforcementLevel", ...allowed].join(", ")}` });
+        continue;
+      }
+      for (const p of checkSchema(value, propSchema)) problems.push({ path: `${name}.${key}${p.path ? (p.path.startsWith("[") ? p.path : `.${p.path}`) : ""}`, message: p.message });
+      const loosened = locked ? looserEntries(value, (propSchema as { default?: unknown }).default) : [];
+      for (const i of loosened) {
+        problems.push({ path: `${name}.${key}[${i}]`, message: lockedMessage("is not in the pack's own list (the approvers' record) or is less strict than its entry there; a prod override may only drop entries or make them stricter (approved -> candidate -> revoked)") });
+      }
+    }
+    for (const key of schema?.required ?? []) {
+      const hasDefault = (schema?.properties[key] as { default?: unknown } | undefined)?.default !== undefined;
+      if (!(key in properties) && !hasDefault) problems.push({ path: `${name}.${key}`, message: "is required by the policy's configSchema" });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Schema defaults first (the CLI applies them, not the pack), then the config file's values.
+ * @throws PackConfigError when the file has problems (see packConfigProblems).
+ */
+export function resolvePackConfig(policies: Policies, file: PackConfigFile = {}, opts: { source?: string; lock?: PackConfigLock } = {}): Map<string, ResolvedPolicyConfig> {
+  const problems = packConfigProblems(policies, file, opts.lock);
+  if (problems.length > 0) throw new PackConfigError(opts.source ?? "(pack config)", problems);
   const out = new Map<string, ResolvedPolicyConfig>();
   for (const p of policies) {
     const properties: Record<string, unknown> = {};
@@ -82,9 +196,17 @@ function isStackPolicy(p: Policies[number]): p is StackValidationPolicy {
 export async function evaluatePolicies(
   resources: readonly PlanResource[],
   policies: Policies,
-  opts: { packName: string; packEnforcementLevel?: EnforcementLevel; config?: PackConfigFile; stackTags?: ReadonlyMap<string, string> },
+  opts: {
+    packName: string;
+    packEnforcementLevel?: EnforcementLevel;
+    config?: PackConfigFile;
+    /** Where the config came from, for error messages. */
+    configSource?: string;
+    lock?: PackConfigLock;
+    stackTags?: ReadonlyMap<string, string>;
+  },
 ): Promise<PolicyViolation[]> {
-  const config = resolvePackConfig(policies, opts.config);
+  const config = resolvePackConfig(policies, opts.config, { source: opts.configSource, lock: opts.lock });
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const stackTags = opts.stackTags ?? new Map<string, string>();
   const providerOf = (r: PlanResource) => {

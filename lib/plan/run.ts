@@ -1,11 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
-import { buildPolicies, PACK_NAME } from "../../policies/pack";
+import { buildPolicies, PACK_NAME, PROD_LOCK_OWNER, prodLockedPolicies } from "../../policies/pack";
+import { InputFileError, readJsonFile } from "../inputFile";
 import { StackConfigError, formatProblems } from "../config/validate";
 import { PlanDocument, PlanResource } from "./document";
 import { readPriceFile } from "../pricing";
 import { estimateCost } from "./cost";
-import { evaluatePolicies, PackConfigFile } from "./policy";
+import { costCeilingViolation } from "./costCeiling";
+import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "./policy";
 import { recordProgram } from "./record";
 import { readConfigFile, readProjectFile, readStackFile } from "./stackfile";
 
@@ -67,9 +69,26 @@ export function defaultProviderViolations(resources: readonly PlanResource[], co
 export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
   const projectDir = path.resolve(opts.projectDir);
   const project = readProjectFile(projectDir);
-  const config = opts.configFile
-    ? readConfigFile(path.resolve(opts.configFile), path.relative(process.cwd(), path.resolve(opts.configFile)), project.name)
-    : readStackFile(projectDir, project, opts.stack);
+  // Every input file is read and checked before the program runs: a bad stack file, approvals file or
+  // pack config fails in a second with its own message.
+  let config, policies, packConfig: PackConfigFile, packConfigShown: string | undefined, lock;
+  try {
+    config = opts.configFile
+      ? readConfigFile(path.resolve(opts.configFile), path.relative(process.cwd(), path.resolve(opts.configFile)), project.name)
+      : readStackFile(projectDir, project, opts.stack);
+    policies = buildPolicies();
+    const packConfigFile = policyPackConfigFile(projectDir, opts.stack, opts.policyPackConfig);
+    packConfigShown = packConfigFile && path.relative(process.cwd(), packConfigFile);
+    packConfig = (packConfigFile ? readJsonFile(packConfigFile, packConfigShown) : {}) as PackConfigFile;
+    // Prod (by stack name or by its environment key) may not lower the governance and data-loss rules.
+    const environment = config.config[`${project.name}:environment`];
+    const prod = opts.stack === "prod" || environment === "prod";
+    lock = prod ? { policies: prodLockedPolicies(policies), scope: `prod (stack "${opts.stack}", environment ${environment ?? "unset"})`, owner: PROD_LOCK_OWNER } : undefined;
+    resolvePackConfig(policies, packConfig, { source: packConfigShown, lock });
+  } catch (err) {
+    if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
+    throw err;
+  }
 
   // The program resolves paths (Pulumi.yaml, stack files) from the project directory, as under `pulumi up`.
   const previousDir = process.cwd();
@@ -97,20 +116,12 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     }
     const providerProblems = defaultProviderViolations(run.resources, config.config);
     if (providerProblems.length > 0) throw new PlanError(providerProblems.join("\n"), 2);
-    const packConfigFile = policyPackConfigFile(projectDir, opts.stack, opts.policyPackConfig);
-    let packConfig: PackConfigFile = {};
-    if (packConfigFile) {
-      try {
-        packConfig = JSON.parse(fs.readFileSync(packConfigFile, "utf8")) as PackConfigFile;
-      } catch (err) {
-        throw new PlanError(`cannot read policy pack config ${packConfigFile}: ${(err as Error).message}`, 2);
-      }
-    }
-    const violations = await evaluatePolicies(run.resources, buildPolicies(), { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig });
+    const violations = await evaluatePolicies(run.resources, policies, { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig, configSource: packConfigShown, lock });
     const doc: PlanDocument = { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations } };
     const priceFile = path.resolve(projectDir, opts.priceFile ?? DEFAULT_PRICE_FILE);
     if (!fs.existsSync(priceFile)) {
       if (opts.priceFile) throw new PlanError(`price file ${opts.priceFile} not found`, 2);
+      if (config.config[`${project.name}:costCeilingUsdPerMonth`] !== undefined) throw new PlanError(`${config.file} sets ${project.name}:costCeilingUsdPerMonth, which needs the price file ${path.relative(projectDir, priceFile)} to check the plan against; it does not exist`, 2);
       return doc;
     }
     let prices;
@@ -119,9 +130,12 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     } catch (err) {
       throw new PlanError(`cannot read price file: ${(err as Error).message}`, 2);
     }
-    return { ...doc, cost: estimateCost(doc, prices) };
+    const cost = estimateCost(doc, prices);
+    const overBudget = costCeilingViolation(cost, config.config[`${project.name}:costCeilingUsdPerMonth`], { key: `${project.name}:costCeilingUsdPerMonth`, file: config.file, packName: PACK_NAME });
+    return { ...doc, policy: { violations: [...violations, ...(overBudget ? [overBudget] : [])] }, cost };
   } catch (err) {
     if (StackConfigError.isInstance(err)) throw new PlanError(formatProblems(config.file, err.problems), 2);
+    if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
     throw err;
   } finally {
     process.chdir(previousDir);

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { InputFileError, readYamlFile } from "../inputFile";
+import { didYouMean } from "../nearest";
 
 export interface ProjectFile {
   readonly name: string;
@@ -18,8 +19,8 @@ export interface StackFileConfig {
 
 export function readProjectFile(projectDir: string): ProjectFile {
   const file = path.join(projectDir, "Pulumi.yaml");
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) as Partial<ProjectFile> | null;
-  if (!doc?.name) throw new Error(`${file} has no project name`);
+  const doc = readYamlFile(file, path.relative(process.cwd(), file) || file) as Partial<ProjectFile> | null;
+  if (!doc?.name) throw new InputFileError(file, `${file} has no project name`);
   return { name: doc.name, main: doc.main, stackConfigDir: doc.stackConfigDir };
 }
 
@@ -32,16 +33,32 @@ export const OFFLINE_SECRET_PLACEHOLDER = "offline-plan-secret";
  */
 export function readStackFile(projectDir: string, project: ProjectFile, stack: string): StackFileConfig {
   const file = path.join(project.stackConfigDir ?? ".", `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(path.join(projectDir, file))) throw new Error(`stack file ${file} does not exist (stack "${stack}")`);
+  if (!fs.existsSync(path.join(projectDir, file))) throw new InputFileError(file, `stack file ${file} does not exist (stack "${stack}")`);
   return readConfigFile(path.join(projectDir, file), file, project.name);
 }
 
-/** Reads a stack-file-shaped YAML document; `shownAs` is the name used in messages. */
+/** Top-level keys of a stack file (the Pulumi CLI's ProjectStack: secrets provider, config, ESC environments). */
+export const STACK_FILE_KEYS = ["secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment"] as const;
+
+/**
+ * Reads a stack-file-shaped YAML document; `shownAs` is the name used in messages. A syntax error,
+ * an unknown top-level key (a misspelt `config:` would drop every value) or a `config` that is not a
+ * map is an InputFileError.
+ */
 export function readConfigFile(fullPath: string, shownAs: string, projectName: string): StackFileConfig {
-  const doc = (parseYaml(fs.readFileSync(fullPath, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const parsed = readYamlFile(fullPath, shownAs) ?? {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) throw new InputFileError(shownAs, `${shownAs}: must be a YAML map with a "config" key`);
+  const unknown = Object.keys(parsed).filter((k) => !(STACK_FILE_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new InputFileError(shownAs, `${shownAs}: unknown top-level key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"${didYouMean(k, STACK_FILE_KEYS)}`).join(", ")}; allowed: ${STACK_FILE_KEYS.join(", ")}`);
+  }
+  const doc = parsed as { config?: unknown };
+  if (doc.config !== undefined && doc.config !== null && (typeof doc.config !== "object" || Array.isArray(doc.config))) {
+    throw new InputFileError(shownAs, `${shownAs}: "config" must be a map of <namespace>:<key> to values`);
+  }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
+  for (const [key, value] of Object.entries((doc.config ?? {}) as Record<string, unknown>)) {
     const fullKey = key.includes(":") ? key : `${projectName}:${key}`;
     if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
       config[fullKey] = OFFLINE_SECRET_PLACEHOLDER;

@@ -1,13 +1,17 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { shortJsonHash } from "../../lib/hash";
+import { APPROVAL_STATUSES, approvedModelJsonSchema } from "../approvalsSchema";
 import { Approvals, ApprovedModel, CANDIDATE_MAX_CANARY_PERCENT, findApproval } from "./approvals";
 import { arr, at, digestOf, flag, LABELS, obj, str, TYPES, vllmWorkload } from "./common";
 
 /** Model governance: only approved versions serve, and a workload's labels tell the truth. */
 
+/** Each entry as strict as in approvals.json, so a pack config override cannot carry a misspelt status either. */
+const approvedModelItem = Object.fromEntries(Object.entries(approvedModelJsonSchema).filter(([k]) => k !== "$schema"));
 const modelsSchema = (approvals: Approvals) => ({
   properties: {
-    models: { type: "array" as const, items: { type: "object" as const }, default: approvals.models },
+    models: { type: "array" as const, items: approvedModelItem as PolicyConfigJSONSchema, default: approvals.models },
   },
 });
 
@@ -45,14 +49,20 @@ export function approvedModelVersions(approvals: Approvals): StackValidationPoli
         if (approval.artifactDigest !== w.annotations[LABELS.artifactDigest]) {
           report(`${w.namespace}/${w.name} serves ${version} with artifact digest ${w.annotations[LABELS.artifactDigest] ?? "(none)"} but ${approval.artifactDigest} was approved: the artifacts changed since approval`, r.urn);
         }
-        if (approval.status === "revoked") {
+        // Fail closed: only the exact word "approved" lets a version serve users; the file and the
+        // pack config are schema-checked, and a status that slips past both still grants nothing.
+        const status: string = approval.status;
+        if (status === "approved") continue;
+        if (status === "revoked") {
           report(`${w.namespace}/${w.name} serves ${version}, which the approvers revoked${approval.revokedReason ? ` (${approval.revokedReason})` : ""}; roll back to an approved version`, r.urn);
-        } else if (approval.status === "candidate") {
+        } else if (status === "candidate") {
           const weight = trafficWeight(args.resources, w.namespace, w.name) ?? 0;
           const allowed = track === "shadow" || (track === "canary" && weight <= CANDIDATE_MAX_CANARY_PERCENT);
           if (!allowed) {
             report(`${w.namespace}/${w.name} runs candidate ${version} as ${track}${track === "canary" ? ` at ${weight}%` : ""}; a candidate may only shadow or take at most ${CANDIDATE_MAX_CANARY_PERCENT}% as canary until approved`, r.urn);
           }
+        } else {
+          report(`${w.namespace}/${w.name} serves ${version}, whose approval status ${JSON.stringify(status)} is not one of ${APPROVAL_STATUSES.join(", ")}; it grants nothing until the approvers correct it`, r.urn);
         }
       }
     },

@@ -2,7 +2,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { readProjectConfig } from "../../lib/config/load";
 import { StackConfigInput } from "../../lib/config/schema";
-import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
+import { foreignKeyProblems, parseStackConfig, StackConfigError } from "../../lib/config/validate";
 import { readProjectFile, readStackFile } from "../../lib/plan/stackfile";
 
 const root = path.resolve(__dirname, "../..");
@@ -110,9 +110,9 @@ describe("rejections", () => {
     const raw = { ...valid(), regionz: [] } as Record<string, unknown>;
     (raw.cluster as Record<string, unknown>).kubernetesVerison = "1.33";
     const problems = problemsOf(raw);
-    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz"; allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, observability' });
+    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz" (did you mean "regions"?); allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, costCeilingUsdPerMonth, observability' });
     const nested = problems.find((p) => p.path === `${NS}:cluster`);
-    expect(nested?.message).toMatch(/^unknown key "kubernetesVerison"; allowed keys: kubernetesVersion, publicAccessCidrs/);
+    expect(nested?.message).toMatch(/^unknown key "kubernetesVerison" \(did you mean "kubernetesVersion"\?\); allowed keys: kubernetesVersion, publicAccessCidrs/);
   });
 
   it("wrong types say what was expected and what was found", () => {
@@ -161,5 +161,88 @@ describe("rejections", () => {
     expect(msg.split("\n")[0]).toBe(`Invalid stack configuration in ${FILE} (3 problems):`);
     expect(msg).toContain(`  - ${NS}:regions[0].gpuPools[0].instanceType: `);
     expect((err as StackConfigError).exitCode).toBe(2);
+  });
+});
+
+describe("fail closed on typos and out-of-range values", () => {
+  it("a region code that is not an AWS region names the nearest one", () => {
+    const raw = valid();
+    raw.regions[1].region = "us-wset-2";
+    expect(problemsOf(raw)).toContainEqual({ path: `${NS}:regions[1].region`, message: '"us-wset-2" is not an AWS region (did you mean "us-west-2"?); use a region code such as us-east-1 (lib/regions.ts lists them)' });
+    raw.regions[1].region = "mars-north-1";
+    expect(problemsOf(raw)).toContainEqual({ path: `${NS}:regions[1].region`, message: '"mars-north-1" is not an AWS region; use a region code such as us-east-1 (lib/regions.ts lists them)' });
+  });
+
+  it("availability zones must belong to their region, with the region's letters where known", () => {
+    const raw = valid();
+    raw.regions[0].availabilityZones = ["us-east-1a", "us-east-1b", "us-east-1g"];
+    raw.regions[1].availabilityZones = ["us-west-2a", "us-west-2b", "us-west-2aa"];
+    const problems = problemsOf(raw);
+    expect(problems).toContainEqual({ path: `${NS}:regions[0].availabilityZones[2]`, message: '"us-east-1g" is not a zone of us-east-1, which has 6; allowed: us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f' });
+    expect(problems).toContainEqual({
+      path: `${NS}:regions[1].availabilityZones[2]`,
+      message: '"us-west-2aa" is not a zone of us-west-2: a zone is the region code plus one letter; allowed: us-west-2a, us-west-2b, us-west-2c, us-west-2d',
+    });
+  });
+
+  it("sizes have upper bounds", () => {
+    const raw = valid() as unknown as { regions: { gpuPools: { maxSize: number }[]; systemPool?: Record<string, number> }[] };
+    raw.regions[0].gpuPools[0].maxSize = 4000;
+    raw.regions[1].systemPool = { maxSize: 1000 };
+    const problems = problemsOf(raw);
+    expect(problems).toContainEqual({ path: `${NS}:regions[0].gpuPools[0].maxSize`, message: "maxSize must be at most 450 (EKS nodes per managed node group)" });
+    expect(problems).toContainEqual({ path: `${NS}:regions[1].systemPool.maxSize`, message: "maxSize must be at most 450 (EKS nodes per managed node group)" });
+  });
+
+  it("a cost ceiling must be a positive number of USD", () => {
+    expect(problemsOf({ ...valid(), costCeilingUsdPerMonth: -5 })).toContainEqual({ path: `${NS}:costCeilingUsdPerMonth`, message: "must be a positive number of USD per month" });
+    expect(problemsOf({ ...valid(), costCeilingUsdPerMonth: "50k" })).toContainEqual({ path: `${NS}:costCeilingUsdPerMonth`, message: 'expected number, got string "50k"' });
+    expect(parseStackConfig({ ...valid(), costCeilingUsdPerMonth: 50000 }, { namespace: NS, stackFile: FILE }).costCeilingUsdPerMonth).toBe(50000);
+  });
+});
+
+describe("every region says how it takes part in global traffic", () => {
+  const three = () => {
+    const raw = valid() as unknown as Record<string, unknown> & { regions: Record<string, unknown>[] };
+    raw.environment = "prod";
+    raw.regions.push({ region: "us-east-2", vpcCidr: "10.2.0.0/16", availabilityZones: ["us-east-2a", "us-east-2b", "us-east-2c"], gpuPools: [{ class: "l4", instanceType: "g6.12xlarge", minSize: 1, maxSize: 3 }] });
+    return raw;
+  };
+  const zone = { id: "Z0123456789ABC", name: "inference.example.com" };
+
+  it("a region added to a failover stack without a role is an error", () => {
+    const raw = { ...three(), traffic: { zone, routing: "failover", regions: { "us-east-1": { role: "primary" }, "us-west-2": { role: "secondary" } } } };
+    expect(problemsOf(raw)).toEqual([
+      { path: `${NS}:traffic.regions.us-east-2`, message: 'has no role; in a failover stack every region needs role "primary", "secondary" or "none" (none: only its regional name, never the global one)' },
+    ]);
+  });
+
+  it('role "none" keeps a region out of the failover pair explicitly', () => {
+    const raw = { ...three(), traffic: { zone, routing: "failover", regions: { "us-east-1": { role: "primary" }, "us-west-2": { role: "secondary" }, "us-east-2": { role: "none" } } } };
+    const cfg = parseStackConfig(raw, { namespace: NS, stackFile: FILE });
+    expect(cfg.traffic!.regions.map((r) => [r.region, r.role])).toEqual([["us-east-1", "primary"], ["us-west-2", "secondary"], ["us-east-2", undefined]]);
+  });
+
+  it("a region added to a weighted stack without a weight is an error; drain: true is explicit enough", () => {
+    const raw = { ...three(), traffic: { zone, routing: "weighted", regions: { "us-east-1": { weight: 100 }, "us-west-2": { weight: 100 } } } };
+    expect(problemsOf(raw)).toEqual([{ path: `${NS}:traffic.regions.us-east-2`, message: "has no weight; in a weighted stack every region needs a weight (0-255, relative to the others) or drain: true" }]);
+    const drained = { ...raw, traffic: { ...raw.traffic, regions: { ...raw.traffic.regions, "us-east-2": { drain: true } } } };
+    expect(parseStackConfig(drained, { namespace: NS, stackFile: FILE }).traffic!.regions.map((r) => r.drain)).toEqual([false, false, true]);
+  });
+});
+
+describe("config namespaces", () => {
+  it("a key in a misspelt project namespace names the nearest valid key", () => {
+    expect(foreignKeyProblems(["llm-bluepirnt:observability", "llm-blueprint:regions"], NS)).toEqual([
+      { path: "llm-bluepirnt:observability", message: '"llm-bluepirnt" is not a config namespace anything reads (did you mean "llm-blueprint:observability"?); allowed namespaces: llm-blueprint, pulumi, aws, kubernetes, random' },
+    ]);
+    expect(foreignKeyProblems(["llm-bluepirnt:observabilty"], NS)[0].message).toContain('(did you mean "llm-blueprint:observability"?)');
+    expect(foreignKeyProblems(["kuberentes:context"], NS)[0].message).toContain('(did you mean "kubernetes:context"?)');
+    expect(foreignKeyProblems(["datadog:apiKey"], NS)[0].message).toBe('"datadog" is not a config namespace anything reads; allowed namespaces: llm-blueprint, pulumi, aws, kubernetes, random');
+  });
+
+  it("Pulumi's and the providers' namespaces are allowed, and the committed stacks use no other", () => {
+    expect(foreignKeyProblems(["pulumi:disable-default-providers", "aws:region", "kubernetes:context", "random:x", "environment"], NS)).toEqual([]);
+    for (const stack of ["dev", "staging", "prod"]) expect(foreignKeyProblems(Object.keys(readStackFile(root, project, stack).config), NS)).toEqual([]);
   });
 });
