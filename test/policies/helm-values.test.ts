@@ -12,7 +12,7 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 let prod: PlanResource[];
 beforeAll(async () => {
   prod = await recordStack("prod");
-});
+}, 180_000);
 
 const valuesOf = (r: PlanResource) => r.inputs.values as Record<string, unknown>;
 

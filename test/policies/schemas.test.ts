@@ -14,9 +14,10 @@ const T = {
 };
 
 const stacks: Record<string, PlanResource[]> = {};
+// Three recordings of the real program: under a loaded CI machine they take longer than the default hook timeout.
 beforeAll(async () => {
   for (const s of ["prod", "staging", "dev"]) stacks[s] = await recordStack(s);
-});
+}, 300_000);
 
 /** The violation messages of this policy only, on a mutated copy of prod. */
 async function messages(mutate: (rs: PlanResource[]) => void): Promise<string[]> {
