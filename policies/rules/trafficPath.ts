@@ -342,6 +342,15 @@ export const trafficPath: StackValidationPolicy = {
         }
       }
     }
+    // A route that attaches to no Gateway listener in its cluster is never served: fail closed.
+    const services = gatewayServices(rs);
+    for (const route of byType(rs, T.httpRoute)) {
+      const attached = services.some((svc) => svc.ports.some((l) => attachedRoutes(rs, svc, l).some((r) => r.urn === route.urn)));
+      if (!attached) once(`HTTPRoute ${k8sName(route)} parentRefs -> Gateway listener: ${JSON.stringify(at(route.props, "spec.parentRefs"))} attach to no listener that admits the route's namespace`, route.urn);
+    }
+    for (const b of byType(rs, T.targetGroupBinding)) {
+      if (deps(b, "spec", T.targetGroup).length === 0) once(`TargetGroupBinding ${k8sName(b)} targetGroupARN -> target group: ${JSON.stringify(at(b.props, "spec.targetGroupARN"))} is not a target group of this stack, so no NLB listener can be traced to it`, b.urn);
+    }
     // From each regional NLB to the proxies, and from each health check to the model.
     const paths = nlbPaths(rs, once);
     for (const p of paths) checkNetworkHops(rs, p, once);
@@ -471,11 +480,15 @@ export const timeoutChain: StackValidationPolicy = {
 export const healthCheckAlarmActions: StackValidationPolicy = {
   name: "health-check-alarm-actions",
   description:
-    "Every Route 53 health-check alarm (us-east-1) notifies on alarm and on recovery through an SNS topic in its own region whose topic policy lets CloudWatch publish and whose KMS key lets CloudWatch encrypt.",
+    "Every Route 53 health check has an alarm, and every such alarm (us-east-1) notifies on alarm and on recovery through an SNS topic in its own region whose topic policy lets CloudWatch publish and whose KMS key lets CloudWatch encrypt.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const rs = args.resources;
-    for (const alarm of byType(rs, T.metricAlarm).filter((a) => a.props.namespace === "AWS/Route53")) {
+    const alarms = byType(rs, T.metricAlarm).filter((a) => a.props.namespace === "AWS/Route53");
+    for (const hc of byType(rs, T.healthCheck)) {
+      if (!alarms.some((a) => deps(a, "dimensions").some((d) => d.urn === hc.urn))) report(`Route 53 health check ${String(hc.props.fqdn)} has no CloudWatch alarm on its HealthCheckStatus: its region could leave the global names unnoticed`, hc.urn);
+    }
+    for (const alarm of alarms) {
       const region = regionOf(alarm);
       // Route 53 publishes health-check metrics to us-east-1 only (Route 53 developer guide, monitoring health checks with CloudWatch).
       if (region !== "us-east-1") report(`Route 53 alarm ${alarm.name} is in ${region ?? "an unknown region"}; health-check metrics exist only in us-east-1`, alarm.urn);

@@ -127,6 +127,22 @@ describe("traffic-path", () => {
       ]),
     );
   });
+
+  it("fails closed on a route attached to no Gateway listener and a binding to a target group it cannot trace", async () => {
+    const got = await messages(p, (rs) => {
+      at<{ name: string }[]>(find(rs, T.route, "us-east-1-chat-small-route"), "spec.parentRefs")[0].name = "other";
+      const b = inRegion(rs, T.binding, "us-east-2")[0];
+      // The ARN no longer comes from a target group of the plan.
+      Object.assign(b, { propertyDependencies: { spec: [] } });
+    });
+    expect(got).toEqual(
+      expect.arrayContaining([
+        `HTTPRoute chat-small/chat-small parentRefs -> Gateway listener: [{"name":"other","namespace":"inference-gateway"}] attach to no listener that admits the route's namespace`,
+        expect.stringMatching(/^TargetGroupBinding envoy-gateway-system\/inference-gateway targetGroupARN -> target group: "arn:aws:elasticloadbalancing:us-east-2:.*" is not a target group of this stack/),
+        "target group us-east-2-ingress-gateway -> TargetGroupBinding: no binding fills it, so it never gets a target",
+      ]),
+    );
+  });
 });
 
 describe("timeout-chain", () => {
@@ -169,6 +185,11 @@ describe("health-check-alarm-actions", () => {
       "Route 53 alarm chat-large-global-us-west-2 has no alarmActions: a failing region would leave traffic without anyone being told",
       "Route 53 alarm chat-large-global-us-west-2 has no okActions: a failing region would leave traffic without anyone being told",
     ]);
+  });
+
+  it("catches a health check left without an alarm", async () => {
+    const got = await messages(p, (rs) => rs.splice(rs.indexOf(find(rs, T.alarm, "chat-small-global-us-east-2")), 1));
+    expect(got).toEqual(["Route 53 health check chat-small.use2.inference.example.com has no CloudWatch alarm on its HealthCheckStatus: its region could leave the global names unnoticed"]);
   });
 
   it("catches a topic CloudWatch may not publish to, or whose key it may not use", async () => {
