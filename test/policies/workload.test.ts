@@ -30,8 +30,11 @@ const chatLarge = (rs: PlanResource[]) => find(rs, T.deployment, "us-east-1-chat
 
 let prod: PlanResource[];
 let staging: PlanResource[];
+// One recording per hook: each gets the whole hook timeout on a busy machine.
 beforeAll(async () => {
   prod = await recordStack("prod");
+});
+beforeAll(async () => {
   staging = await recordStack("staging");
 });
 
