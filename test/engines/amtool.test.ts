@@ -60,7 +60,7 @@ function filesRead(v: unknown): string[] {
   return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => (k.endsWith("_file") && typeof x === "string" ? [x] : filesRead(x)));
 }
 
-function checkConfig(dir: string, name: string, config: unknown) {
+async function checkConfig(dir: string, name: string, config: unknown) {
   const file = writeYaml(dir, name, config);
   return run("amtool", ["check-config", file]);
 }
@@ -95,21 +95,21 @@ describe("Alertmanager configuration in amtool", () => {
     for (const receiver of receivers) byReceiver.set(receiver.type, kpsRelease(rs).find((r) => r.name.startsWith(`am-${receiver.type}-`))!);
   }, 180_000); // recording whole stacks can outlast the default hook timeout while the full suite runs
 
-  it("accepts the prod plan's configuration in every region", () => {
+  it("accepts the prod plan's configuration in every region", async () => {
     const releases = kpsRelease(prod);
     expect(releases.length).toBeGreaterThanOrEqual(2);
     for (const kps of releases) {
-      const result = checkConfig(dir, `prod-${kps.name}.yaml`, rendered(kps));
+      const result = await checkConfig(dir, `prod-${kps.name}.yaml`, rendered(kps));
       expect(result.status, result.output).toBe(0);
       expect(result.output).toMatch(/SUCCESS/);
     }
   });
 
   for (const type of ["sns", "slack", "pagerduty"] as const) {
-    it(`accepts a ${type} receiver, and every file it reads comes from the Secret mounted into Alertmanager`, () => {
+    it(`accepts a ${type} receiver, and every file it reads comes from the Secret mounted into Alertmanager`, async () => {
       const kps = byReceiver.get(type)!;
       const config = rendered(kps);
-      const result = checkConfig(dir, `${type}.yaml`, config);
+      const result = await checkConfig(dir, `${type}.yaml`, config);
       expect(result.status, result.output).toBe(0);
       const main = config.receivers.find((r) => r.name === config.route.receiver)!;
       expect(Object.keys(main).filter((k) => k.endsWith("_configs"))).toEqual([`${type}_configs`]);
@@ -128,10 +128,10 @@ describe("Alertmanager configuration in amtool", () => {
     });
   }
 
-  it("rejects a configuration whose route names a receiver that does not exist (amtool really parses it)", () => {
+  it("rejects a configuration whose route names a receiver that does not exist (amtool really parses it)", async () => {
     const config = rendered(byReceiver.get("slack")!);
     const broken = { ...config, receivers: config.receivers.filter((r) => r.name !== config.route.receiver) };
-    const result = checkConfig(dir, "broken.yaml", broken);
+    const result = await checkConfig(dir, "broken.yaml", broken);
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/undefined receiver "default"/);
   });

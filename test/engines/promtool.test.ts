@@ -147,7 +147,7 @@ interface Case {
 }
 
 /** Runs one alert's three promtool tests: silent when healthy, pending before `for`, firing after. */
-function promtoolTest(rulesFile: string, c: Case): { status: number; output: string } {
+function promtoolTest(rulesFile: string, c: Case): Promise<{ status: number; output: string }> {
   const hold = minutes(c.rule.for);
   const from = c.from ?? 1;
   const firingAt = from + hold + 2;
@@ -207,15 +207,15 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
   };
   const expectPasses = (r: { status: number; output: string }, what: string) => expect(r.status, `${what}\n${r.output}`).toBe(0);
 
-  it("the plan has SLO rules for every served endpoint in each region, and promtool accepts every rules file", () => {
+  it("the plan has SLO rules for every served endpoint in each region, and promtool accepts every rules file", async () => {
     expect(views.length).toBeGreaterThanOrEqual(2);
     for (const v of views) {
       expect(endpointsOf(v).length, v.region).toBeGreaterThan(0);
-      expectPasses(run("promtool", ["check", "rules", rulesFiles.get(v.region)!]), `promtool check rules ${v.region}`);
+      expectPasses(await run("promtool", ["check", "rules", rulesFiles.get(v.region)!]), `promtool check rules ${v.region}`);
     }
   });
 
-  it("p99 time to first token: silent below the SLO, fires above it after latencyFor", () => {
+  it("p99 time to first token: silent below the SLO, fires above it after latencyFor", async () => {
     for (const v of views) {
       for (const e of endpointsOf(v)) {
         const r = rule(v, "LlmTtftP99AboveSlo", `llm-slo-${e}`);
@@ -229,12 +229,12 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
           breach: histogram("vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, breachBucket(TTFT_BUCKETS, slo), 60, 1, make),
           seriesLabels: { llm_blueprint_track: "stable" },
         };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} TTFT`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} TTFT`);
       }
     }
   });
 
-  it("p99 time per output token: silent below the SLO, fires above it after latencyFor", () => {
+  it("p99 time per output token: silent below the SLO, fires above it after latencyFor", async () => {
     for (const v of views) {
       for (const e of endpointsOf(v)) {
         const r = rule(v, "LlmTpotP99AboveSlo", `llm-slo-${e}`);
@@ -248,7 +248,7 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
           breach: histogram("vllm:inter_token_latency_seconds_bucket", ITL_BUCKETS, breachBucket(ITL_BUCKETS, slo), 600, 1, make),
           seriesLabels: { llm_blueprint_track: "stable" },
         };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} TPOT`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} TPOT`);
       }
     }
   });
@@ -277,7 +277,7 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
       return out.filter((s): s is Series => s !== undefined);
     }
 
-    it("the gateway series carry the endpoint label, mirrors and unlisted metrics do not come through", () => {
+    it("the gateway series carry the endpoint label, mirrors and unlisted metrics do not come through", async () => {
       const v = views[0];
       const e = endpointsOf(v)[0];
       const series = traffic(v, e, { mirrorErrors: 5 });
@@ -289,7 +289,7 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
     });
 
     for (const scenario of ["vLLM answers 5xx", "only the gateway fails (no healthy upstream, timeouts)", "no vLLM series at all (every pod gone)"] as const) {
-      it(`silent under the SLO, fires when ${scenario}`, () => {
+      it(`silent under the SLO, fires when ${scenario}`, async () => {
         for (const v of views) {
           for (const e of endpointsOf(v)) {
             const r = rule(v, "LlmErrorRateAboveSlo", `llm-slo-${e}`);
@@ -302,14 +302,14 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
                   ? traffic(v, e, { vllmErrors: 0, gatewayErrors: overSlo })
                   : traffic(v, e, { vllm: false, gatewayErrors: 1000 });
             const c: Case = { region: v.region, rule: r, healthy: traffic(v, e, { vllmErrors: underSlo, mirrorErrors: 1000 }), breach, seriesLabels: {} };
-            expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} error rate: ${scenario}`);
+            expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} error rate: ${scenario}`);
           }
         }
       });
     }
   });
 
-  it("the error rate rule of before (vLLM's 5xx only) misses a gateway with no healthy upstream: the test catches it", () => {
+  it("the error rate rule of before (vLLM's 5xx only) misses a gateway with no healthy upstream: the test catches it", async () => {
     const v = views[0];
     const e = endpointsOf(v)[0];
     const r = rule(v, "LlmErrorRateAboveSlo", `llm-slo-${e}`);
@@ -323,12 +323,12 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
       envoySeries(v, "envoy_cluster_upstream_rq_xx", { envoy_cluster_name: cluster, envoy_response_code_class: "5" }, "0+1000x1")!,
       vllmSeries(v, d, "http_requests_total", { handler: "/v1/chat/completions", method: "POST", status: "2xx" }, "0x1"),
     ];
-    const result = promtoolTest(rulesFile, { region: v.region, rule: before, healthy: gatewayDown, breach: gatewayDown, seriesLabels: {} });
+    const result = await promtoolTest(rulesFile, { region: v.region, rule: before, healthy: gatewayDown, breach: gatewayDown, seriesLabels: {} });
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/got:\s*\[\]/);
   });
 
-  it("version skew: silent while deployed revisions serve, fires when another revision answers", () => {
+  it("version skew: silent while deployed revisions serve, fires when another revision answers", async () => {
     for (const v of views) {
       for (const e of endpointsOf(v)) {
         const r = rule(v, "LlmVersionSkew", `llm-slo-${e}`);
@@ -342,7 +342,7 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
           breach: [vllmSeries(v, d, "vllm:request_success_total", { finished_reason: "stop" }, "0+30x1", stray)],
           seriesLabels: { llm_blueprint_revision: stray.llm_blueprint_revision },
         };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} version skew`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} version skew`);
       }
     }
   });
@@ -352,40 +352,40 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
     const firstPod = (v: RegionView) => stableOf(v, endpointsOf(v)[0]);
     const threshold = (r: Rule) => sloThreshold(r);
 
-    it("queue depth: silent with a short queue, fires when requests queue per replica above the threshold", () => {
+    it("queue depth: silent with a short queue, fires when requests queue per replica above the threshold", async () => {
       for (const v of views) {
         const r = fleet(v, "LlmQueueDepthHigh");
         const d = firstPod(v);
         const t = vllmTarget(v, d);
         const q = (n: number) => [vllmSeries(v, d, "vllm:num_requests_waiting", {}, `${n}x1`)];
         const c: Case = { region: v.region, rule: r, healthy: q(threshold(r) / 2), breach: q(threshold(r) * 2 + 1), seriesLabels: { namespace: t.namespace, llm_blueprint_endpoint: t.llm_blueprint_endpoint, llm_blueprint_track: t.llm_blueprint_track }, from: 0 };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} queue depth`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} queue depth`);
       }
     });
 
-    it("KV cache: silent at half use, fires above the threshold", () => {
+    it("KV cache: silent at half use, fires above the threshold", async () => {
       for (const v of views) {
         const r = fleet(v, "LlmKvCacheNearlyFull");
         const d = firstPod(v);
         const t = vllmTarget(v, d);
         const kv = (x: number) => [vllmSeries(v, d, "vllm:kv_cache_usage_perc", {}, `${x}x1`)];
         const c: Case = { region: v.region, rule: r, healthy: kv(threshold(r) / 2), breach: kv((1 + threshold(r)) / 2), seriesLabels: { namespace: t.namespace, llm_blueprint_endpoint: t.llm_blueprint_endpoint, llm_blueprint_track: t.llm_blueprint_track }, from: 0 };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} kv cache`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} kv cache`);
       }
     });
 
-    it("stuck engine: silent while the pod's GPU works, fires when requests wait on an idle GPU", () => {
+    it("stuck engine: silent while the pod's GPU works, fires when requests wait on an idle GPU", async () => {
       for (const v of views) {
         const r = fleet(v, "LlmStuckEngine");
         const d = firstPod(v);
         const t = vllmTarget(v, d);
         const waiting = vllmSeries(v, d, "vllm:num_requests_waiting", {}, "3x1");
         const c: Case = { region: v.region, rule: r, healthy: [waiting, dcgmSeries(v, t, "85x1")], breach: [waiting, dcgmSeries(v, t, "0x1")], seriesLabels: { namespace: t.namespace, pod: t.pod }, from: 0 };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} stuck engine`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} stuck engine`);
       }
     });
 
-    it("idle GPU: silent while busy, fires after idleGpuFor at zero", () => {
+    it("idle GPU: silent while busy, fires after idleGpuFor at zero", async () => {
       for (const v of views) {
         const r = fleet(v, "GpuIdle");
         const t = vllmTarget(v, firstPod(v));
@@ -393,7 +393,7 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
         const idle = dcgmSeries(v, t, "0x1");
         const c: Case = { region: v.region, rule: r, healthy: [busy], breach: [idle], seriesLabels: { region: idle.labels.region, node: idle.labels.node, gpu: idle.labels.gpu }, from: 0 };
         expect(idle.labels.region, "dcgm-exporter relabelling sets the region").toBeTruthy();
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} idle GPU`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} idle GPU`);
       }
     });
 
@@ -401,27 +401,27 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
     const lastReason = (t: Labels, reason: string) => ksmSeries("kube_pod_container_status_last_terminated_reason", { namespace: t.namespace, pod: t.pod, container: "vllm", uid: "6f1c2d3e-0000-4000-8000-000000000001", reason }, "1x1");
     const restartLabels = (s: Series) => s.labels;
 
-    it("pod restarting: silent without restarts, fires after a restart", () => {
+    it("pod restarting: silent without restarts, fires after a restart", async () => {
       for (const v of views) {
         const r = fleet(v, "LlmPodRestarting");
         const t = vllmTarget(v, firstPod(v));
         const restarted = restarts(t, "0x4 1x30");
         const c: Case = { region: v.region, rule: r, healthy: [restarts(t, "0x1")], breach: [restarted], seriesLabels: restartLabels(restarted), from: 5 };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} pod restarting`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} pod restarting`);
       }
     });
 
-    it("OOM kill: silent when a restart had another cause, fires when the container was OOM-killed", () => {
+    it("OOM kill: silent when a restart had another cause, fires when the container was OOM-killed", async () => {
       for (const v of views) {
         const r = fleet(v, "LlmOomKilled");
         const t = vllmTarget(v, firstPod(v));
         const restarted = restarts(t, "0x4 1x30");
         const c: Case = { region: v.region, rule: r, healthy: [restarted, lastReason(t, "Error")], breach: [restarted, lastReason(t, "OOMKilled")], seriesLabels: restartLabels(restarted), from: 5 };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} OOM kill`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} OOM kill`);
       }
     });
 
-    it("replicas below minimum: silent at the ScaledObject's minimum, fires below it", () => {
+    it("replicas below minimum: silent at the ScaledObject's minimum, fires below it", async () => {
       for (const v of views) {
         const r = fleet(v, "LlmReplicasBelowMinimum");
         const so = v.scaledObjects.find((s) => Number(input(s, "spec.minReplicaCount")) >= 1)!;
@@ -431,12 +431,12 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
         const pair = (current: number) => [ksmSeries("kube_horizontalpodautoscaler_status_current_replicas", hpa, `${current}x1`), ksmSeries("kube_horizontalpodautoscaler_spec_min_replicas", hpa, `${min}x1`)];
         const [current] = pair(min - 1);
         const c: Case = { region: v.region, rule: r, healthy: pair(min), breach: pair(min - 1), seriesLabels: current.labels, from: 0 };
-        expectPasses(promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} replicas below minimum`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} replicas below minimum`);
       }
     });
   });
 
-  it("promtool itself fails these tests when an alert misses its breach (the harness is not hollow)", () => {
+  it("promtool itself fails these tests when an alert misses its breach (the harness is not hollow)", async () => {
     const v = views[0];
     const e = endpointsOf(v)[0];
     const r = rule(v, "LlmTtftP99AboveSlo", `llm-slo-${e}`);
@@ -444,14 +444,14 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
     const make = (m: string, own: Labels, values: string) => vllmSeries(v, d, m, own, values);
     const healthy = histogram("vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, healthyBucket(TTFT_BUCKETS, sloThreshold(r)), 60, 1, make);
     // Healthy series offered as the breach: promtool must report the missing alert.
-    const result = promtoolTest(rulesFiles.get(v.region)!, { region: v.region, rule: r, healthy, breach: healthy, seriesLabels: { llm_blueprint_track: "stable" } });
+    const result = await promtoolTest(rulesFiles.get(v.region)!, { region: v.region, rule: r, healthy, breach: healthy, seriesLabels: { llm_blueprint_track: "stable" } });
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/LlmTtftP99AboveSlo/);
   });
 });
 
 describe("a missing engine fails the tests with how to install it", () => {
-  it("names the Debian package, locally and in CI", () => {
+  it("names the Debian package, locally and in CI", async () => {
     expect(() => requireTool("promtool-not-installed", "prometheus", {})).toThrow(/promtool-not-installed is not installed .*sudo apt-get update && apt-get install -y prometheus/);
     expect(() => requireTool("amtool-not-installed", "prometheus-alertmanager", { CI: "true" })).toThrow(/CI is set: \.ci\/run installs it before npm test/);
   });

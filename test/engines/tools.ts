@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,11 +27,19 @@ export function requireTool(tool: string, debianPackage: string, env: NodeJS.Pro
   throw new Error(`${tool} is not installed (${probe.error ? probe.error.message : `exit ${String(probe.status)}`}); the engine tests need it: ${where}.`);
 }
 
-/** Runs a tool; returns its exit status and combined output. */
-export function run(tool: string, args: string[]): { status: number; output: string } {
-  const r = spawnSync(tool, args, { encoding: "utf8" });
-  if (r.error) throw r.error;
-  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
+/**
+ * Runs a tool; resolves to its exit status and combined output. Asynchronous, so the test worker
+ * keeps answering vitest while dozens of promtool runs go by.
+ */
+export function run(tool: string, args: string[]): Promise<{ status: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args);
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ status: code ?? -1, output }));
+  });
 }
 
 /** A fresh temporary directory for one test's files. */
