@@ -49,7 +49,15 @@ export const errorSloCountsGateway: StackValidationPolicy = {
         report(`Gateway ${k8sName(gw)}: no PodMonitor in its cluster selects its Envoy proxies (${OWNING_GATEWAY.name}=${String(name)}, ${OWNING_GATEWAY.namespace}=${String(namespace)}), so the gateway's own 5xx (no healthy upstream, timeouts) reach no alert`, gw.urn);
         continue;
       }
+      // Envoy Gateway runs the proxies in its controller's namespace, or beside the Gateway in
+      // GatewayNamespace deploy mode (envoyproxy/gateway v1.7.4, deploy type of the controller config).
+      const release = rs.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && sameCluster(r, gw) && /(^|\/)gateway-helm$/.test(str(r.props.chart) ?? ""));
+      const perGatewayNs = at(release?.props, "values.config.envoyGateway.provider.kubernetes.deploy.type") === "GatewayNamespace";
+      const proxyNs = perGatewayNs ? namespace : str(release?.props.namespace);
       for (const m of scrapesProxies) {
+        const nsSel = obj(at(m.props, "spec.namespaceSelector"));
+        if (nsSel.any !== true && !(proxyNs !== undefined && arr(nsSel.matchNames).includes(proxyNs)))
+          report(`PodMonitor ${k8sName(m)} looks for Gateway ${k8sName(gw)}'s proxies in ${JSON.stringify(nsSel.matchNames ?? [])}, but they run in ${proxyNs ?? "an unknown namespace (no gateway-helm release in the cluster)"}`, m.urn);
         const endpoints = arr(at(m.props, "spec.podMetricsEndpoints")).map(obj);
         const stats = endpoints.find((e) => e.port === "metrics" && e.path === "/stats/prometheus");
         if (!stats) report(`PodMonitor ${k8sName(m)} selects Gateway ${k8sName(gw)}'s proxies but not their metrics port at /stats/prometheus (Envoy Gateway's stats listener, 19001): ${JSON.stringify(endpoints.map((e) => [e.port, e.path]))}`, m.urn);

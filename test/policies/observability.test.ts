@@ -89,4 +89,17 @@ describe("error-slo-counts-gateway", () => {
     expect(unlabelled.length).toBe(kps(prod).length);
     for (const v of unlabelled) expect(v.message).toMatch(/does not label the gateway's route series with llm_blueprint_endpoint/);
   });
+
+  it("fails when Envoy Gateway moves the proxies beside the Gateway and the PodMonitor still looks in the controller's namespace", async () => {
+    const vs = await evaluate(prod, {
+      policy,
+      mutate: (rs) => {
+        for (const r of rs.filter((x) => x.type === T.release && /gateway-helm$/.test(String(x.inputs.chart)))) {
+          r.inputs.values = { ...(r.inputs.values as object), config: { envoyGateway: { provider: { type: "Kubernetes", kubernetes: { deploy: { type: "GatewayNamespace" } } } } } };
+        }
+      },
+    });
+    expect(vs.length).toBe(kps(prod).length);
+    for (const v of vs) expect(v.message).toMatch(/looks for Gateway inference-gateway\/inference's proxies in \["envoy-gateway-system"\], but they run in inference-gateway/);
+  });
 });
