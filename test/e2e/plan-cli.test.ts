@@ -2,9 +2,13 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { run } from "../spawn";
+
+// Each test runs whole plans in child processes (up to two in a row); on a busy 2-core machine
+// one plan can take a minute, so the default 60 s is not enough.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
