@@ -82,6 +82,9 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     iamLeastPrivilege,
     podHardening,
     failoverReadiness,
+    // Published schemas: Kubernetes objects and Helm values
+    kubernetesSchemas,
+    helmValuesKnown,
     // Serving path at run time
     trafficPath,
     timeoutChain,
@@ -92,9 +95,6 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     awaitCoversStartup,
     servingAvailability(),
     writablePathsSized(),
-    // Published schemas: Kubernetes objects and Helm values
-    kubernetesSchemas,
-    helmValuesKnown,
     // Monitoring that works on EKS from day one
     scrapeTargetsReachable,
     errorSloCountsGateway,

@@ -92,7 +92,7 @@ describe("workflow files", () => {
     for (const s of shellScripts) expect(fs.existsSync(path.join(root, s)), s).toBe(true);
     const all = [...commands, ...shellScripts.map((s) => fs.readFileSync(path.join(root, s), "utf8"))].join("\n");
     const npmRuns = [...all.matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1]);
-    expect(new Set(npmRuns)).toEqual(new Set(["plan"]));
+    expect(new Set(npmRuns)).toEqual(new Set(["plan", "setup:engines"]));
     for (const name of npmRuns) expect(scripts[name], name).toBeDefined();
     expect(fs.readFileSync(path.join(root, ".ci/run"), "utf8")).toContain("npm test");
   });

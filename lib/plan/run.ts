@@ -22,7 +22,7 @@ export interface PlanStackOptions {
    * @default policies/config/<stack>.json when it exists, else the pack's own defaults
    */
   readonly policyPackConfig?: string;
-  /** @default pricing/aws-on-demand.yaml in the project, when it exists */
+  /** Price file of the cost estimate; a missing file is a plan error (exit 2). @default pricing/aws-on-demand.yaml in the project */
   readonly priceFile?: string;
 }
 
@@ -119,10 +119,11 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     const violations = await evaluatePolicies(run.resources, policies, { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig, configSource: packConfigShown, lock });
     const doc: PlanDocument = { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations } };
     const priceFile = path.resolve(projectDir, opts.priceFile ?? DEFAULT_PRICE_FILE);
+    // The cost section is part of the plan: without its price file the plan fails rather than quietly dropping it.
     if (!fs.existsSync(priceFile)) {
-      if (opts.priceFile) throw new PlanError(`price file ${opts.priceFile} not found`, 2);
-      if (config.config[`${project.name}:costCeilingUsdPerMonth`] !== undefined) throw new PlanError(`${config.file} sets ${project.name}:costCeilingUsdPerMonth, which needs the price file ${path.relative(projectDir, priceFile)} to check the plan against; it does not exist`, 2);
-      return doc;
+      const shown = opts.priceFile ?? path.relative(projectDir, priceFile);
+      const ceiling = config.config[`${project.name}:costCeilingUsdPerMonth`] !== undefined ? ` (${config.file} also sets ${project.name}:costCeilingUsdPerMonth, which is checked against it)` : "";
+      throw new PlanError(`price file ${shown} not found: the plan's cost estimate needs it${ceiling}; restore ${DEFAULT_PRICE_FILE} or name one with --price-file`, 2);
     }
     let prices;
     try {

@@ -453,7 +453,12 @@ export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): str
       const t = o.recoveryTime;
       lines.push(`  ${o.fqdn} (${o.routing}: ${o.regions.join(", ")}): ${t.typicalSeconds} s typical, ${t.worstSeconds} s worst case`);
       const rows = [["term", "typical", "worst", "from"], ...t.terms.map((x) => [x.term, `${x.typicalSeconds} s`, `${x.worstSeconds} s`, x.source])];
-      lines.push(...table(rows).map((l) => `  ${l}`));
+      // The "from" column is prose: wrap it under itself so the table stays within the summary width.
+      const fromColumn = 4 + [0, 1, 2].reduce((sum, c) => sum + Math.max(...rows.map((r) => r[c].length)) + 2, 0);
+      for (const l of table(rows)) {
+        const [first, ...rest] = wrap(l.slice(fromColumn - 2), SUMMARY_WIDTH - fromColumn, "", " ");
+        lines.push(`  ${l.slice(0, fromColumn - 2)}${first ?? ""}`.trimEnd(), ...rest.map((x) => " ".repeat(fromColumn) + x));
+      }
     }
   }
   if (doc.cost) lines.push("", ...renderCost(doc.cost, order));

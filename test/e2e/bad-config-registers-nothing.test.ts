@@ -1,4 +1,3 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -8,6 +7,7 @@ import { StackConfigError } from "../../lib/config/validate";
 import { recordProgram } from "../../lib/plan/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { entryPoint } from "../harness";
+import { run } from "../spawn";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -35,8 +35,8 @@ describe("a bad config", () => {
 });
 
 /** `npm run plan` as a user runs it; every bad input below must end in its exit code and message, never a stack trace. */
-function runPlan(args: string[]) {
-  const res = spawnSync(path.join(root, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+async function runPlan(args: string[]) {
+  const res = await run(path.join(root, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 120_000 });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
@@ -70,24 +70,24 @@ describe("bad input through npm run plan", () => {
       message: '"llm-bluepirnt" is not a config namespace anything reads (did you mean "llm-blueprint:observability"?); allowed namespaces: llm-blueprint, pulumi, aws, kubernetes, random',
     });
     expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
-    const { code, stderr, stdout } = runPlan(["--stack", "dev", "--config-file", file]);
+    const { code, stderr, stdout } = await runPlan(["--stack", "dev", "--config-file", file]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain('  - llm-bluepirnt:observability: "llm-bluepirnt" is not a config namespace anything reads (did you mean "llm-blueprint:observability"?)');
     expect(stderr).not.toMatch(NO_TRACE);
   });
 
-  it("a YAML syntax error in the stack file is one message with file, line, column and the line, exit 2", () => {
-    const { code, stderr } = runPlan(["--stack", "dev", "--config-file", "test/fixtures/syntax/Pulumi.unclosed-list.yaml"]);
+  it("a YAML syntax error in the stack file is one message with file, line, column and the line, exit 2", async () => {
+    const { code, stderr } = await runPlan(["--stack", "dev", "--config-file", "test/fixtures/syntax/Pulumi.unclosed-list.yaml"]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/^test\/fixtures\/syntax\/Pulumi\.unclosed-list\.yaml:\d+:\d+: YAML syntax error: .*\n(.*\n)*\s+\^+\n$/);
     expect(stderr).not.toMatch(NO_TRACE);
   });
 
-  it("a pack config with a misspelt level, an unknown policy and a lowered governance rule in prod is refused, exit 2", () => {
+  it("a pack config with a misspelt level, an unknown policy and a lowered governance rule in prod is refused, exit 2", async () => {
     const config = path.join(tmp, "lowered.json");
     fs.writeFileSync(config, JSON.stringify({ "pod-hardening": "advsory", "kms-key-rotaton": "mandatory", "approved-model-versions": "disabled" }));
-    const { code, stderr } = runPlan(["--stack", "prod", "--policy-pack-config", config]);
+    const { code, stderr } = await runPlan(["--stack", "prod", "--policy-pack-config", config]);
     expect(code).toBe(2);
     const lines = stderr.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^Invalid policy pack config \S*lowered\.json \(3 problems\):$/);
@@ -97,10 +97,10 @@ describe("bad input through npm run plan", () => {
     expect(stderr).not.toMatch(NO_TRACE);
   });
 
-  it("a plan over the stack's monthly cost ceiling is a mandatory violation, exit 1", () => {
+  it("a plan over the stack's monthly cost ceiling is a mandatory violation, exit 1", async () => {
     const file = stackVariant("dev", "over-budget", (t) => `${t.trimEnd()}\n  llm-blueprint:costCeilingUsdPerMonth: 100\n`);
     const out = path.join(tmp, "over-budget.json");
-    const { code, stderr } = runPlan(["--stack", "dev", "--config-file", file, "--json", out]);
+    const { code, stderr } = await runPlan(["--stack", "dev", "--config-file", file, "--json", out]);
     expect(stderr).toBe("");
     expect(code).toBe(1);
     const doc = JSON.parse(fs.readFileSync(out, "utf8")) as PlanDocument;

@@ -83,7 +83,7 @@ describe("npm run plan", () => {
     for (const title of ["Resources by region", "GPU capacity", "Served models", "SLO alerts", "Estimated on-demand cost"]) expect(regionsIn(title), title).toEqual(order);
     const outputsRegions = [...new Set([...stdout.matchAll(/^ {2}regions\.(us-[a-z]+-\d)\./gm)].map((m) => m[1]))];
     expect(outputsRegions).toEqual(order);
-    for (const title of ["Plan ", "Resources by region", "GPU capacity", "Served models", "SLO alerts", "Estimated on-demand cost"]) {
+    for (const title of ["Plan ", "Resources by region", "GPU capacity", "Served models", "SLO alerts", "Global endpoints", "Estimated on-demand cost"]) {
       for (const line of section(stdout, title)) expect(line.length, line).toBeLessThanOrEqual(120);
     }
     // The alarms cost a fraction of a cent per hour: shown as <$0.01, never $0.00.

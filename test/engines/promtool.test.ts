@@ -452,7 +452,7 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
 
 describe("a missing engine fails the tests with how to install it", () => {
   it("names the Debian package, locally and in CI", async () => {
-    expect(() => requireTool("promtool-not-installed", "prometheus", {})).toThrow(/promtool-not-installed is not installed .*sudo apt-get update && apt-get install -y prometheus/);
-    expect(() => requireTool("amtool-not-installed", "prometheus-alertmanager", { CI: "true" })).toThrow(/CI is set: \.ci\/run installs it before npm test/);
+    expect(() => requireTool("promtool-not-installed", "prometheus", {})).toThrow(/promtool-not-installed is not installed .*npm run setup:engines.*sudo apt-get update && apt-get install -y prometheus/);
+    expect(() => requireTool("amtool-not-installed", "prometheus-alertmanager", { CI: "true" })).toThrow(/CI is set: \.ci\/run installs it \(npm run setup:engines\) before npm test/);
   });
 });

@@ -22,8 +22,8 @@ export function requireTool(tool: string, debianPackage: string, env: NodeJS.Pro
   if (!probe.error && probe.status === 0) return;
   const install = `apt-get update && apt-get install -y ${debianPackage}`;
   const where = env.CI
-    ? `CI is set: .ci/run installs it before npm test, so the CI image skipped .ci/run or lost the package`
-    : `on Debian/Ubuntu run \`sudo ${install}\` (or put ${tool} from the upstream release on PATH)`;
+    ? `CI is set: .ci/run installs it (npm run setup:engines) before npm test, so the CI image skipped .ci/run or lost the package`
+    : `run \`npm run setup:engines\` (on Debian/Ubuntu: \`sudo ${install}\`), or put ${tool} from the upstream release on PATH`;
   throw new Error(`${tool} is not installed (${probe.error ? probe.error.message : `exit ${String(probe.status)}`}); the engine tests need it: ${where}.`);
 }
 
