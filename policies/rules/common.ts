@@ -83,6 +83,15 @@ export function containersOf(pod: Record<string, unknown>): Container[] {
   });
 }
 
+export function byType<R extends { type: string }>(resources: readonly R[], type: string): R[] {
+  return resources.filter((r) => r.type === type);
+}
+
+/** The vLLM server container of a pod spec, as registered: the one passing --served-model-name. */
+export function vllmContainerOf(pod: Record<string, unknown>): Record<string, unknown> | undefined {
+  return arr(pod.containers).map(obj).find((c) => arr(c.args).includes("--served-model-name"));
+}
+
 /** A vLLM workload is a Deployment labelled with an endpoint and a track. */
 export function vllmWorkload(type: string, props: Props) {
   if (type !== TYPES.deployment) return undefined;

@@ -1,7 +1,7 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { EKS_LOG_TYPES } from "../../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, GPU_TAINT_KEY, gpuInstanceSpec } from "../../lib/gpu";
-import { arr, at, containersOf, list, obj, podSpecOf, statementsOf, str, strMap, TYPES } from "./common";
+import { arr, at, byType, containersOf, list, obj, podSpecOf, statementsOf, str, strMap, TYPES } from "./common";
 
 /**
  * Security and data-loss baseline. Mandatory by default; a dev stack may lower individual rules to
@@ -77,10 +77,6 @@ export const gpuPoolIsolation: ResourceValidationPolicy = {
     if (!requestsGpu) report(`${str(at(p, "metadata.name")) ?? args.name} tolerates the GPU taint but requests no ${GPU_RESOURCE_NAME}; only GPU workloads may run on GPU nodes`);
   },
 };
-
-function byType(resources: readonly PolicyResource[], type: string) {
-  return resources.filter((r) => r.type === type);
-}
 
 /**
  * Resources whose `prop` input came from `bucket`. Linking through property dependencies (not

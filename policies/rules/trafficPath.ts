@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, gpuInstanceSpec } from "../../lib/gpu";
-import { arr, at, containersOf, flag, LABELS, list, obj, podSpecOf, statementsOf, str, strMap, TYPES } from "./common";
+import { arr, at, byType, containersOf, flag, LABELS, list, obj, podSpecOf, statementsOf, str, strMap, TYPES, vllmContainerOf } from "./common";
 
 /**
  * The serving path as it works at run time, read from the recorded plan: every hop a request takes
@@ -35,7 +35,6 @@ const T = {
 type Report = (message: string, urn?: string) => void;
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : undefined);
-const byType = (rs: readonly PolicyResource[], type: string) => rs.filter((r) => r.type === type);
 const deps = (r: PolicyResource, key: string, type?: string) => (r.propertyDependencies[key] ?? []).filter((d) => !type || d.type === type);
 const k8sName = (r: PolicyResource) => `${str(at(r.props, "metadata.namespace")) ?? "default"}/${str(at(r.props, "metadata.name")) ?? "?"}`;
 const sameProvider = (a: PolicyResource, b: PolicyResource) => a.provider?.urn !== undefined && a.provider.urn === b.provider?.urn;
@@ -449,7 +448,7 @@ export const timeoutChain: StackValidationPolicy = {
     // Pod grace >= route timeout + preStop drain, for every vLLM pod a route sends requests to.
     for (const d of byType(rs, T.deployment)) {
       const pod = podSpecOf(d.type, d.props) ?? {};
-      const vllm = arr(pod.containers).map(obj).find((c) => arr(c.args).includes("--served-model-name"));
+      const vllm = vllmContainerOf(pod);
       if (!vllm) continue;
       const labels = strMap(at(d.props, "spec.template.metadata.labels"));
       const ns = str(at(d.props, "metadata.namespace")) ?? "default";

@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { ApprovedRuntime, Approvals } from "./approvals";
-import { arr, at, digestOf, flag, obj, podSpecOf, str, strMap, TYPES, vllmWorkload } from "./common";
+import { arr, at, digestOf, flag, obj, podSpecOf, str, strMap, TYPES, vllmContainerOf, vllmWorkload } from "./common";
 
 /**
  * Run-time checks of the vLLM workloads: what has to hold between a pod, its image, its volumes, its
@@ -71,7 +71,7 @@ function vllmDeployments(resources: readonly PolicyResource[]): VllmDeployment[]
     const w = vllmWorkload(r.type, r.props);
     if (!w) continue;
     const pod = podSpecOf(r.type, r.props) ?? {};
-    const container = obj(arr(pod.containers).map(obj).find((c) => arr(c.args).includes("--served-model-name")));
+    const container = obj(vllmContainerOf(pod));
     out.push({
       r,
       id: `${w.namespace}/${w.name}`,
@@ -85,19 +85,19 @@ function vllmDeployments(resources: readonly PolicyResource[]): VllmDeployment[]
   return out;
 }
 
-const sameCluster = (a: PolicyResource, b: PolicyResource) => a.provider?.urn === b.provider?.urn && str(at(a.props, "metadata.namespace")) === str(at(b.props, "metadata.namespace"));
+const sameClusterAndNamespace = (a: PolicyResource, b: PolicyResource) => a.provider?.urn === b.provider?.urn && str(at(a.props, "metadata.namespace")) === str(at(b.props, "metadata.namespace"));
 
 /** The ScaledObject whose scaleTargetRef names this Deployment in its cluster and namespace. */
 function scaledObjectOf(d: PolicyResource, resources: readonly PolicyResource[]): PolicyResource | undefined {
   const name = str(at(d.props, "metadata.name"));
-  return resources.find((s) => s.type === TYPES.scaledObject && sameCluster(s, d) && str(at(s.props, "spec.scaleTargetRef.name")) === name);
+  return resources.find((s) => s.type === TYPES.scaledObject && sameClusterAndNamespace(s, d) && str(at(s.props, "spec.scaleTargetRef.name")) === name);
 }
 
 /** PodDisruptionBudgets in the Deployment's cluster and namespace whose selector matches its pods. */
 function budgetsOf(d: PolicyResource, resources: readonly PolicyResource[]): PolicyResource[] {
   const labels = strMap(at(d.props, "spec.template.metadata.labels"));
   return resources.filter((p) => {
-    if (p.type !== TYPES.pdb || !sameCluster(p, d)) return false;
+    if (p.type !== TYPES.pdb || !sameClusterAndNamespace(p, d)) return false;
     const sel = strMap(at(p.props, "spec.selector.matchLabels"));
     return Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
   });
