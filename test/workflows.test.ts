@@ -200,6 +200,10 @@ describe("offline-plans.sh (the PR comment)", () => {
       expect(visible).toContain("GPU capacity: unchanged");
       expect(visible).toMatch(/^Estimated on-demand cost \(USD[^\n]*\n {2}region +component +item +min \/h +max \/h +min \/month +max \/month\n {2}total +\$[\d,.]+ +\$[\d,.]+ +\$[\d,.]+ +\$[\d,.]+$/m);
       expect(visible).toContain("Policy: no violations");
+      // The whole verdict block leads, not only its first line.
+      const verdict = visible.slice(visible.indexOf("```text\n") + 8).split("\nPolicy:")[0].split("\n");
+      expect(verdict[0]).toMatch(/^Plan llm-blueprint\/\w+: exit 0: /);
+      expect(verdict.slice(1).map((l) => /^ {2}(policy|data at risk|changes|resources|cost delta|cost|plan document) /.exec(l)?.[1])).toEqual(["policy", "data at risk", "changes", "resources", "cost", "cost delta", "plan document"]);
     }
     for (const stack of ["dev", "staging", "prod"]) expect(fs.existsSync(path.join(out, `head-${stack}.json`))).toBe(true);
     expect(comment.length).toBeLessThan(65536);

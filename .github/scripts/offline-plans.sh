@@ -46,8 +46,10 @@ for file in "$head_dir"/stacks/Pulumi.*.yaml; do
     [ -n "$note" ] && echo "$note"
     echo
     echo '```text'
-    # The headline, the change list with GPU and cost deltas, the cost totals and the policy verdict.
-    grep -E '^Plan |^Policy' "$out/$stack.txt" || true
+    # The verdict block (exit status and why, violations, data at risk, changes, cost and its delta),
+    # the policy headline, the change list with GPU and cost deltas, and the cost totals.
+    sed -n '1,/^$/{/^$/!p}' "$out/$stack.txt"
+    grep -E '^Policy' "$out/$stack.txt" || true
     sed -n '/^Changes against/,$p' "$out/$stack.txt"
     sed -n '/^Estimated on-demand cost/,/^$/p' "$out/$stack.txt" | grep -E '^Estimated|^  region |^  total |^  unpriced' || true
     echo '```'

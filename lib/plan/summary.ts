@@ -8,6 +8,8 @@ import { PlanDocument, PlanResource, PolicyViolation } from "./document";
 
 const REGION_COMPONENT = "llm-blueprint:region:InferenceRegion";
 const GLOBAL_COMPONENT = "llm-blueprint:traffic:GlobalEndpoint";
+/** Components that serve every region (created in us-east-1 only because Route 53's metrics live there). */
+const GLOBAL_COMPONENTS: readonly string[] = [GLOBAL_COMPONENT, "llm-blueprint:traffic:HealthCheckAlerts"];
 
 function index(resources: readonly PlanResource[]): Map<string, PlanResource> {
   return new Map(resources.map((r) => [r.urn, r]));
@@ -29,8 +31,8 @@ export function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): str
   const chain = ancestors(r, byUrn);
   const region = chain.find((a) => a.type === REGION_COMPONENT)?.name;
   if (region) return region;
-  // Global DNS and health checks belong to no region, whichever provider creates them.
-  if (r.type === GLOBAL_COMPONENT || chain.some((a) => a.type === GLOBAL_COMPONENT)) return "global";
+  // Global DNS, health checks and their alarm topic belong to no region, whichever provider creates them.
+  if (GLOBAL_COMPONENTS.includes(r.type) || chain.some((a) => GLOBAL_COMPONENTS.includes(a.type))) return "global";
   const provider = r.provider ? byUrn.get(r.provider) : undefined;
   const providerRegion = provider?.type === "pulumi:providers:aws" ? provider.inputs.region : undefined;
   return typeof providerRegion === "string" ? providerRegion : "global";

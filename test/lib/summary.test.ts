@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CostEstimate } from "../../lib/plan/cost";
 import { diffPlans } from "../../lib/plan/diff";
 import { PlanDocument, PlanResource, PolicyViolation } from "../../lib/plan/document";
-import { countResources, planVerdict, regionOrder, renderCost, renderSummary, renderVerdictLine, usd, wrap } from "../../lib/plan/summary";
+import { countResources, planVerdict, regionOf, regionOrder, renderCost, renderSummary, renderVerdictLine, usd, wrap } from "../../lib/plan/summary";
 
 const OPTIONS = { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] };
 const res = (urn: string, type: string, extra: Partial<PlanResource> = {}): PlanResource => ({
@@ -27,6 +27,21 @@ function twoRegions(violations: PolicyViolation[] = []): PlanDocument {
 }
 
 const violation = (enforcementLevel: PolicyViolation["enforcementLevel"], policy = "approved-model-versions"): PolicyViolation => ({ policy, enforcementLevel, message: "m" });
+
+describe("region of a resource", () => {
+  it("puts the global endpoints and their alarm topic under global, though a us-east-1 provider creates them", () => {
+    const doc = twoRegions();
+    const east = doc.resources.find((r) => r.urn.endsWith("aws-us-east-1"))!;
+    const alerts = res("urn:pulumi:s::p::llm-blueprint:traffic:HealthCheckAlerts::health-alerts", "llm-blueprint:traffic:HealthCheckAlerts");
+    const topic = res("urn:pulumi:s::p::llm-blueprint:traffic:HealthCheckAlerts$aws:sns/topic:Topic::health-alerts", "aws:sns/topic:Topic", { parent: alerts.urn, provider: east.urn });
+    const other = res("urn:pulumi:s::p::aws:sns/topic:Topic::stray", "aws:sns/topic:Topic", { provider: east.urn });
+    const byUrn = new Map([...doc.resources, alerts, topic, other].map((r) => [r.urn, r]));
+    expect(regionOf(topic, byUrn)).toBe("global");
+    expect(regionOf(alerts, byUrn)).toBe("global");
+    // A resource of no global component stays in its provider's region.
+    expect(regionOf(other, byUrn)).toBe("us-east-1");
+  });
+});
 
 describe("region order", () => {
   it("follows the stack's config order (the order of its aws providers), global last, in every listing", () => {
