@@ -94,6 +94,10 @@ export const approvalsSchema = strictObject({
 /** JSON Schema of one model approval, for the policies' configSchema (pack config overrides are checked the same way). */
 export const approvedModelJsonSchema = z.toJSONSchema(approvedModelSchema, { io: "input" }) as Record<string, unknown>;
 export const approvedRuntimeJsonSchema = z.toJSONSchema(approvedRuntimeSchema, { io: "input" }) as Record<string, unknown>;
+/** The same entry schemas without the dialect key, for a policy's configSchema `items` (pack config overrides). */
+const withoutDialect = (schema: Record<string, unknown>) => Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "$schema"));
+export const approvedModelItemSchema = withoutDialect(approvedModelJsonSchema);
+export const approvedRuntimeItemSchema = withoutDialect(approvedRuntimeJsonSchema);
 
 /** `models[1] (llama-3.1-8b-instruct@0e9e39f2…) status` from an issue path, naming the entry by what it approves. */
 function entryPath(doc: unknown, path: readonly PropertyKey[]): string {

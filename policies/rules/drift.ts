@@ -1,6 +1,8 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART, DCGM_EXPORTER_CHART, ENVOY_GATEWAY_CHART, FLUENT_BIT_CHART, KEDA_CHART, KUBE_PROMETHEUS_STACK_CHART, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../../lib/baseline";
 import { GPU_AMI_TYPE, GPU_CLASS_LABEL, GPU_CLASSES, GpuClass, gpuInstanceSpec, instanceTypesOf, SYSTEM_AMI_TYPE } from "../../lib/gpu";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { approvedModelItemSchema, approvedRuntimeItemSchema } from "../approvalsSchema";
 import { Approvals, ApprovedModel, ApprovedRuntime, findApproval } from "./approvals";
 import { arr, at, containersOf, digestOf, flag, LABELS, podSpecOf, str, strMap, TYPES, vllmWorkload } from "./common";
 
@@ -11,7 +13,8 @@ export function servingProfileMatchesApproval(approvals: Approvals): ResourceVal
     name: "serving-profile-matches-approval",
     description: "vLLM serving flags equal the approved profile of that version for that GPU class (tensor-parallel size, max model length, memory utilisation, max sequences, extra flags such as quantization).",
     enforcementLevel: "mandatory",
-    configSchema: { properties: { models: { type: "array", items: { type: "object" }, default: approvals.models } } },
+    // Entries as strict as approvals.json itself, in every stack, not only where the prod lock applies.
+    configSchema: { properties: { models: { type: "array", items: approvedModelItemSchema as PolicyConfigJSONSchema, default: approvals.models } } },
     validateResource: (args, report) => {
       const w = vllmWorkload(args.type, args.props);
       if (!w?.container) return;
@@ -59,7 +62,7 @@ export function imagesPinnedByDigest(approvals: Approvals): ResourceValidationPo
     name: "images-pinned-by-digest",
     description: "Every container image is pinned by digest, and the vLLM runtime image is on the approved runtime list.",
     enforcementLevel: "mandatory",
-    configSchema: { properties: { runtimeImages: { type: "array", items: { type: "object" }, default: approvals.runtimeImages } } },
+    configSchema: { properties: { runtimeImages: { type: "array", items: approvedRuntimeItemSchema as PolicyConfigJSONSchema, default: approvals.runtimeImages } } },
     validateResource: (args, report) => {
       const pod = podSpecOf(args.type, args.props);
       if (!pod) return;

@@ -1,17 +1,16 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { shortJsonHash } from "../../lib/hash";
-import { APPROVAL_STATUSES, approvedModelJsonSchema } from "../approvalsSchema";
+import { APPROVAL_STATUSES, approvedModelItemSchema } from "../approvalsSchema";
 import { Approvals, ApprovedModel, CANDIDATE_MAX_CANARY_PERCENT, findApproval } from "./approvals";
 import { arr, at, digestOf, flag, LABELS, obj, str, TYPES, vllmWorkload } from "./common";
 
 /** Model governance: only approved versions serve, and a workload's labels tell the truth. */
 
 /** Each entry as strict as in approvals.json, so a pack config override cannot carry a misspelt status either. */
-const approvedModelItem = Object.fromEntries(Object.entries(approvedModelJsonSchema).filter(([k]) => k !== "$schema"));
 const modelsSchema = (approvals: Approvals) => ({
   properties: {
-    models: { type: "array" as const, items: approvedModelItem as PolicyConfigJSONSchema, default: approvals.models },
+    models: { type: "array" as const, items: approvedModelItemSchema as PolicyConfigJSONSchema, default: approvals.models },
   },
 });
 

@@ -98,6 +98,9 @@ describe("pack config is validated, fail closed", () => {
     expect(problems({ "approved-model-versions": { modles: [] } })[0]).toBe('approved-model-versions.modles: unknown key (did you mean "models"?); allowed keys: enforcementLevel, models');
     expect(problems({ "approved-model-versions": { models: "all" } })).toEqual(['approved-model-versions.models: expected array, got string "all"']);
     expect(problems({ "approved-model-versions": { models: [{ name: "x" }] } })).toContain("approved-model-versions.models[0].revision: is required");
+    // The drift rules' copies of the approvers' record are as strict, outside prod too.
+    expect(problems({ "serving-profile-matches-approval": { models: [{ name: "x" }] } })).toContain("serving-profile-matches-approval.models[0].revision: is required");
+    expect(problems({ "images-pinned-by-digest": { runtimeImages: [{ image: "vllm", digest: "sha256:abc" }] } })).toContain("images-pinned-by-digest.runtimeImages[0].facts: is required");
     expect(problems([])).toEqual([expect.stringMatching(/^<root>: must be an object of policy names/)]);
   });
 
