@@ -215,42 +215,32 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
     }
   });
 
-  it("p99 time to first token: silent below the SLO, fires above it after latencyFor", async () => {
+  /** A p99 latency SLO alert of every endpoint in every region: silent on a healthy histogram, firing on a breach. */
+  async function expectLatencySloAlert(alert: string, metric: string, buckets: number[], requestsPerMinute: number, what: string) {
     for (const v of views) {
       for (const e of endpointsOf(v)) {
-        const r = rule(v, "LlmTtftP99AboveSlo", `llm-slo-${e}`);
+        const r = rule(v, alert, `llm-slo-${e}`);
         const d = stableOf(v, e);
         const make = (m: string, own: Labels, values: string) => vllmSeries(v, d, m, own, values);
         const slo = sloThreshold(r);
         const c: Case = {
           region: v.region,
           rule: r,
-          healthy: histogram("vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, healthyBucket(TTFT_BUCKETS, slo), 60, 1, make),
-          breach: histogram("vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, breachBucket(TTFT_BUCKETS, slo), 60, 1, make),
+          healthy: histogram(metric, buckets, healthyBucket(buckets, slo), requestsPerMinute, 1, make),
+          breach: histogram(metric, buckets, breachBucket(buckets, slo), requestsPerMinute, 1, make),
           seriesLabels: { llm_blueprint_track: "stable" },
         };
-        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} TTFT`);
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} ${what}`);
       }
     }
+  }
+
+  it("p99 time to first token: silent below the SLO, fires above it after latencyFor", async () => {
+    await expectLatencySloAlert("LlmTtftP99AboveSlo", "vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, 60, "TTFT");
   });
 
   it("p99 time per output token: silent below the SLO, fires above it after latencyFor", async () => {
-    for (const v of views) {
-      for (const e of endpointsOf(v)) {
-        const r = rule(v, "LlmTpotP99AboveSlo", `llm-slo-${e}`);
-        const d = stableOf(v, e);
-        const make = (m: string, own: Labels, values: string) => vllmSeries(v, d, m, own, values);
-        const slo = sloThreshold(r);
-        const c: Case = {
-          region: v.region,
-          rule: r,
-          healthy: histogram("vllm:inter_token_latency_seconds_bucket", ITL_BUCKETS, healthyBucket(ITL_BUCKETS, slo), 600, 1, make),
-          breach: histogram("vllm:inter_token_latency_seconds_bucket", ITL_BUCKETS, breachBucket(ITL_BUCKETS, slo), 600, 1, make),
-          seriesLabels: { llm_blueprint_track: "stable" },
-        };
-        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} TPOT`);
-      }
-    }
+    await expectLatencySloAlert("LlmTpotP99AboveSlo", "vllm:inter_token_latency_seconds_bucket", ITL_BUCKETS, 600, "TPOT");
   });
 
   describe("error rate, counting vLLM's 5xx and the gateway's", () => {
