@@ -17,6 +17,23 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: lib/ is pure logic that components/, policies/, tools/ and the projects build on; it
+    // never imports them back (test/layers.test.ts checks the same on the import graph).
+    files: ["lib/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/components", "**/components/**"], message: "lib/ is the lowest layer: it must not import components/ (move the composition to components/)." },
+            { group: ["**/policies", "**/policies/**"], message: "lib/ is the lowest layer: it must not import policies/ (the plan engine that runs the pack lives in tools/engine/)." },
+            { group: ["**/tools/**", "**/platform/**", "**/serving/**", "**/index"], message: "lib/ is the lowest layer: it must not import tools/ or a project's program." },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["test/**/*.ts"],
     plugins: { vitest },
     rules: {

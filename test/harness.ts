@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { PlanResource } from "../lib/plan/document";
 import { parseStackConfig, StackConfigError } from "../lib/config/validate";
-import { recordProgram } from "../lib/plan/record";
+import { recordProgram } from "../tools/engine/record";
 
 /** Runs `program` under the offline plan's mock runtime and returns every registered resource. */
 export async function plan(program: () => unknown, stack = "test"): Promise<PlanResource[]> {

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml, stringify } from "yaml";
 import { parseArgs } from "util";
-import { planStack } from "../lib/plan/run";
+import { planStack } from "./engine/run";
 import { readProjectFile, readStackFile } from "../lib/plan/stackfile";
 
 const root = path.resolve(__dirname, "..");

@@ -7,7 +7,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { parseArgs } from "util";
-import { policyPackConfigFile } from "../lib/plan/run";
+import { policyPackConfigFile } from "./engine/run";
 
 const USAGE = "usage: npm run drift -- --stack <name> [--policy-pack-config <file>]";
 

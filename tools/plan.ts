@@ -175,7 +175,7 @@ async function main(): Promise<number> {
 
   // Only now load the Pulumi SDK, the providers and the policy pack.
   const [{ planStack }, { diffPlans, renderDiff }, { planVerdict, renderSummary, renderVerdictLine }] = await Promise.all([
-    import("../lib/plan/run"),
+    import("./engine/run"),
     import("../lib/plan/diff"),
     import("../lib/plan/summary"),
   ]);

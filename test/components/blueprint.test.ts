@@ -1,7 +1,7 @@
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
-import { recordProgram } from "../../lib/plan/record";
+import { recordProgram } from "../../tools/engine/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { entryPoint, input, ofType, resourcesWithoutExplicitProvider } from "../harness";
 

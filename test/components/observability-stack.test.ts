@@ -1,7 +1,7 @@
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
-import { recordProgram } from "../../lib/plan/record";
+import { recordProgram } from "../../tools/engine/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { EKS_SCRAPE_REACHABILITY, enabledScrapeTargets, scrapeTargetProblems } from "../../lib/observability";
 import { regionOf } from "../../lib/plan/summary";

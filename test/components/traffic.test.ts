@@ -9,7 +9,7 @@ import { AWS_LOAD_BALANCER_CONTROLLER_CHART } from "../../lib/baseline";
 import { StackConfigError } from "../../lib/config/validate";
 import { isAllowed } from "../../lib/iam";
 import { PlanResource } from "../../lib/plan/document";
-import { recordProgram } from "../../lib/plan/record";
+import { recordProgram } from "../../tools/engine/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { RecoveryTime } from "../../lib/traffic";
 import { entryPoint, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";

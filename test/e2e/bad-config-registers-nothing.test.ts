@@ -4,7 +4,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { StackConfigError } from "../../lib/config/validate";
-import { recordProgram } from "../../lib/plan/record";
+import { recordProgram } from "../../tools/engine/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { entryPoint } from "../harness";
 import { run } from "../spawn";

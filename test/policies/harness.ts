@@ -2,7 +2,7 @@ import * as path from "path";
 import { buildPolicies, PACK_NAME } from "../../policies/pack";
 import { PlanResource, PolicyViolation } from "../../lib/plan/document";
 import { evaluatePolicies, PackConfigFile } from "../../lib/plan/policy";
-import { recordProgram } from "../../lib/plan/record";
+import { recordProgram } from "../../tools/engine/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { entryPoint } from "../harness";
 

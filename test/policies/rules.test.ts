@@ -303,7 +303,7 @@ describe("per-stack pack config", () => {
   it("lets dev relax chosen security rules to advisory while prod keeps them mandatory; governance stays mandatory", async () => {
     const fs = await import("fs");
     const path = await import("path");
-    const { policyPackConfigFile } = await import("../../lib/plan/run");
+    const { policyPackConfigFile } = await import("../../tools/engine/run");
     const root = path.resolve(__dirname, "../..");
     const load = (stack: string) => JSON.parse(fs.readFileSync(policyPackConfigFile(root, stack)!, "utf8"));
     // Staging is previewed like prod (the workflows pass policies/config/<stack>.json for every stack).

@@ -1,15 +1,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { buildPolicies, PACK_NAME, PROD_LOCK_OWNER, prodLockedPolicies } from "../../policies/pack";
-import { InputFileError, readJsonFile } from "../inputFile";
-import { StackConfigError, formatProblems } from "../config/validate";
-import { PlanDocument, PlanResource } from "./document";
-import { readPriceFile } from "../pricing";
-import { estimateCost } from "./cost";
-import { costCeilingViolation } from "./costCeiling";
-import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "./policy";
+import { InputFileError, readJsonFile } from "../../lib/inputFile";
+import { StackConfigError, formatProblems } from "../../lib/config/validate";
+import { PlanDocument, PlanResource } from "../../lib/plan/document";
+import { readPriceFile } from "../../lib/pricing";
+import { estimateCost } from "../../lib/plan/cost";
+import { costCeilingViolation } from "../../lib/plan/costCeiling";
+import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "../../lib/plan/policy";
 import { recordProgram } from "./record";
-import { readConfigFile, readProjectFile, readStackFile } from "./stackfile";
+import { readConfigFile, readProjectFile, readStackFile } from "../../lib/plan/stackfile";
 
 export interface PlanStackOptions {
   /** Directory holding Pulumi.yaml. */

@@ -187,7 +187,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
       default:
         // An unmocked invoke would make the plan depend on a cloud answer it cannot get: fail loudly.
-        throw new Error(`offline plan: no mock for invoke ${args.token}; add one to lib/plan/mocks.ts or avoid the invoke`);
+        throw new Error(`offline plan: no mock for invoke ${args.token}; add one to tools/engine/mocks.ts or avoid the invoke`);
     }
   }
 }

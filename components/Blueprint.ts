@@ -1,19 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { InferenceRegion, regionalAwsProvider } from "../components/InferenceRegion";
-import { ModelEndpoint } from "../components/ModelEndpoint";
-import { ModelRegistry } from "../components/ModelRegistry";
-import { Observability } from "../components/Observability";
-import { GlobalEndpoint } from "../components/GlobalEndpoint";
-import { HealthCheckAlerts } from "../components/HealthCheckAlerts";
-import { RegionalIngress } from "../components/RegionalIngress";
-import { ServingAddons } from "../components/ServingAddons";
-import { RegionConfig, StackConfig } from "./config/schema";
-import { clusterName, registryBucketName } from "./naming";
-import { runtimeOf } from "./runtime";
-import { podStartSeconds, startupBudget, trafficSplit } from "./serving";
-import { globalName, regionalName } from "./traffic";
+import { InferenceRegion, regionalAwsProvider } from "./InferenceRegion";
+import { ModelEndpoint } from "./ModelEndpoint";
+import { ModelRegistry } from "./ModelRegistry";
+import { Observability } from "./Observability";
+import { GlobalEndpoint } from "./GlobalEndpoint";
+import { HealthCheckAlerts } from "./HealthCheckAlerts";
+import { RegionalIngress } from "./RegionalIngress";
+import { ServingAddons } from "./ServingAddons";
+import { RegionConfig, StackConfig } from "../lib/config/schema";
+import { clusterName, registryBucketName } from "../lib/naming";
+import { runtimeOf } from "../lib/runtime";
+import { podStartSeconds, startupBudget, trafficSplit } from "../lib/serving";
+import { globalName, regionalName } from "../lib/traffic";
 
 /**
  * Builds the whole stack from validated config: per region an explicit aws.Provider, a model

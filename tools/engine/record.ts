@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PlanResource, SECRET_MASK } from "./document";
+import { PlanResource, SECRET_MASK } from "../../lib/plan/document";
 import { PlanMocks } from "./mocks";
-import { withEngineUrns } from "./urn";
+import { withEngineUrns } from "../../lib/plan/urn";
 
 /**
  * Runs a Pulumi program under the SDK's mock runtime and records every registerResource request
