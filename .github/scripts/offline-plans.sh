@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Offline plan of every stack in <head>, diffed against the same stack planned from <base>, written
 # as one Markdown PR comment (<out>/comment.md) plus the plan documents and full text per stack.
+# A stack is a name with a stack file in platform/stacks or serving/stacks; `npm run plan -- --stack <s>`
+# plans both projects (platform, then serving fed platform's outputs), so one section covers both.
 # Exit 1 if any head plan fails (policy violation or invalid config); the comment is written first.
 # Usage: offline-plans.sh <head checkout> <base checkout> <out dir>
 set -uo pipefail
@@ -20,14 +22,34 @@ comment="$out/comment.md"
   echo "Head \`${GITHUB_SHA:-local}\`. Produced by \`npm run plan -- --stack <s> --diff <base plan>\`; exit codes: 0 clean, 1 mandatory policy violation, 2 invalid config."
 } > "$comment"
 
+# Stack names of a checkout, one per line, sorted: the two projects' stack files (and, with a second
+# argument, the single project's stacks/ of a base branch from before the split, so the first PR of
+# the split still gets a baseline).
+stacks_of() {
+  local dirs=("$1/platform/stacks" "$1/serving/stacks")
+  [ $# -gt 1 ] && dirs+=("$1/stacks")
+  for dir in "${dirs[@]}"; do
+    for file in "$dir"/Pulumi.*.yaml; do
+      [ -f "$file" ] || continue
+      name=$(basename "$file" .yaml)
+      echo "${name#Pulumi.}"
+    done
+  done | sort -u
+}
+
+head_stacks=$(stacks_of "$head_dir")
+if [ -z "$head_stacks" ]; then
+  echo "No stack files under $head_dir/platform/stacks or $head_dir/serving/stacks" | tee -a "$comment" >&2
+  exit 1
+fi
+base_stacks=$(stacks_of "$base_dir" with-legacy)
+
 status=0
-for file in "$head_dir"/stacks/Pulumi.*.yaml; do
-  stack=$(basename "$file" .yaml)
-  stack=${stack#Pulumi.}
+for stack in $head_stacks; do
   diff_args=()
   note=""
   base_json="$out/base-$stack.json"
-  if [ -f "$base_dir/stacks/Pulumi.$stack.yaml" ] && (cd "$base_dir" && npm run --silent plan -- --stack "$stack" --json "$base_json" --quiet) > "$out/base-$stack.log" 2>&1; then
+  if grep -qxF "$stack" <<< "$base_stacks" && (cd "$base_dir" && npm run --silent plan -- --stack "$stack" --json "$base_json" --quiet) > "$out/base-$stack.log" 2>&1; then
     diff_args=(--diff "$base_json")
   else
     note="No baseline: the base branch has no plan for this stack (new stack, or its plan fails; see base-$stack.log)."
