@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { accessPolicyShortName, CI_ROLE_TAG, ciAccessEntries, CiPrincipals, ciPrincipalsProblems } from "../lib/access";
 import { EKS_LOG_TYPES, KUBERNETES_BASELINES, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
 import { logGroupKeyPolicy, managedPolicyArn, podIdentityTrust, policyDocument, serviceTrust } from "../lib/iam";
 
@@ -16,6 +17,14 @@ export interface GpuClusterArgs {
   readonly publicAccessCidrs?: readonly string[];
   /** IAM roles given cluster admin through access entries. @default [] */
   readonly adminRoleArns?: readonly string[];
+  /**
+   * IAM roles the CI jobs assume, each given an access entry with the narrowest access policy for its
+   * job (lib/access.ts CI_ACCESS): deploy (cluster admin), preview (view, no Secrets, no writes),
+   * drift (admin view: reads everything, Secrets included). @default {}
+   */
+  readonly ciPrincipals?: CiPrincipals;
+  /** Extra security groups on the control-plane ENIs (e.g. one admitting only the in-VPC CI runners). @default [] */
+  readonly controlPlaneSecurityGroupIds?: pulumi.Input<string>[];
   /** Control-plane log retention in days. @default 90 */
   readonly logRetentionDays?: number;
   /** @default {} */
@@ -31,6 +40,12 @@ export function gpuClusterProblems(args: GpuClusterArgs): string[] {
     if (cidr.endsWith("/0")) problems.push(`publicAccessCidrs: "${cidr}" opens the API server to the internet; list specific CIDRs`);
   }
   if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(args.clusterName)) problems.push(`clusterName: "${args.clusterName}" must be 1-100 letters, digits, - or _`);
+  const principals = args.ciPrincipals ?? {};
+  problems.push(...ciPrincipalsProblems(principals));
+  // EKS allows one access entry per principal and cluster.
+  for (const [role, arn] of Object.entries(principals)) {
+    if ((args.adminRoleArns ?? []).includes(arn)) problems.push(`ciPrincipals.${role}: "${arn}" is also in adminRoleArns; a principal has one access entry per cluster, so give CI its own role`);
+  }
   return problems;
 }
 
@@ -75,6 +90,17 @@ export class GpuCluster extends pulumi.ComponentResource {
   readonly nodeRoleAttachments: aws.iam.RolePolicyAttachment[];
   readonly secretsKey: aws.kms.Key;
   readonly kubeconfig: pulumi.Output<string>;
+  /** Base64 PEM of the cluster CA, for kubeconfigs built by another project (StackReference). */
+  readonly certificateAuthorityData: pulumi.Output<string>;
+  /** Access policy associations of each CI role that has a principal (keys: deploy, preview, drift). */
+  readonly ciAccess: Record<string, aws.eks.AccessPolicyAssociation[]>;
+  /**
+   * Resolves, to the deploy associations' ids joined with ",", only once every one of them exists:
+   * a project that reaches this cluster through a StackReference waits on it before its first
+   * Kubernetes call. Empty when no deploy principal is declared.
+   */
+  readonly deployAccessReady: pulumi.Output<string>;
+  /** Depends on the admin and deploy access policy associations, so it never races them. */
   readonly kubernetesProvider: k8s.Provider;
 
   constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -137,6 +163,7 @@ export class GpuCluster extends pulumi.ComponentResource {
           subnetIds: args.privateSubnetIds,
           endpointPrivateAccess: true,
           endpointPublicAccess: publicCidrs.length > 0,
+          ...(args.controlPlaneSecurityGroupIds?.length ? { securityGroupIds: args.controlPlaneSecurityGroupIds } : {}),
           ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
         },
         tags,
@@ -190,9 +217,10 @@ export class GpuCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const adminAssociations: aws.eks.AccessPolicyAssociation[] = [];
     for (const [i, roleArn] of (args.adminRoleArns ?? []).entries()) {
       const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.cluster.name, principalArn: roleArn, type: "STANDARD", tags }, { parent: this });
-      new aws.eks.AccessPolicyAssociation(
+      const association = new aws.eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         {
           clusterName: this.cluster.name,
@@ -202,13 +230,50 @@ export class GpuCluster extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      adminAssociations.push(association);
     }
+
+    // CI principals: the entry's tag names its role(s) so the policy pack can check each one's access.
+    this.ciAccess = {};
+    for (const access of ciAccessEntries(args.ciPrincipals ?? {})) {
+      const entryName = `${name}-ci-${access.roles.join("-")}`;
+      const entry = new aws.eks.AccessEntry(
+        entryName,
+        { clusterName: this.cluster.name, principalArn: access.principalArn, type: "STANDARD", tags: { ...tags, [CI_ROLE_TAG]: access.roleTag } },
+        { parent: this },
+      );
+      const associations = access.policies.map(
+        (policy) =>
+          new aws.eks.AccessPolicyAssociation(
+            `${entryName}-${accessPolicyShortName(policy.name)}`,
+            { clusterName: this.cluster.name, principalArn: entry.principalArn, policyArn: policy.arn, accessScope: { type: policy.scope } },
+            { parent: this },
+          ),
+      );
+      for (const role of access.roles) this.ciAccess[role] = associations;
+    }
+    const deployAssociations = this.ciAccess.deploy ?? [];
+    this.deployAccessReady = pulumi.all(deployAssociations.map((a) => a.id)).apply((ids) => ids.join(","));
+    this.certificateAuthorityData = this.cluster.certificateAuthority.apply((ca) => ca.data ?? "");
 
     this.kubeconfig = pulumi.secret(
       pulumi.all([this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca.data ?? "", args.region)),
     );
-    this.kubernetesProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+    this.kubernetesProvider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+      { parent: this, dependsOn: [...adminAssociations, ...deployAssociations] },
+    );
 
-    this.registerOutputs({ clusterName: this.clusterName, endpoint: this.endpoint, nodeRoleArn: this.nodeRole.arn, secretsKeyArn: this.secretsKey.arn, kubeconfig: this.kubeconfig });
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      endpoint: this.endpoint,
+      nodeRoleArn: this.nodeRole.arn,
+      secretsKeyArn: this.secretsKey.arn,
+      kubeconfig: this.kubeconfig,
+      certificateAuthorityData: this.certificateAuthorityData,
+      ciAccess: Object.fromEntries(Object.entries(this.ciAccess).map(([role, associations]) => [role, associations.map((a) => a.id)])),
+      deployAccessReady: this.deployAccessReady,
+    });
   }
 }

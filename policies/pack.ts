@@ -3,6 +3,7 @@ import * as path from "path";
 import type { Policies } from "@pulumi/policy";
 import { InputFileError, parseJsonText } from "../lib/inputError";
 import { parseApprovals } from "./approvalsSchema";
+import { ciAccessLeastPrivilege } from "./rules/access";
 import { Approvals } from "./rules/approvals";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
@@ -82,6 +83,7 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     iamLeastPrivilege,
     podHardening,
     failoverReadiness,
+    ciAccessLeastPrivilege,
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,
     helmValuesKnown,

@@ -86,3 +86,79 @@ describe("GpuCluster with a restricted public endpoint", () => {
     expect(input(one(resources, "aws:eks/cluster:Cluster"), "vpcConfig")).toMatchObject({ endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] });
   });
 });
+
+describe("GpuCluster with CI principals", () => {
+  const ci = {
+    deploy: "arn:aws:iam::123456789012:role/ci-deploy",
+    preview: "arn:aws:iam::123456789012:role/ci-preview",
+    drift: "arn:aws:iam::123456789012:role/ci-drift",
+  };
+  let resources: PlanResource[];
+  beforeAll(async () => {
+    resources = await plan(
+      () =>
+        new GpuCluster(
+          "c",
+          { ...args, adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"], ciPrincipals: ci, controlPlaneSecurityGroupIds: ["sg-0runners"] },
+          { providers: [regionProvider()] },
+        ),
+    );
+  });
+  const entryOf = (arn: string) => ofType(resources, "aws:eks/accessEntry:AccessEntry").find((e) => input(e, "principalArn") === arn)!;
+  const associationsOf = (arn: string) => ofType(resources, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter((a) => input(a, "principalArn") === arn);
+
+  it("gives each CI principal a role-tagged entry and exactly its role's access policy, cluster-wide", () => {
+    const expected = { deploy: "AmazonEKSClusterAdminPolicy", preview: "AmazonEKSViewPolicy", drift: "AmazonEKSAdminViewPolicy" };
+    for (const [role, arn] of Object.entries(ci)) {
+      const entry = entryOf(arn);
+      expect(entry.name).toBe(`c-ci-${role}`);
+      expect(input(entry, "tags")).toEqual({ "llm-blueprint:ci-role": role });
+      expect(input(entry, "type")).toBe("STANDARD");
+      const associations = associationsOf(arn);
+      expect(associations.map((a) => [input(a, "policyArn"), input(a, "accessScope")])).toEqual([
+        [`arn:aws:eks::aws:cluster-access-policy/${expected[role as keyof typeof expected]}`, { type: "cluster" }],
+      ]);
+      // Linked to its entry, so the association waits for the entry.
+      expect(associations[0].propertyDependencies?.principalArn).toEqual([entry.urn]);
+      expect(associations[0].parent).toBe(one(resources, "llm-blueprint:cluster:GpuCluster").urn);
+    }
+  });
+
+  it("keeps the kubernetes provider waiting for the admin and deploy associations, not the read-only ones", () => {
+    const provider = one(resources, "pulumi:providers:kubernetes");
+    const admin = associationsOf("arn:aws:iam::123456789012:role/platform-admin")[0];
+    expect(provider.options.dependsOn).toEqual(expect.arrayContaining([admin.urn, associationsOf(ci.deploy)[0].urn]));
+    expect(provider.options.dependsOn).not.toContain(associationsOf(ci.preview)[0].urn);
+    expect(provider.options.dependsOn).not.toContain(associationsOf(ci.drift)[0].urn);
+  });
+
+  it("exports deploy readiness, the CA data and the CI associations", () => {
+    const outputs = one(resources, "llm-blueprint:cluster:GpuCluster").outputs ?? {};
+    const deployId = associationsOf(ci.deploy)[0].name;
+    expect(String(outputs.deployAccessReady)).toMatch(new RegExp(`^${deployId}-[0-9a-f]+$`));
+    expect(outputs.certificateAuthorityData).toBe(Buffer.from("mock-ca-llm-test-use1").toString("base64"));
+    expect(Object.keys(outputs.ciAccess as object).sort()).toEqual(["deploy", "drift", "preview"]);
+  });
+
+  it("adds the given security groups to the control plane", () => {
+    expect(input(one(resources, "aws:eks/cluster:Cluster"), "vpcConfig.securityGroupIds")).toEqual(["sg-0runners"]);
+  });
+
+  it("rejects a CI principal that is also an admin role, or is not an IAM role", () => {
+    expect(gpuClusterProblems({ ...args, adminRoleArns: [ci.deploy], ciPrincipals: { deploy: ci.deploy } })).toEqual([
+      `ciPrincipals.deploy: "${ci.deploy}" is also in adminRoleArns; a principal has one access entry per cluster, so give CI its own role`,
+    ]);
+    expect(() => new GpuCluster("bad", { ...args, ciPrincipals: { preview: "arn:aws:iam::123456789012:user/bob" } })).toThrow(
+      /^GpuCluster bad: invalid args:\n {2}- ciPrincipals\.preview: "arn:aws:iam::123456789012:user\/bob" is not an IAM role ARN/,
+    );
+  });
+});
+
+describe("GpuCluster without CI principals", () => {
+  it("declares no CI entries and reports deploy readiness as empty", async () => {
+    const resources = await plan(() => new GpuCluster("c", args, { providers: [regionProvider()] }));
+    expect(ofType(resources, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
+    expect(input(one(resources, "aws:eks/cluster:Cluster"), "vpcConfig.securityGroupIds")).toBeUndefined();
+    expect(one(resources, "llm-blueprint:cluster:GpuCluster").outputs?.deployAccessReady).toBe("");
+  });
+});
