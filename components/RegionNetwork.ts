@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Cidr } from "../lib/cidr";
 import { logGroupKeyPolicy, logWritePolicy, serviceTrust } from "../lib/iam";
-import { MAX_AZS, subnetLayout } from "../lib/network";
+import { CI_SUBNET_TIER, MAX_AZS, SUBNET_TIER_TAG, subnetLayout } from "../lib/network";
 
 export interface RegionNetworkArgs {
   /** AWS region code, e.g. us-east-1. Must match the aws provider passed in opts. */
@@ -50,6 +50,15 @@ export class RegionNetwork extends pulumi.ComponentResource {
   readonly privateSubnetIds: pulumi.Output<string>[];
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly natGatewayIds: pulumi.Output<string>[];
+  /** Private (node and control-plane ENI) subnet blocks, in zone order: plain values, known before deploy. */
+  readonly privateSubnetCidrs: string[];
+  /** One route table per private zone; RunnerPeering adds the return routes to other regions' CI subnets here. */
+  readonly privateRouteTableIds: pulumi.Output<string>[];
+  /** CI runner subnets (CodeBuild ENIs), in the first two zones; nothing else is placed there. */
+  readonly ciSubnetIds: pulumi.Output<string>[];
+  readonly ciSubnetCidrs: string[];
+  /** One route table per CI subnet: NAT for GitHub and AWS APIs, plus RunnerPeering's routes to peer regions' private subnets. */
+  readonly ciRouteTableIds: pulumi.Output<string>[];
 
   constructor(name: string, args: RegionNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = regionNetworkProblems(args);
@@ -131,6 +140,28 @@ export class RegionNetwork extends pulumi.ComponentResource {
       return table;
     });
 
+    // CI runner subnets: no cluster, load-balancer or Karpenter tags, so nothing but the runners lands here.
+    const ciSubnets = layout.ci.map(
+      ({ az, cidr }) =>
+        new aws.ec2.Subnet(
+          `${name}-ci-${az}`,
+          { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: az, mapPublicIpOnLaunch: false, tags: tagged(`${name}-ci-${az}`, { [SUBNET_TIER_TAG]: CI_SUBNET_TIER }) },
+          { parent: this },
+        ),
+    );
+    // Runners reach GitHub and the AWS APIs through the zone's NAT, like the nodes.
+    const ciRouteTables = ciSubnets.map((subnet, i) => {
+      const az = layout.ci[i].az;
+      const nat = nats[natAzs.indexOf(az)] ?? nats[0];
+      const table = new aws.ec2.RouteTable(
+        `${name}-ci-${az}`,
+        { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tagged(`${name}-ci-${az}`) },
+        { parent: this },
+      );
+      new aws.ec2.RouteTableAssociation(`${name}-ci-${az}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this });
+      return table;
+    });
+
     new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       { vpcId: vpc.id, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway", routeTableIds: privateRouteTables.map((t) => t.id), tags: tagged(`${name}-s3`) },
@@ -172,6 +203,21 @@ export class RegionNetwork extends pulumi.ComponentResource {
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.natGatewayIds = nats.map((n) => n.id);
-    this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds, natGatewayIds: this.natGatewayIds });
+    this.privateSubnetCidrs = layout.private.map((p) => p.cidr);
+    this.privateRouteTableIds = privateRouteTables.map((t) => t.id);
+    this.ciSubnetIds = ciSubnets.map((s) => s.id);
+    this.ciSubnetCidrs = layout.ci.map((c) => c.cidr);
+    this.ciRouteTableIds = ciRouteTables.map((t) => t.id);
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      privateSubnetIds: this.privateSubnetIds,
+      publicSubnetIds: this.publicSubnetIds,
+      natGatewayIds: this.natGatewayIds,
+      privateSubnetCidrs: this.privateSubnetCidrs,
+      privateRouteTableIds: this.privateRouteTableIds,
+      ciSubnetIds: this.ciSubnetIds,
+      ciSubnetCidrs: this.ciSubnetCidrs,
+      ciRouteTableIds: this.ciRouteTableIds,
+    });
   }
 }

@@ -34,9 +34,9 @@ describe("RegionNetwork with a NAT gateway per AZ", () => {
     resources = await plan(() => new RegionNetwork("net", args, { providers: [regionProvider("us-east-1")] }));
   });
 
-  it("puts private and public subnets in every zone without overlap, and no public IPs by default", () => {
+  it("puts private and public subnets in every zone and CI subnets in two, without overlap, and no public IPs by default", () => {
     const subnets = ofType(resources, "aws:ec2/subnet:Subnet");
-    expect(subnets).toHaveLength(6);
+    expect(subnets).toHaveLength(8);
     const cidrs = subnets.map((s) => input(s, "cidrBlock") as string);
     for (const [i, a] of cidrs.entries()) for (const b of cidrs.slice(i + 1)) expect(cidrsOverlap(a, b)).toBe(false);
     for (const s of subnets) {
@@ -55,6 +55,34 @@ describe("RegionNetwork with a NAT gateway per AZ", () => {
     for (const tags of tagsOf("private")) expect(tags).toMatchObject({ "kubernetes.io/role/internal-elb": "1" });
     for (const tags of tagsOf("public")) expect(tags).toMatchObject({ "kubernetes.io/role/elb": "1" });
     for (const tags of tagsOf("private")) expect(tags["kubernetes.io/role/elb"]).toBeUndefined();
+  });
+
+  it("keeps CI subnets free of cluster, load-balancer and Karpenter tags, tags them as the ci tier and exposes them", () => {
+    const ci = ofType(resources, "aws:ec2/subnet:Subnet").filter((s) => s.name.includes("-ci-"));
+    expect(ci.map((s) => input(s, "availabilityZone"))).toEqual(["us-east-1a", "us-east-1b"]);
+    for (const s of ci) {
+      const tags = input(s, "tags") as Record<string, string>;
+      expect(tags["network.tier"]).toBe("ci");
+      expect(Object.keys(tags).filter((k) => k.startsWith("kubernetes.io/") || k.startsWith("karpenter.sh/"))).toEqual([]);
+    }
+    const net = one(resources, "llm-blueprint:network:RegionNetwork");
+    expect(net.outputs?.ciSubnetCidrs).toEqual(ci.map((s) => input(s, "cidrBlock")));
+    expect(net.outputs?.ciSubnetIds).toHaveLength(2);
+    expect(net.outputs?.ciRouteTableIds).toHaveLength(2);
+    expect(net.outputs?.privateRouteTableIds).toHaveLength(3);
+    expect(net.outputs?.privateSubnetCidrs).toEqual(ofType(resources, "aws:ec2/subnet:Subnet").filter((s) => s.name.includes("-private-")).map((s) => input(s, "cidrBlock")));
+  });
+
+  it("routes CI subnets to the internet through their zone's NAT gateway and nowhere else", () => {
+    const tables = ofType(resources, "aws:ec2/routeTable:RouteTable").filter((t) => t.name.includes("-ci-"));
+    expect(tables).toHaveLength(2);
+    const natIds = new Set(natIdsOfPrivateRoutes(resources));
+    for (const t of tables) {
+      const routes = input(t, "routes") as { cidrBlock: string; natGatewayId: string }[];
+      expect(routes).toHaveLength(1);
+      expect(routes[0].cidrBlock).toBe("0.0.0.0/0");
+      expect(natIds.has(routes[0].natGatewayId)).toBe(true);
+    }
   });
 
   it("routes each private zone through its own NAT gateway", () => {
