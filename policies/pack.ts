@@ -5,6 +5,7 @@ import { InputFileError, parseJsonText } from "../lib/inputError";
 import { parseApprovals } from "./approvalsSchema";
 import { ciAccessLeastPrivilege } from "./rules/access";
 import { Approvals } from "./rules/approvals";
+import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
 import { helmValuesKnown } from "./rules/helmValues";
@@ -84,6 +85,7 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     podHardening,
     failoverReadiness,
     ciAccessLeastPrivilege,
+    clusterApiReachableByRunnersOnly,
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,
     helmValuesKnown,
