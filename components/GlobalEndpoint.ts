@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { globalName, globalRecords, NLB_TLS_IDLE_TIMEOUT_SECONDS, RecoveryTime, recoveryTime, RegionRouting, regionalName, RoutingMode } from "../lib/traffic";
+import { endpointRecovery, globalName, globalRecords, RecoveryTime, RegionRouting, regionalName, RoutingMode } from "../lib/traffic";
 
 export interface GlobalEndpointArgs {
   /** Served model (endpoint) name. */
@@ -14,8 +14,12 @@ export interface GlobalEndpointArgs {
   readonly healthCheck?: { readonly intervalSeconds: number; readonly failureThreshold: number; readonly path: string };
   /** TTL of the global CNAME records. @default 15 */
   readonly recordTtlSeconds?: number;
-  /** Warm replicas each region keeps (its autoscaler minimum): the load a lost region leaves behind. */
-  readonly warmReplicas: Record<string, number>;
+  /**
+   * Warm replicas each region keeps (its autoscaler minimum): the load a lost region leaves behind.
+   * Serving facts: the platform project leaves them out and serving computes the recovery time.
+   * @default no recovery-time estimate
+   */
+  readonly warmReplicas?: Record<string, number>;
   /** GPU node launch plus model cold start, when survivors must scale up (lib/serving podStartSeconds). @default 900 */
   readonly coldStartSeconds?: number;
   /** Idle timeout of the regional load balancers' listeners. @default 350 (NLB TLS listener, fixed) */
@@ -37,7 +41,10 @@ export interface GlobalEndpointArgs {
  */
 export class GlobalEndpoint extends pulumi.ComponentResource {
   readonly fqdn: string;
-  readonly recoveryTime: RecoveryTime;
+  /** Present when `warmReplicas` is given. */
+  readonly recoveryTime?: RecoveryTime;
+  /** Regions in the global names (weight above 0). */
+  readonly routedRegions: string[];
   readonly healthChecks: Record<string, aws.route53.HealthCheck>;
 
   constructor(name: string, args: GlobalEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -111,23 +118,19 @@ export class GlobalEndpoint extends pulumi.ComponentResource {
       );
     }
 
-    // Losing the largest routed region (by warm replicas, its served load) leaves the fewest warm
-    // survivors. Each region's minimum is sized for its own load, so survivors hold no spare warm
-    // replicas for it: the worst case includes their scale-up.
     const routed = [...new Set(records.filter((r) => r.weight !== 0).map((r) => r.region))];
-    const warm = (r: string) => args.warmReplicas[r] ?? 0;
-    const lost = routed.reduce((a, b) => (warm(b) > warm(a) ? b : a), routed[0]);
-    this.recoveryTime = recoveryTime({
-      intervalSeconds: hc.intervalSeconds,
-      failureThreshold: hc.failureThreshold,
-      dnsTtlSeconds: ttl,
-      loadBalancerIdleSeconds: args.loadBalancerIdleSeconds ?? NLB_TLS_IDLE_TIMEOUT_SECONDS,
-      survivorWarmReplicas: routed.filter((r) => r !== lost).reduce((s, r) => s + warm(r), 0),
-      spareWarmReplicas: 0,
-      lostMinReplicas: warm(lost),
-      scaleUpSeconds: args.coldStartSeconds ?? 900,
-    });
+    this.routedRegions = routed;
+    this.recoveryTime = args.warmReplicas
+      ? endpointRecovery({
+          routedRegions: routed,
+          healthCheck: hc,
+          recordTtlSeconds: ttl,
+          loadBalancerIdleSeconds: args.loadBalancerIdleSeconds,
+          warmReplicas: args.warmReplicas,
+          coldStartSeconds: args.coldStartSeconds,
+        })
+      : undefined;
 
-    this.registerOutputs({ fqdn: this.fqdn, routing: args.routing, regions: routed, recoveryTime: this.recoveryTime });
+    this.registerOutputs({ fqdn: this.fqdn, routing: args.routing, regions: routed, healthCheck: hc, recordTtlSeconds: ttl, ...(this.recoveryTime ? { recoveryTime: this.recoveryTime } : {}) });
   }
 }

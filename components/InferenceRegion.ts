@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuClass, gpuInstanceSpec } from "../lib/gpu";
-import { ClusterAddons } from "./ClusterAddons";
 import { GpuCluster } from "./GpuCluster";
 import { NodePool } from "./NodePool";
 import { RegionNetwork } from "./RegionNetwork";
@@ -34,6 +33,8 @@ export interface InferenceRegionArgs {
   readonly publicAccessCidrs?: readonly string[];
   /** @default [] */
   readonly adminRoleArns?: readonly string[];
+  /** The CI jobs' roles, each with its own access entry (GpuCluster). @default {} */
+  readonly ciPrincipals?: { readonly deploy?: string; readonly preview?: string; readonly drift?: string };
   /** @default 90 */
   readonly logRetentionDays?: number;
   readonly systemPool: InferenceRegionPoolArgs;
@@ -53,16 +54,15 @@ export interface GpuPoolCapacity {
 }
 
 /**
- * Everything one region runs: network, EKS cluster, a system pool and isolated GPU pools, and the
- * cluster add-ons. Pass the region's aws.Provider in `opts.providers` (or `opts.provider`); the
- * cluster creates its own kubernetes Provider for the add-ons.
+ * The platform of one region: network, EKS cluster, a system pool and isolated GPU pools, all AWS
+ * resources; what runs inside the cluster belongs to the serving project (ServingStack). Pass the
+ * region's aws.Provider in `opts.providers` (or `opts.provider`).
  */
 export class InferenceRegion extends pulumi.ComponentResource {
   readonly network: RegionNetwork;
   readonly cluster: GpuCluster;
   readonly systemPool: NodePool;
   readonly gpuPools: Record<string, NodePool>;
-  readonly addons: ClusterAddons;
   readonly gpuCapacity: GpuPoolCapacity[];
 
   constructor(name: string, args: InferenceRegionArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -91,6 +91,7 @@ export class InferenceRegion extends pulumi.ComponentResource {
         privateSubnetIds: this.network.privateSubnetIds,
         publicAccessCidrs: args.publicAccessCidrs,
         adminRoleArns: args.adminRoleArns,
+        ciPrincipals: args.ciPrincipals,
         logRetentionDays: args.logRetentionDays,
         tags,
       },
@@ -125,12 +126,6 @@ export class InferenceRegion extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-
-    this.addons = new ClusterAddons(
-      `${name}-addons`,
-      { clusterName: this.cluster.clusterName, clusterNameLiteral: args.clusterName, region: args.region, kubernetesVersion: args.kubernetesVersion, waitFor: [this.systemPool.nodeGroup], tags },
-      { parent: this, providers: [this.cluster.kubernetesProvider] },
-    );
 
     this.gpuCapacity = args.gpuPools.map((p) => {
       const gpusPerNode = gpuInstanceSpec(p.instanceType)?.gpus ?? 0;

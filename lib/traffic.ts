@@ -213,3 +213,33 @@ export function alarmTopicPolicy(topicArn: string, accountId: string, region: st
     Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${region}:${accountId}:alarm:*` } },
   });
 }
+
+/**
+ * Recovery time of one global endpoint when its largest routed region (by warm replicas, its served
+ * load) is lost. Each region's minimum is sized for its own load, so survivors hold no spare warm
+ * replicas for it: the worst case includes their scale-up.
+ */
+export function endpointRecovery(args: {
+  readonly routedRegions: readonly string[];
+  readonly healthCheck: { readonly intervalSeconds: number; readonly failureThreshold: number };
+  readonly recordTtlSeconds: number;
+  /** @default NLB_TLS_IDLE_TIMEOUT_SECONDS */
+  readonly loadBalancerIdleSeconds?: number;
+  readonly warmReplicas: Readonly<Record<string, number>>;
+  /** @default 900 */
+  readonly coldStartSeconds?: number;
+}): RecoveryTime {
+  const routed = args.routedRegions;
+  const warm = (r: string) => args.warmReplicas[r] ?? 0;
+  const lost = routed.reduce((a, b) => (warm(b) > warm(a) ? b : a), routed[0]);
+  return recoveryTime({
+    intervalSeconds: args.healthCheck.intervalSeconds,
+    failureThreshold: args.healthCheck.failureThreshold,
+    dnsTtlSeconds: args.recordTtlSeconds,
+    loadBalancerIdleSeconds: args.loadBalancerIdleSeconds ?? NLB_TLS_IDLE_TIMEOUT_SECONDS,
+    survivorWarmReplicas: routed.filter((r) => r !== lost).reduce((s, r) => s + warm(r), 0),
+    spareWarmReplicas: 0,
+    lostMinReplicas: warm(lost),
+    scaleUpSeconds: args.coldStartSeconds ?? 900,
+  });
+}

@@ -1,6 +1,7 @@
 /**
- * Offline plan: `npm run plan -- [--stack dev] [--json plan.json] [--config-file path] [--diff base.json [--fail-on-diff]]`.
- * Runs the Pulumi program under the mock runtime (no CLI, credentials or network) and prints the plan,
+ * Offline plan: `npm run plan -- [--stack dev] [--project platform|serving] [--json plan.json] [--config-file path] [--diff base.json [--fail-on-diff]]`.
+ * Runs the blueprint's two Pulumi programs (platform/, then serving/ reading platform's outputs through
+ * its StackReference) under the mock runtime (no CLI, credentials or network) and prints one plan,
  * and with --diff the changes against a saved plan document (`--json` of an earlier run).
  * Exit codes: 0 planned cleanly, 1 mandatory policy violation, 2 invalid arguments or configuration,
  * unreadable baseline or program error, 3 changes against the baseline with --fail-on-diff (and nothing worse).
@@ -12,16 +13,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import type { PlanDocument } from "../lib/plan/document";
-import { readProjectFile } from "../lib/plan/stackfile";
+import { PROJECT_DIRS, ProjectRole } from "../lib/config/projects";
 
 const USAGE = [
-  "usage: npm run plan -- [--stack <name>] [--json <file>] [--config-file <stack file>] [--policy-pack-config <file>]",
+  "usage: npm run plan -- [--stack <name>] [--project platform|serving] [--json <file>] [--config-file <stack file>]",
+  "                       [--policy-pack-config <file>]",
   "                       [--price-file <file>] [--diff <baseline plan.json> [--fail-on-diff]] [--outputs] [--quiet]",
   "  the flags go after `--`: without it npm keeps them for itself and the plan never sees them",
 ].join("\n");
 
 const OPTIONS = {
   stack: { type: "string", default: "dev" },
+  project: { type: "string" },
   json: { type: "string" },
   "config-file": { type: "string" },
   "policy-pack-config": { type: "string" },
@@ -41,9 +44,9 @@ class UsageError extends Error {
   readonly exitCode = 2;
 }
 
-/** The stacks of the project: `<stackConfigDir>/Pulumi.<name>.yaml`. */
-function listStacks(projectDir: string, stackDir: string): string[] {
-  const dir = path.join(projectDir, stackDir);
+/** The stacks of a project: `<project dir>/stacks/Pulumi.<name>.yaml` (each Pulumi.yaml sets stackConfigDir: stacks). */
+function listStacks(root: string, projectDir: string): string[] {
+  const dir = path.join(root, projectDir, "stacks");
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
@@ -139,16 +142,21 @@ async function main(): Promise<number> {
     return 0;
   }
   const projectDir = path.resolve(__dirname, "..");
-  const project = readProjectFile(projectDir);
-  const stackDir = project.stackConfigDir ?? ".";
-  const stacks = listStacks(projectDir, stackDir);
+  const requested = values.project;
+  if (requested !== undefined && requested !== "platform" && requested !== "serving") throw new UsageError(`--project "${requested}": the projects are platform and serving (leave it out to plan both)\n${USAGE}`);
+  const project: ProjectRole | undefined = requested;
+  const planned: readonly ProjectRole[] = project ? [project] : ["platform", "serving"];
+  // A stack is a stack of the blueprint when every planned project has its file.
+  const stacks = listStacks(projectDir, PROJECT_DIRS[planned[0]]).filter((s) => planned.every((p) => listStacks(projectDir, PROJECT_DIRS[p]).includes(s)));
+  const stackDir = path.join(PROJECT_DIRS[planned[0]], "stacks");
   if (positionals.length > 0) {
     const hint = stacks.includes(positionals[0]) ? ` (did you mean --stack ${positionals[0]}?)` : "";
     throw new UsageError(`unexpected argument "${positionals[0]}"${hint}; the plan takes only flags\n${USAGE}`);
   }
   const stackFileOf = (name: string) => path.join(stackDir, `Pulumi.${name}.yaml`);
   if (!stacks.includes(values.stack)) {
-    throw new UsageError(`stack "${values.stack}" not found: ${stackFileOf(values.stack)} does not exist; the stacks are ${stacks.join(", ")} (${stackFileOf("<name>")})`);
+    const missing = planned.map((p) => path.join(PROJECT_DIRS[p], "stacks", `Pulumi.${values.stack}.yaml`)).filter((f) => !fs.existsSync(path.join(projectDir, f)));
+    throw new UsageError(`stack "${values.stack}" not found: ${missing.join(" and ")} ${missing.length > 1 ? "do" : "does"} not exist; the stacks are ${stacks.join(", ")} (${planned.map((p) => path.join(PROJECT_DIRS[p], "stacks", "Pulumi.<name>.yaml")).join(", ")})`);
   }
   const configFile = values["config-file"];
   if (configFile) {
@@ -179,7 +187,7 @@ async function main(): Promise<number> {
     import("../lib/plan/diff"),
     import("../lib/plan/summary"),
   ]);
-  const doc = await planStack({ projectDir, stack: values.stack, configFile, policyPackConfig: values["policy-pack-config"], priceFile: priceFilePath });
+  const doc = await planStack({ projectDir, stack: values.stack, project, configFile, policyPackConfig: values["policy-pack-config"], priceFile: priceFilePath });
   if (values.json) {
     try {
       fs.writeFileSync(values.json, JSON.stringify(doc, null, 2) + "\n");

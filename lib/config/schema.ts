@@ -110,6 +110,8 @@ const regionSchema = strictObject({
   gpuPools: z.array(gpuPoolSchema).min(1, "a region needs at least one GPU pool"),
 });
 
+const ROLE_ARN = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN");
+
 const clusterSchema = strictObject({
   /** Kubernetes minor version, pinned. Quote it in YAML ("1.33"), or it reads as a number. */
   kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS as [string, ...string[]], {
@@ -127,6 +129,16 @@ const clusterSchema = strictObject({
     .default([]),
   /** IAM role ARNs granted cluster admin through EKS access entries. @default [] */
   adminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN")).default([]),
+  /**
+   * The IAM roles CI jobs assume (GitHub OIDC) to deploy, preview and drift-check the serving project,
+   * each given its own access entry with the narrowest access policy that does its job (lib/access.ts).
+   * Required when the API endpoint is private-only: nothing else can reach the cluster. @default {}
+   */
+  ciPrincipals: strictObject({
+    deploy: ROLE_ARN.optional(),
+    preview: ROLE_ARN.optional(),
+    drift: ROLE_ARN.optional(),
+  }).default({}),
   /** Retention of control-plane logs in CloudWatch. @default 90 */
   logRetentionDays: z
     .number()
@@ -239,6 +251,25 @@ const trafficSchema = strictObject({
   allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
   /** Load balancer deletion protection. @default true in prod */
   deletionProtection: z.boolean().optional(),
+  /**
+   * The public names and the regions that answer for each: the DNS records, certificates' names and
+   * health checks the platform project owns. The serving project may only serve a model in a region
+   * listed here. Required in the platform project; in one stack (InferenceBlueprint) it defaults to
+   * the served models' placements. @default from serving.models
+   */
+  endpoints: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "must be 1-40 lower-case letters, digits or dashes, starting with a letter"), z.array(z.string()).min(1, "list at least one region")).optional(),
+  /** Emails subscribed to the health-check alarm topic (us-east-1). @default [] */
+  alarmEmails: z.array(z.email()).default([]),
+});
+
+/** In-VPC CI runners (CodeBuild-hosted GitHub Actions runners) the serving project's jobs run on. */
+const ciSchema = strictObject({
+  /** The repository whose workflow jobs the runners take, "owner/name". */
+  githubRepository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "must be a GitHub repository as owner/name"),
+  /** CodeConnections (or CodeStar Connections) connection to GitHub the runner projects authenticate with. */
+  githubConnectionArn: z.string().regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/, "must be a CodeConnections connection ARN"),
+  /** Build log retention of the runner projects, days. @default 365 */
+  logRetentionDays: z.number().refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), { message: `must be a CloudWatch retention value: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}` }).default(365),
 });
 
 const duration = z.string().regex(/^\d+[smh]$/, 'must be a Prometheus duration such as "5m" or "2h"');
@@ -314,6 +345,8 @@ export const stackConfigSchema = strictObject({
   alertReceiverSecret: z.string().min(1).optional(),
   /** Global DNS names per served model with health-checked failover between regions. */
   traffic: trafficSchema.optional(),
+  /** In-VPC CI runners per region; required when the cluster API is private-only. */
+  ci: ciSchema.optional(),
   /**
    * Monthly on-demand cost ceiling in USD. The offline plan turns an estimate above it (every pool at
    * maxSize) into a mandatory violation "cost-ceiling". @default no ceiling
@@ -457,6 +490,9 @@ export interface TrafficConfig {
   readonly requestTimeoutSeconds: number;
   readonly allowedCidrs: readonly string[];
   readonly deletionProtection: boolean;
+  /** Public names and the regions answering for each (config, else the served models' placements). */
+  readonly endpoints: Readonly<Record<string, readonly string[]>>;
+  readonly alarmEmails: readonly string[];
 }
 export type ParsedTraffic = NonNullable<Parsed["traffic"]>;
 export interface StackConfig extends Omit<Parsed, "regions" | "serving" | "huggingFaceToken" | "alertReceiverSecret" | "traffic"> {
@@ -515,6 +551,9 @@ export function resolveDefaults(parsed: Parsed): StackConfig {
             requestTimeoutSeconds: t.requestTimeoutSeconds,
             allowedCidrs: t.allowedCidrs,
             deletionProtection: t.deletionProtection ?? parsed.environment === "prod",
+            // Filled from the served models' placements when the config leaves it out (lib/config/validate.ts).
+            endpoints: t.endpoints ?? {},
+            alarmEmails: t.alarmEmails,
           },
         }
       : {}),

@@ -64,3 +64,26 @@ export function sloIssues(slos: Record<string, unknown>, serving: ServingConfig 
     .filter((k) => !served.includes(k))
     .map((k) => ({ path: ["observability", "slos", k], message: `"${k}" is not a served endpoint; served: ${served.join(", ") || "none"}` }));
 }
+
+/**
+ * The public names a stack declares (traffic.endpoints) against the regions of the stack and, when
+ * models are served, against where they are served: a model may only be served in a region whose
+ * name, certificate and health check exist.
+ */
+export function endpointIssues(traffic: TrafficConfig, regions: readonly string[], serving: ServingConfig | undefined, declared: boolean): CrossCheckIssue[] {
+  const issues: CrossCheckIssue[] = [];
+  for (const [name, rs] of Object.entries(traffic.endpoints)) {
+    for (const r of rs) if (!regions.includes(r)) issues.push({ path: ["traffic", "endpoints", name], message: `"${r}" is not a region of this stack; allowed: ${regions.join(", ")}` });
+  }
+  if (!declared || !serving) return issues;
+  serving.models.forEach((m, i) => {
+    const listed = traffic.endpoints[m.name];
+    if (!listed) {
+      issues.push({ path: ["serving", "models", i, "name"], message: `"${m.name}" has no public name: traffic.endpoints (platform) lists ${Object.keys(traffic.endpoints).join(", ") || "none"}; add "${m.name}" there first` });
+      return;
+    }
+    const missing = m.placements.map((p) => p.region).filter((r) => !listed.includes(r));
+    if (missing.length > 0) issues.push({ path: ["serving", "models", i, "regions"], message: `"${m.name}" is served in ${missing.join(", ")}, where traffic.endpoints (platform) gives it no name (it lists ${listed.join(", ")}); add the region there first` });
+  });
+  return issues;
+}

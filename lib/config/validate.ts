@@ -5,7 +5,7 @@ import { readCatalog } from "../catalog";
 import { nearest } from "../nearest";
 import { crossCheckIssues, resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
 import { resolveServing } from "./serving";
-import { sloIssues, trafficIssues, trafficServingIssues } from "./traffic";
+import { endpointIssues, sloIssues, trafficIssues, trafficServingIssues } from "./traffic";
 
 /** One thing wrong with a stack file: where, and what (including what is allowed). */
 export interface ConfigProblem {
@@ -70,6 +70,9 @@ function messageOf(issue: z.core.$ZodIssue): string {
  * in any other namespace is read by nobody, so it is an error: a misspelt project namespace would
  * otherwise drop a whole section back to its defaults.
  */
+/** The repository root: lib/config/ is two levels below it. */
+export const BLUEPRINT_ROOT = path.resolve(__dirname, "..", "..");
+
 export const KNOWN_CONFIG_NAMESPACES = ["pulumi", "aws", "kubernetes", "random"] as const;
 
 /** Keys of the whole stack config (`<namespace>:<key>`) that nothing reads, with the nearest valid name. */
@@ -113,7 +116,8 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
   if (!serving) return withTraffic(cfg, opts);
 
   // Served models are checked against the catalog and the pools before anything exists.
-  const catalogPath = path.resolve(opts.projectDir ?? process.cwd(), serving.catalogFile);
+  // Relative to the blueprint's root (models/ sits beside platform/ and serving/), wherever the program runs from.
+  const catalogPath = path.resolve(opts.projectDir ?? BLUEPRINT_ROOT, serving.catalogFile);
   const { catalog, problems: catalogProblems } = readCatalog(catalogPath);
   if (!catalog) {
     throw new StackConfigError(
@@ -129,7 +133,15 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
 }
 
 function withTraffic(cfg: StackConfig, opts: { namespace: string; stackFile: string }): StackConfig {
-  const issues = [...(cfg.traffic ? trafficServingIssues(cfg.traffic, cfg.serving) : []), ...sloIssues(cfg.observability.slos, cfg.serving)];
+  const declared = cfg.traffic !== undefined && Object.keys(cfg.traffic.endpoints).length > 0;
+  const issues = [
+    ...(cfg.traffic ? trafficServingIssues(cfg.traffic, cfg.serving) : []),
+    ...(cfg.traffic ? endpointIssues(cfg.traffic, cfg.regions.map((r) => r.region), cfg.serving, declared) : []),
+    ...sloIssues(cfg.observability.slos, cfg.serving),
+  ];
   if (issues.length > 0) throw new StackConfigError(opts.stackFile, issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
-  return cfg;
+  if (!cfg.traffic || declared || !cfg.serving) return cfg;
+  // One stack: the public names are the served models where they are served.
+  const endpoints = Object.fromEntries(cfg.serving.models.map((m) => [m.name, m.placements.map((p) => p.region)]));
+  return { ...cfg, traffic: { ...cfg.traffic, endpoints } };
 }

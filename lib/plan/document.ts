@@ -36,6 +36,18 @@ export interface PlanResource {
   readonly options: PlanResourceOptions;
   /** Outputs a component registered with registerOutputs (components only). */
   outputs?: Record<string, unknown>;
+  /** The Pulumi project that declares it (llm-blueprint-platform or llm-blueprint-serving). */
+  readonly project?: string;
+  /** Present for a resource the program reads instead of managing (a StackReference): the id it reads. */
+  readonly read?: { readonly id: string };
+}
+
+/** One project of a plan: its directory, the stack file it read and the stack it planned. */
+export interface PlanProject {
+  readonly name: string;
+  readonly dir: string;
+  readonly stackFile: string;
+  readonly stack: string;
 }
 
 export interface PolicyViolation {
@@ -48,8 +60,12 @@ export interface PolicyViolation {
 
 export interface PlanDocument {
   readonly stack: string;
+  /** The planned projects' names joined by "+" (one name when a single project was planned). */
   readonly project: string;
+  /** Each planned project, platform first. Absent in plan documents written before the split. */
+  readonly projects?: readonly PlanProject[];
   readonly resources: PlanResource[];
+  /** Stack outputs by project name (one level: `{ "<project>": { ... } }`). */
   readonly outputs: Record<string, unknown>;
   readonly policy: { violations: PolicyViolation[] };
   /** On-demand cost estimate from the project's price file (absent when it has none). */

@@ -7,6 +7,9 @@ import { PlanDocument, PlanResource, PolicyViolation } from "./document";
 /** Pure views over a plan document, shared by the CLI summary, the benchmark and the tests. */
 
 const REGION_COMPONENT = "llm-blueprint:region:InferenceRegion";
+/** Serving's per-region grouping; like InferenceRegion, named after its region. */
+const SERVING_REGION_COMPONENT = "llm-blueprint:serving:ServingRegion";
+const REGION_COMPONENTS = [REGION_COMPONENT, SERVING_REGION_COMPONENT];
 const GLOBAL_COMPONENT = "llm-blueprint:traffic:GlobalEndpoint";
 /** Components that serve every region (created in us-east-1 only because Route 53's metrics live there). */
 const GLOBAL_COMPONENTS: readonly string[] = [GLOBAL_COMPONENT, "llm-blueprint:traffic:HealthCheckAlerts"];
@@ -27,9 +30,9 @@ function ancestors(r: PlanResource, byUrn: Map<string, PlanResource>): PlanResou
  * aws provider it uses, else "global" (providers and the stack itself).
  */
 export function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string {
-  if (r.type === REGION_COMPONENT) return r.name;
+  if (REGION_COMPONENTS.includes(r.type)) return r.name;
   const chain = ancestors(r, byUrn);
-  const region = chain.find((a) => a.type === REGION_COMPONENT)?.name;
+  const region = chain.find((a) => REGION_COMPONENTS.includes(a.type))?.name;
   if (region) return region;
   // Global DNS, health checks and their alarm topic belong to no region, whichever provider creates them.
   if (GLOBAL_COMPONENTS.includes(r.type) || chain.some((a) => GLOBAL_COMPONENTS.includes(a.type))) return "global";
@@ -40,7 +43,7 @@ export function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): str
 
 /** The blueprint component a resource was created by: the nearest llm-blueprint component other than the region. */
 export function componentOf(r: PlanResource, byUrn: Map<string, PlanResource>): string {
-  const owner = ancestors(r, byUrn).find((a) => a.type.startsWith("llm-blueprint:") && a.type !== REGION_COMPONENT);
+  const owner = ancestors(r, byUrn).find((a) => a.type.startsWith("llm-blueprint:") && !REGION_COMPONENTS.includes(a.type));
   return owner ? owner.type.split(":").pop()! : "(stack)";
 }
 
@@ -192,6 +195,38 @@ export function declaredAlerts(doc: PlanDocument): DeclaredAlert[] {
         })),
       ),
     );
+}
+
+export interface GlobalRecovery {
+  readonly fqdn: string;
+  readonly routing: string;
+  readonly regions: readonly string[];
+  readonly recoveryTime: RecoveryTime;
+}
+
+/**
+ * Each global endpoint's recovery estimate. The name and its health checks are platform's
+ * (GlobalEndpoint components); the estimate needs serving's replicas and cold start, so it comes from
+ * serving's `globalEndpoints` output, or from the component when one program declares both.
+ */
+export function globalRecoveries(doc: PlanDocument): GlobalRecovery[] {
+  const fromOutputs = new Map<string, RecoveryTime>();
+  const scan = (outputs: unknown) => {
+    const g = outputs && typeof outputs === "object" ? (outputs as Record<string, unknown>).globalEndpoints : undefined;
+    if (!g || typeof g !== "object") return;
+    for (const v of Object.values(g as Record<string, { url?: string; recoveryTime?: RecoveryTime }>)) {
+      if (v?.url && v.recoveryTime) fromOutputs.set(v.url.replace(/^https:\/\//, "").replace(/\/v1$/, ""), v.recoveryTime);
+    }
+  };
+  scan(doc.outputs);
+  for (const v of Object.values(doc.outputs ?? {})) scan(v);
+  return doc.resources
+    .filter((r) => r.type === GLOBAL_COMPONENT && r.outputs)
+    .map((r) => r.outputs as { fqdn: string; routing: string; regions: string[]; recoveryTime?: RecoveryTime })
+    .flatMap((o) => {
+      const recoveryTime = o.recoveryTime ?? fromOutputs.get(o.fqdn);
+      return recoveryTime ? [{ fqdn: o.fqdn, routing: o.routing, regions: o.regions, recoveryTime }] : [];
+    });
 }
 
 /** Flattens outputs to `path: value` lines. */
@@ -447,11 +482,10 @@ export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): str
     const fleet = [...new Map(alerts.filter((a) => !a.endpoint).map((a) => [a.alert, a])).values()];
     lines.push(...wrap(`  fleet alerts in every cluster: ${fleet.map((a) => `${a.alert} (${a.severity}, ${a.for})`).join(", ")}`, SUMMARY_WIDTH, "    "));
   }
-  const globals = doc.resources.filter((r) => r.type === GLOBAL_COMPONENT && r.outputs);
+  const globals = globalRecoveries(doc);
   if (globals.length > 0) {
     lines.push("", "Global endpoints (time for traffic to leave a failed region: typical / worst case, by term)");
-    for (const g of globals) {
-      const o = g.outputs as { fqdn: string; routing: string; regions: string[]; recoveryTime: RecoveryTime };
+    for (const o of globals) {
       const t = o.recoveryTime;
       lines.push(`  ${o.fqdn} (${o.routing}: ${o.regions.join(", ")}): ${t.typicalSeconds} s typical, ${t.worstSeconds} s worst case`);
       const rows = [["term", "typical", "worst", "from"], ...t.terms.map((x) => [x.term, `${x.typicalSeconds} s`, `${x.worstSeconds} s`, x.source])];

@@ -41,9 +41,37 @@ const NLB_ZONE_IDS: Record<string, string> = {
   "us-west-2": "Z18D5FSROUN65G",
 };
 
+/** A StackReference to a stack the offline plan does not have: the plan names both sides. */
+export class StackReferenceError extends Error {
+  readonly isStackReferenceError = true;
+  static isInstance(err: unknown): err is StackReferenceError {
+    return err instanceof Error && (err as Partial<StackReferenceError>).isStackReferenceError === true;
+  }
+}
+
 export class PlanMocks implements pulumi.runtime.Mocks {
   /** Provider id -> region, learnt when each aws provider is registered. */
   private readonly providerRegions = new Map<string, string>();
+
+  /**
+   * @param stackOutputs outputs of the stacks planned earlier in this run, by "<project>/<stack>": what a
+   *   StackReference to "[<org>/]<project>/<stack>" reads, as the engine's pulumi:pulumi:StackReference
+   *   resource returns them (state `outputs`, `secretOutputNames`).
+   */
+  constructor(private readonly stackOutputs: ReadonlyMap<string, Record<string, unknown>> = new Map()) {}
+
+  private stackReference(name: string): { id: string; state: Record<string, unknown> } {
+    const parts = name.split("/");
+    const key = parts.slice(-2).join("/");
+    const outputs = parts.length >= 2 ? this.stackOutputs.get(key) : undefined;
+    if (!outputs) {
+      const known = [...this.stackOutputs.keys()];
+      throw new StackReferenceError(
+        `StackReference "${name}" names a stack this plan did not produce (it planned ${known.join(", ") || "no other stack"}); name the platform stack as <org>/<project>/<stack>`,
+      );
+    }
+    return { id: name, state: { name, outputs, secretOutputNames: [] } };
+  }
 
   private regionOf(args: pulumi.runtime.MockResourceArgs): string {
     const providerId = args.provider?.split("::").pop();
@@ -58,6 +86,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
       return { id, state: inputs };
     }
     if (!args.custom) return { id: undefined, state: {} };
+    if (type === "pulumi:pulumi:StackReference") return this.stackReference(String(inputs.name ?? args.id ?? name));
 
     const region = this.regionOf(args);
     const seed = `${type}/${name}/${region}`;
@@ -125,7 +154,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
           break;
         }
         case "aws:lb/targetGroup:TargetGroup":
-          state.arn = `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT_ID}:targetgroup/${name.slice(0, 20)}/${hex(seed, 16)}`;
+          state.arn = `arn:aws:elasticloadbalancing:${region}:${MOCK_ACCOUNT_ID}:targetgroup/${(inputs.name as string | undefined) ?? name.slice(0, 20)}/${hex(seed, 16)}`;
           id = state.arn as string;
           break;
         case "aws:acm/certificate:Certificate": {

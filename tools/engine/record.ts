@@ -22,6 +22,8 @@ export interface RecordOptions {
    * repeated with stacks on to report where it failed. @default true
    */
   readonly captureStacks?: boolean;
+  /** Outputs of stacks planned earlier in the run, for StackReferences ("<project>/<stack>" -> outputs). @default none */
+  readonly stackOutputs?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 export interface RecordedRun {
@@ -88,14 +90,23 @@ interface RegisterResponse {
   getUrn(): string;
 }
 type Callback<T> = (err: Error | null, resp?: T) => void;
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getId(): string;
+  getDependenciesList(): string[];
+}
 interface MonitorLike {
   registerResource(req: RegisterRequest, cb: Callback<RegisterResponse>): Promise<void>;
+  readResource(req: ReadRequest, cb: Callback<RegisterResponse>): Promise<void>;
   registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, cb: Callback<unknown>): void;
 }
 
 export async function recordProgram(program: () => unknown, opts: RecordOptions): Promise<RecordedRun> {
   pulumi.runtime.setAllConfig({ ...(opts.config ?? {}) }, [...(opts.secretKeys ?? [])]);
-  await pulumi.runtime.setMocks(new PlanMocks(), opts.project, opts.stack, false);
+  await pulumi.runtime.setMocks(new PlanMocks(opts.stackOutputs), opts.project, opts.stack, false);
 
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
   const resources: PlanResource[] = [];
@@ -132,6 +143,30 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
               deleteSeconds: durationSeconds(req.getCustomtimeouts()?.getDelete() ?? ""),
             },
           },
+        };
+        resources.push(record);
+        byUrn.set(record.urn, record);
+      }
+      cb(err, resp);
+    });
+
+  // Reads (a StackReference is one) are recorded too, so the plan shows what a stack reads from another.
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) =>
+    read(req, (err, resp) => {
+      if (err || !resp) {
+        failures.push(err ?? new Error(`readResource ${req.getType()} ${req.getName()} returned nothing`));
+      } else {
+        const record: PlanResource = {
+          urn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          parent: req.getParent() || undefined,
+          provider: stripProviderId(req.getProvider()),
+          custom: true,
+          read: { id: req.getId() },
+          inputs: {},
+          options: { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: req.getDependenciesList(), deleteBeforeReplace: false, aliases: [] },
         };
         resources.push(record);
         byUrn.set(record.urn, record);

@@ -9,13 +9,23 @@ import { estimateCost } from "../../lib/plan/cost";
 import { costCeilingViolation } from "../../lib/plan/costCeiling";
 import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "../../lib/plan/policy";
 import { recordProgram } from "./record";
-import { readConfigFile, readProjectFile, readStackFile } from "../../lib/plan/stackfile";
+import { ProjectFile, readConfigFile, readProjectFile, readStackFile, StackFileConfig } from "../../lib/plan/stackfile";
+import { BLUEPRINT_NAMESPACE, PROJECT_DIRS, ProjectRole } from "../../lib/config/projects";
+import { StackReferenceError } from "./mocks";
 
 export interface PlanStackOptions {
-  /** Directory holding Pulumi.yaml. */
+  /** The repository root: it holds platform/ and serving/ (each with its Pulumi.yaml), policies/ and pricing/. */
   readonly projectDir: string;
   readonly stack: string;
-  /** Read config from this file instead of `<stackConfigDir>/Pulumi.<stack>.yaml` (fixtures, experiments). */
+  /**
+   * Plan one project. Serving alone still runs platform's program for the outputs its StackReference
+   * reads, but the plan lists, prices and judges serving's resources only. @default both, platform first
+   */
+  readonly project?: ProjectRole;
+  /**
+   * Read this project's config from a file instead of `<project>/stacks/Pulumi.<stack>.yaml` (fixtures,
+   * experiments). It belongs to `project`, else to serving when it sets llm-blueprint:platformStack, else platform.
+   */
   readonly configFile?: string;
   /**
    * Policy pack config, as `pulumi preview --policy-pack-config <file>` takes it.
@@ -59,70 +69,105 @@ export function defaultProviderViolations(resources: readonly PlanResource[], co
   const raw = config["pulumi:disable-default-providers"];
   const disabled: string[] = raw ? (JSON.parse(raw) as string[]) : [];
   return resources
-    .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))
+    // pulumi:pulumi:* (StackReference) belong to the engine's builtin provider, which no stack can disable.
+    .filter((r) => r.custom && !r.type.startsWith("pulumi:providers:") && !r.type.startsWith("pulumi:pulumi:"))
     .filter((r) => !r.provider || /::default(_[0-9_]+)?$/.test(r.provider))
     .filter((r) => disabled.includes("*") || disabled.includes(providerPackage(r.type)))
     .map((r) => `${r.urn} uses the default ${providerPackage(r.type)} provider, which this stack disables; pass the regional provider`);
 }
 
-/** Runs the project's Pulumi program for one stack under the mock runtime and returns the plan document. */
+interface ProjectRun {
+  readonly role: ProjectRole;
+  readonly dir: string;
+  readonly project: ProjectFile;
+  readonly config: StackFileConfig;
+  /** The stack planned in this project: serving's is the planned stack, platform's the one serving references. */
+  readonly stack: string;
+}
+
+/** Which project a config file belongs to when --project does not say: serving's name their platform stack. */
+export function configFileRole(config: StackFileConfig): ProjectRole {
+  return `${BLUEPRINT_NAMESPACE}:platformStack` in config.config ? "serving" : "platform";
+}
+
+/** The platform stack a serving config reads: the last segment of llm-blueprint:platformStack (the plan checks the project segment in the program). */
+export function referencedPlatformStack(config: StackFileConfig, fallback: string): string {
+  const ref = config.config[`${BLUEPRINT_NAMESPACE}:platformStack`];
+  return typeof ref === "string" && ref.length > 0 ? ref.split("/").pop()! : fallback;
+}
+
+/**
+ * Runs the blueprint's two Pulumi programs for one stack under the mock runtime, platform first and
+ * serving with platform's outputs behind its StackReference, and returns one plan document over both.
+ */
 export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
-  const projectDir = path.resolve(opts.projectDir);
-  const project = readProjectFile(projectDir);
-  // Every input file is read and checked before the program runs: a bad stack file, approvals file or
+  const root = path.resolve(opts.projectDir);
+  // Every input file is read and checked before a program runs: a bad stack file, approvals file or
   // pack config fails in a second with its own message.
-  let config, policies, packConfig: PackConfigFile, packConfigShown: string | undefined, lock;
+  let runs: ProjectRun[], policies, packConfig: PackConfigFile, packConfigShown: string | undefined, lock;
   try {
-    config = opts.configFile
-      ? readConfigFile(path.resolve(opts.configFile), path.relative(process.cwd(), path.resolve(opts.configFile)), project.name)
-      : readStackFile(projectDir, project, opts.stack);
+    const fromFile = opts.configFile ? path.resolve(opts.configFile) : undefined;
+    const fileRole = fromFile ? opts.project ?? configFileRole(readConfigFile(fromFile, path.relative(process.cwd(), fromFile), "llm-blueprint")) : undefined;
+    const load = (role: ProjectRole, stack: string): ProjectRun => {
+      const dir = path.join(root, PROJECT_DIRS[role]);
+      const project = readProjectFile(dir);
+      const shown = (f: string) => path.join(PROJECT_DIRS[role], f);
+      const config =
+        fromFile && fileRole === role
+          ? readConfigFile(fromFile, path.relative(process.cwd(), fromFile), project.name)
+          : (() => {
+              const c = readStackFile(dir, project, stack);
+              return { ...c, file: shown(c.file) };
+            })();
+      return { role, dir, project, config, stack };
+    };
+    const serving = opts.project === "platform" ? undefined : load("serving", opts.stack);
+    const platform = load("platform", serving ? referencedPlatformStack(serving.config, opts.stack) : opts.stack);
+    runs = serving ? [platform, serving] : [platform];
     policies = buildPolicies();
-    const packConfigFile = policyPackConfigFile(projectDir, opts.stack, opts.policyPackConfig);
+    const packConfigFile = policyPackConfigFile(root, opts.stack, opts.policyPackConfig);
     packConfigShown = packConfigFile && path.relative(process.cwd(), packConfigFile);
     packConfig = (packConfigFile ? readJsonFile(packConfigFile, packConfigShown) : {}) as PackConfigFile;
-    // Prod (by stack name or by its environment key) may not lower the governance and data-loss rules.
-    const environment = config.config[`${project.name}:environment`];
-    const prod = opts.stack === "prod" || environment === "prod";
-    lock = prod ? { policies: prodLockedPolicies(policies), scope: `prod (stack "${opts.stack}", environment ${environment ?? "unset"})`, owner: PROD_LOCK_OWNER } : undefined;
+    // Prod (by stack name or by either project's environment key) may not lower the governance and data-loss rules.
+    const environments = runs.map((r) => r.config.config[`${BLUEPRINT_NAMESPACE}:environment`]).filter((e): e is string => e !== undefined);
+    const prod = opts.stack === "prod" || environments.includes("prod");
+    lock = prod ? { policies: prodLockedPolicies(policies), scope: `prod (stack "${opts.stack}", environment ${[...new Set(environments)].join("/") || "unset"})`, owner: PROD_LOCK_OWNER } : undefined;
     resolvePackConfig(policies, packConfig, { source: packConfigShown, lock });
   } catch (err) {
     if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
     throw err;
   }
 
-  // The program resolves paths (Pulumi.yaml, stack files) from the project directory, as under `pulumi up`.
-  const previousDir = process.cwd();
-  process.chdir(projectDir);
-  try {
-    const entry = path.join(projectDir, project.main ?? ".");
-    const record = (captureStacks: boolean) =>
-      recordProgram(
-        () => {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const exported: unknown = require(entry);
-          return typeof exported === "function" ? (exported as () => unknown)() : exported;
-        },
-        { project: project.name, stack: opts.stack, config: config.config, secretKeys: config.secretKeys, captureStacks },
-      );
-    let run;
-    try {
-      // Fast first: no stack traces while the program runs.
-      run = await record(false);
-    } catch (err) {
-      if (StackConfigError.isInstance(err)) throw err;
-      // The program is deterministic: run it again with stack traces so the error says where.
-      await record(true);
-      throw err;
+  const resources: PlanResource[] = [];
+  const outputs: Record<string, unknown> = {};
+  const stackOutputs = new Map<string, Record<string, unknown>>();
+  for (const run of runs) {
+    const recorded = await runProgram(run, stackOutputs);
+    stackOutputs.set(`${run.project.name}/${run.stack}`, recorded.outputs);
+    const shown = !opts.project || opts.project === run.role;
+    if (shown) {
+      resources.push(...recorded.resources.map((r) => ({ ...r, project: run.project.name })));
+      outputs[run.project.name] = recorded.outputs;
     }
-    const providerProblems = defaultProviderViolations(run.resources, config.config);
-    if (providerProblems.length > 0) throw new PlanError(providerProblems.join("\n"), 2);
-    const violations = await evaluatePolicies(run.resources, policies, { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig, configSource: packConfigShown, lock });
-    const doc: PlanDocument = { stack: opts.stack, project: project.name, resources: run.resources, outputs: run.outputs, policy: { violations } };
-    const priceFile = path.resolve(projectDir, opts.priceFile ?? DEFAULT_PRICE_FILE);
+  }
+  const shownRuns = runs.filter((r) => !opts.project || opts.project === r.role);
+  try {
+    const violations = await evaluatePolicies(resources, policies, { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig, configSource: packConfigShown, lock });
+    const doc: PlanDocument = {
+      stack: opts.stack,
+      project: shownRuns.map((r) => r.project.name).join("+"),
+      projects: shownRuns.map((r) => ({ name: r.project.name, dir: PROJECT_DIRS[r.role], stackFile: r.config.file, stack: r.stack })),
+      resources,
+      outputs,
+      policy: { violations },
+    };
+    const priceFile = path.resolve(root, opts.priceFile ?? DEFAULT_PRICE_FILE);
+    const ceilingKey = `${BLUEPRINT_NAMESPACE}:costCeilingUsdPerMonth`;
+    const ceilingRun = runs.find((r) => r.config.config[ceilingKey] !== undefined);
     // The cost section is part of the plan: without its price file the plan fails rather than quietly dropping it.
     if (!fs.existsSync(priceFile)) {
-      const shown = opts.priceFile ?? path.relative(projectDir, priceFile);
-      const ceiling = config.config[`${project.name}:costCeilingUsdPerMonth`] !== undefined ? ` (${config.file} also sets ${project.name}:costCeilingUsdPerMonth, which is checked against it)` : "";
+      const shown = opts.priceFile ?? path.relative(root, priceFile);
+      const ceiling = ceilingRun ? ` (${ceilingRun.config.file} also sets ${ceilingKey}, which is checked against it)` : "";
       throw new PlanError(`price file ${shown} not found: the plan's cost estimate needs it${ceiling}; restore ${DEFAULT_PRICE_FILE} or name one with --price-file`, 2);
     }
     let prices;
@@ -132,10 +177,45 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
       throw new PlanError(`cannot read price file: ${(err as Error).message}`, 2);
     }
     const cost = estimateCost(doc, prices);
-    const overBudget = costCeilingViolation(cost, config.config[`${project.name}:costCeilingUsdPerMonth`], { key: `${project.name}:costCeilingUsdPerMonth`, file: config.file, packName: PACK_NAME });
+    const overBudget = ceilingRun ? costCeilingViolation(cost, ceilingRun.config.config[ceilingKey], { key: ceilingKey, file: ceilingRun.config.file, packName: PACK_NAME }) : undefined;
     return { ...doc, policy: { violations: [...violations, ...(overBudget ? [overBudget] : [])] }, cost };
   } catch (err) {
-    if (StackConfigError.isInstance(err)) throw new PlanError(formatProblems(config.file, err.problems), 2);
+    if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
+    throw err;
+  }
+}
+
+/** Runs one project's program from its directory, as `pulumi up` would, with the stack outputs its references may read. */
+async function runProgram(run: ProjectRun, stackOutputs: ReadonlyMap<string, Record<string, unknown>>) {
+  const previousDir = process.cwd();
+  process.chdir(run.dir);
+  try {
+    const entry = path.join(run.dir, run.project.main ?? ".");
+    const record = (captureStacks: boolean) =>
+      recordProgram(
+        () => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const exported: unknown = require(entry);
+          return typeof exported === "function" ? (exported as () => unknown)() : exported;
+        },
+        { project: run.project.name, stack: run.stack, config: run.config.config, secretKeys: run.config.secretKeys, captureStacks, stackOutputs },
+      );
+    let recorded;
+    try {
+      // Fast first: no stack traces while the program runs.
+      recorded = await record(false);
+    } catch (err) {
+      if (StackConfigError.isInstance(err) || StackReferenceError.isInstance(err)) throw err;
+      // The program is deterministic: run it again with stack traces so the error says where.
+      await record(true);
+      throw err;
+    }
+    const providerProblems = defaultProviderViolations(recorded.resources, run.config.config);
+    if (providerProblems.length > 0) throw new PlanError(providerProblems.join("\n"), 2);
+    return recorded;
+  } catch (err) {
+    if (StackConfigError.isInstance(err)) throw new PlanError(formatProblems(run.config.file, err.problems), 2);
+    if (StackReferenceError.isInstance(err)) throw new PlanError(`${run.config.file}: ${err.message}`, 2);
     if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
     throw err;
   } finally {

@@ -1,0 +1,215 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { RegionConfig, StackConfig } from "../lib/config/schema";
+import { clusterName, registryBucketName } from "../lib/naming";
+import { GlobalEndpoint } from "./GlobalEndpoint";
+import { HealthCheckAlerts } from "./HealthCheckAlerts";
+import { InferenceRegion, regionalAwsProvider } from "./InferenceRegion";
+import { ModelRegistry } from "./ModelRegistry";
+import { RegionalEntry } from "./RegionalEntry";
+
+/**
+ * What serving needs of one region's platform, as live resources (one stack) or as the platform
+ * stack's outputs (two projects). Every field is also a stack output of the platform project
+ * (`regions.<region>.*`), so the two paths carry the same facts.
+ */
+export interface PlatformRegionView {
+  readonly region: string;
+  readonly clusterName: pulumi.Input<string>;
+  readonly clusterEndpoint: pulumi.Input<string>;
+  readonly certificateAuthorityData: pulumi.Input<string>;
+  /** Resolves once every deploy-principal access policy association of the cluster exists. */
+  readonly deployAccessReady: pulumi.Input<string>;
+  readonly clusterSecurityGroupId: pulumi.Input<string>;
+  readonly vpcId: pulumi.Input<string>;
+  readonly registry: { readonly bucketName: pulumi.Input<string>; readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  /** The NLB target group the gateway's pods fill; absent without `traffic`. */
+  readonly targetGroupArn?: pulumi.Input<string>;
+  /**
+   * Resources in the same program that serving must wait for (one stack only): the system pool for
+   * the add-ons, each GPU pool for its models, the access associations for the Kubernetes provider.
+   * Two projects need none: platform's `pulumi up` finished before serving's starts.
+   */
+  readonly waitFor?: {
+    readonly systemPool: pulumi.Resource[];
+    readonly gpuPools: Readonly<Record<string, pulumi.Resource[]>>;
+    readonly clusterAccess: pulumi.Resource[];
+  };
+}
+
+export interface PlatformDeployment {
+  readonly providers: ReadonlyMap<string, aws.Provider>;
+  readonly regions: readonly PlatformRegionView[];
+  /** The platform project's stack outputs. */
+  readonly outputs: Record<string, unknown>;
+}
+
+/** Tags every AWS resource of the blueprint gets through its regional provider's defaultTags. */
+export function blueprintTags(cfg: StackConfig, region: string): Record<string, string> {
+  return {
+    ...cfg.tags,
+    "llm-blueprint:stack": pulumi.getStack(),
+    "llm-blueprint:environment": cfg.environment,
+    "managed-by": "pulumi",
+    "llm-blueprint:region": region,
+  };
+}
+
+/** One explicit aws provider per region (the stacks disable default providers). */
+export function regionalProviders(cfg: StackConfig, prefix: string, parent?: pulumi.Resource): Map<string, aws.Provider> {
+  return new Map(cfg.regions.map((r) => [r.region, regionalAwsProvider(`${prefix}${r.region}`, r.region, blueprintTags(cfg, r.region), parent ? { parent } : undefined)]));
+}
+
+/**
+ * The platform half of the blueprint, AWS resources only (no Kubernetes provider, so its jobs need no
+ * cluster access): per region the network, cluster, node pools and registry; the primary registry
+ * replicating to the others; the regional entries (NLB, certificate, regional names) and the global
+ * names with their health checks. `ownKeys` are the config keys serving reads back through the
+ * `platformConfig` output.
+ */
+export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown> | undefined, parent?: pulumi.Resource): PlatformDeployment {
+  const stack = pulumi.getStack();
+  const providers = regionalProviders(cfg, "aws-", parent);
+  const inRegion = (r: string): pulumi.ComponentResourceOptions => ({ provider: providers.get(r), ...(parent ? { parent } : {}) });
+  const accountId = (r: RegionConfig) => aws.getCallerIdentityOutput({}, { provider: providers.get(r.region), ...(parent ? { parent } : {}) }).accountId;
+
+  // Replica registries first: the primary's replication rules need their bucket and key ARNs.
+  const registries = new Map<string, ModelRegistry>();
+  const registryArgs = (r: RegionConfig) => ({
+    region: r.region,
+    namePrefix: `${cfg.namePrefix}-${stack}`,
+    bucketName: accountId(r).apply((id) => registryBucketName(cfg.namePrefix, stack, id, r.region, "models")),
+    accessLogBucketName: accountId(r).apply((id) => registryBucketName(cfg.namePrefix, stack, id, r.region, "access-logs")),
+    objectLock: cfg.registry.objectLock,
+    noncurrentVersionDays: cfg.registry.noncurrentVersionDays,
+    accessLogDays: cfg.registry.accessLogDays,
+  });
+  for (const r of cfg.regions.filter((x) => !x.primary)) registries.set(r.region, new ModelRegistry(`${r.region}-registry`, registryArgs(r), inRegion(r.region)));
+  const primary = cfg.regions.find((r) => r.primary)!;
+  registries.set(
+    primary.region,
+    new ModelRegistry(
+      `${primary.region}-registry`,
+      {
+        ...registryArgs(primary),
+        replicateTo: cfg.regions
+          .filter((r) => !r.primary)
+          .map((r) => ({ region: r.region, bucketArn: registries.get(r.region)!.bucketArn, kmsKeyArn: registries.get(r.region)!.kmsKeyArn })),
+      },
+      inRegion(primary.region),
+    ),
+  );
+
+  const traffic = cfg.traffic;
+  const regions = cfg.regions.map((r) => {
+    const component = new InferenceRegion(
+      r.region,
+      {
+        region: r.region,
+        clusterName: clusterName(cfg.namePrefix, stack, r.region),
+        vpcCidr: r.vpcCidr,
+        availabilityZones: r.availabilityZones,
+        natGateways: r.natGateways,
+        kubernetesVersion: cfg.cluster.kubernetesVersion,
+        publicAccessCidrs: cfg.cluster.publicAccessCidrs,
+        adminRoleArns: cfg.cluster.adminRoleArns,
+        ciPrincipals: cfg.cluster.ciPrincipals,
+        logRetentionDays: cfg.cluster.logRetentionDays,
+        systemPool: r.systemPool,
+        gpuPools: r.gpuPools,
+      },
+      { providers: [providers.get(r.region)!], ...(parent ? { parent } : {}) },
+    );
+    const names = traffic ? Object.entries(traffic.endpoints).filter(([, rs]) => rs.includes(r.region)).map(([name]) => name) : [];
+    const entry =
+      traffic && names.length > 0
+        ? new RegionalEntry(
+            `${r.region}-entry`,
+            {
+              region: r.region,
+              vpcId: component.network.vpcId,
+              vpcCidr: r.vpcCidr,
+              publicSubnetIds: component.network.publicSubnetIds,
+              clusterSecurityGroupId: component.cluster.clusterSecurityGroupId,
+              targetGroupName: `${clusterName(cfg.namePrefix, stack, r.region).slice(0, 29).replace(/-+$/, "")}-gw`,
+              zoneId: traffic.zoneId,
+              zoneName: traffic.zoneName,
+              endpoints: names,
+              allowedCidrs: traffic.allowedCidrs,
+              deletionProtection: traffic.deletionProtection,
+            },
+            { parent: component },
+          )
+        : undefined;
+    const registry = registries.get(r.region)!;
+    const view: PlatformRegionView = {
+      region: r.region,
+      clusterName: component.cluster.clusterName,
+      clusterEndpoint: component.cluster.endpoint,
+      certificateAuthorityData: component.cluster.certificateAuthorityData,
+      deployAccessReady: component.cluster.deployAccessReady,
+      clusterSecurityGroupId: component.cluster.clusterSecurityGroupId,
+      vpcId: component.network.vpcId,
+      registry: { bucketName: registry.bucketName, bucketArn: registry.bucketArn, kmsKeyArn: registry.kmsKeyArn },
+      ...(entry ? { targetGroupArn: entry.targetGroup.arn } : {}),
+      waitFor: {
+        systemPool: [component.systemPool.nodeGroup],
+        gpuPools: Object.fromEntries(Object.entries(component.gpuPools).map(([k, p]) => [k, [p.nodeGroup]])),
+        clusterAccess: Object.values(component.cluster.ciAccess).flat(),
+      },
+    };
+    return { config: r, component, entry, view };
+  });
+
+  // One global name per public endpoint, steered between the regions that answer for it.
+  const globalEndpoints: Record<string, { url: string; routing: string; regions: string[] }> = {};
+  if (traffic && Object.keys(traffic.endpoints).length > 0) {
+    const globalProvider = providers.get("us-east-1") ?? regionalAwsProvider("aws-global", "us-east-1", blueprintTags(cfg, "global"), parent ? { parent } : undefined);
+    const globalOpts = { provider: globalProvider, ...(parent ? { parent } : {}) };
+    // Health-check alarms live in us-east-1 with their metrics, and notify a topic there.
+    const healthCheckAlerts = new HealthCheckAlerts("health-check-alerts", { region: "us-east-1", alertEmails: [...traffic.alarmEmails, ...cfg.observability.alertEmails], tags: blueprintTags(cfg, "global") }, globalOpts);
+    for (const [name, endpointRegions] of Object.entries(traffic.endpoints)) {
+      const endpoint = new GlobalEndpoint(
+        `${name}-global`,
+        {
+          endpoint: name,
+          zoneId: traffic.zoneId,
+          zoneName: traffic.zoneName,
+          routing: traffic.routing,
+          regions: traffic.regions.filter((r) => endpointRegions.includes(r.region)),
+          healthCheck: traffic.healthCheck,
+          recordTtlSeconds: traffic.recordTtlSeconds,
+          alarmTopicArn: healthCheckAlerts.topicArn,
+        },
+        globalOpts,
+      );
+      globalEndpoints[name] = { url: `https://${endpoint.fqdn}/v1`, routing: traffic.routing, regions: endpoint.routedRegions };
+    }
+  }
+
+  const outputs: Record<string, unknown> = {
+    environment: cfg.environment,
+    primaryRegion: primary.region,
+    ...(ownKeys ? { platformConfig: ownKeys } : {}),
+    ...(traffic ? { globalEndpoints } : {}),
+    regions: Object.fromEntries(
+      regions.map(({ config, component, entry, view }) => [
+        config.region,
+        {
+          clusterName: view.clusterName,
+          clusterEndpoint: view.clusterEndpoint,
+          certificateAuthorityData: view.certificateAuthorityData,
+          deployAccessReady: view.deployAccessReady,
+          clusterSecurityGroupId: view.clusterSecurityGroupId,
+          vpcId: view.vpcId,
+          publicSubnetIds: component.network.publicSubnetIds,
+          privateSubnetIds: component.network.privateSubnetIds,
+          gpuPools: component.gpuCapacity,
+          registry: view.registry,
+          ...(entry ? { ingress: { targetGroupArn: entry.targetGroup.arn, loadBalancerDnsName: entry.loadBalancer.dnsName, regionalNames: entry.regionalNames } } : {}),
+        },
+      ]),
+    ),
+  };
+  return { providers, regions: regions.map((r) => r.view), outputs };
+}

@@ -1,0 +1,167 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { TLS_POLICY } from "../lib/baseline";
+import { regionCode } from "../lib/naming";
+import { OFFLOAD_PORT } from "../lib/gateway";
+import { regionalName } from "../lib/traffic";
+
+export interface RegionalEntryArgs {
+  readonly region: string;
+  readonly vpcId: pulumi.Input<string>;
+  readonly vpcCidr: string;
+  /** Public subnets the load balancer lives in (RegionNetwork.publicSubnetIds). */
+  readonly publicSubnetIds: pulumi.Input<string>[];
+  /** The cluster security group (on the nodes and pods), opened to the load balancer on the offload port. */
+  readonly clusterSecurityGroupId: pulumi.Input<string>;
+  readonly zoneId: string;
+  readonly zoneName: string;
+  /**
+   * Name of the gateway target group (at most 32 characters, letters, digits and dashes). Its ARN
+   * carries it (`targetgroup/<name>/<id>`), which is how the serving project's binding is traced back
+   * to it. @default "<component name>-gw", cut to 32 characters
+   */
+  readonly targetGroupName?: string;
+  /** Public model names answered in this region; each gets `<endpoint>.<region code>.<zone>`. */
+  readonly endpoints: readonly string[];
+  /** Client CIDRs allowed on 443. @default ["0.0.0.0/0"] */
+  readonly allowedCidrs?: readonly string[];
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+/**
+ * A region's public entry, the AWS half of the traffic path that the platform project owns: an
+ * internet-facing NLB in the public subnets terminating TLS with a DNS-validated ACM certificate, a
+ * target group of pod IPs on the gateway's offload port (filled by the serving project's
+ * RegionalIngress through a TargetGroupBinding), and per public model a regional alias record with
+ * target health evaluation. Nothing here talks to the cluster.
+ */
+export class RegionalEntry extends pulumi.ComponentResource {
+  readonly loadBalancer: aws.lb.LoadBalancer;
+  readonly targetGroup: aws.lb.TargetGroup;
+  readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
+  readonly certificateArn: pulumi.Output<string>;
+  /** Regional record name per endpoint. */
+  readonly regionalNames: Record<string, string>;
+
+  constructor(name: string, args: RegionalEntryArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (args.endpoints.length === 0) throw new Error(`RegionalEntry ${name}: no endpoints to expose`);
+    super("llm-blueprint:traffic:RegionalEntry", name, {}, opts);
+    const tags = args.tags ?? {};
+    const rc = regionCode(args.region);
+    const targetGroupName = args.targetGroupName ?? `${name.slice(0, 29).replace(/-+$/, "")}-gw`;
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(targetGroupName)) throw new Error(`RegionalEntry ${name}: targetGroupName "${targetGroupName}" must be 1-32 letters, digits or dashes, not starting or ending with a dash`);
+
+    // One certificate covers the regional names and the global names that resolve here.
+    const certificate = new aws.acm.Certificate(
+      `${name}-cert`,
+      { domainName: `*.${rc}.${args.zoneName}`, subjectAlternativeNames: [`*.${args.zoneName}`], validationMethod: "DNS", keyAlgorithm: "EC_prime256v1", tags },
+      { parent: this },
+    );
+    // Two names, two validation records. ACM's record for *.<zone> is the same in every region of
+    // the account, so the regions share it (allowOverwrite).
+    const validationRecords = [0, 1].map((i) => {
+      const option = certificate.domainValidationOptions.apply((o) => o[i]);
+      return new aws.route53.Record(
+        `${name}-cert-validation-${i}`,
+        { zoneId: args.zoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+        { parent: this },
+      );
+    });
+    const validation = new aws.acm.CertificateValidation(
+      `${name}-cert`,
+      { certificateArn: certificate.arn, validationRecordFqdns: validationRecords.map((r) => r.fqdn) },
+      { parent: this },
+    );
+    this.certificateArn = validation.certificateArn;
+
+    const sg = new aws.ec2.SecurityGroup(`${name}-nlb`, { vpcId: args.vpcId, description: `Regional inference NLB (${args.region})`, tags: { ...tags, Name: `${name}-nlb` } }, { parent: this });
+    (args.allowedCidrs ?? ["0.0.0.0/0"]).forEach((cidr, i) => {
+      new aws.vpc.SecurityGroupIngressRule(`${name}-nlb-in-${i}`, { securityGroupId: sg.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: 443, toPort: 443, tags }, { parent: this });
+    });
+    // The NLB reaches the proxy pods on the pod port itself: with targetType ip the AWS Load Balancer
+    // Controller registers each endpoint's port, i.e. the Service's targetPort resolved on the pod,
+    // not the target group's port (kubernetes-sigs/aws-load-balancer-controller v2.14.1, the app of
+    // chart 1.14.1: pkg/targetgroupbinding/resource_manager.go -> pkg/backend/endpoint_resolver.go
+    // ResolvePodEndpoints, pkg/k8s/service_utils.go LookupServicePort; read 2026-11-25). OFFLOAD_PORT
+    // is at least 1024, so Envoy Gateway does not shift it and listener, Service, container and
+    // target ports are one number.
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-nlb-out`,
+      { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: "tcp", fromPort: OFFLOAD_PORT, toPort: OFFLOAD_PORT, tags },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-pods-from-nlb`,
+      { securityGroupId: args.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, ipProtocol: "tcp", fromPort: OFFLOAD_PORT, toPort: OFFLOAD_PORT, tags },
+      { parent: this },
+    );
+
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-nlb`,
+      {
+        loadBalancerType: "network",
+        internal: false,
+        subnets: args.publicSubnetIds,
+        securityGroups: [sg.id],
+        enableCrossZoneLoadBalancing: true,
+        enableDeletionProtection: args.deletionProtection ?? true,
+        tags,
+      },
+      { parent: this },
+    );
+    this.targetGroup = new aws.lb.TargetGroup(
+      `${name}-gateway`,
+      {
+        name: targetGroupName,
+        port: OFFLOAD_PORT,
+        protocol: "TCP",
+        targetType: "ip",
+        vpcId: args.vpcId,
+        deregistrationDelay: 30,
+        // The registered (pod) port: a proxy that is not listening on it leaves the target group.
+        healthCheck: { protocol: "TCP", port: "traffic-port", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+        tags,
+      },
+      { parent: this },
+    );
+    // A TLS listener's idle timeout is fixed at 350 s (tcpIdleTimeoutSeconds applies to TCP listeners
+    // only); the route timeout stays below it (traffic.requestTimeoutSeconds).
+    new aws.lb.Listener(
+      `${name}-tls`,
+      {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 443,
+        protocol: "TLS",
+        sslPolicy: TLS_POLICY,
+        certificateArn: this.certificateArn,
+        defaultActions: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+        tags,
+      },
+      { parent: this },
+    );
+
+    this.regionalNames = {};
+    for (const endpoint of args.endpoints) {
+      const fqdn = regionalName(endpoint, args.region, args.zoneName);
+      this.regionalNames[endpoint] = fqdn;
+      new aws.route53.Record(
+        `${name}-${endpoint}`,
+        { zoneId: args.zoneId, name: fqdn, type: "A", aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }] },
+        { parent: this },
+      );
+    }
+
+    this.loadBalancerSecurityGroupId = sg.id;
+
+    this.registerOutputs({
+      loadBalancerDnsName: this.loadBalancer.dnsName,
+      targetGroupArn: this.targetGroup.arn,
+      loadBalancerSecurityGroupId: sg.id,
+      certificateArn: this.certificateArn,
+      regionalNames: this.regionalNames,
+    });
+  }
+}

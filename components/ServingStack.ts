@@ -1,0 +1,183 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../lib/config/schema";
+import { clusterName } from "../lib/naming";
+import { runtimeOf } from "../lib/runtime";
+import { podStartSeconds, startupBudget, trafficSplit } from "../lib/serving";
+import { endpointRecovery, globalName, globalRecords, regionalName } from "../lib/traffic";
+import { ClusterAddons } from "./ClusterAddons";
+import { kubeconfigFor } from "./GpuCluster";
+import { ModelEndpoint } from "./ModelEndpoint";
+import { Observability } from "./Observability";
+import { PlatformRegionView, regionalProviders } from "./PlatformStack";
+import { RegionalIngress } from "./RegionalIngress";
+import * as random from "@pulumi/random";
+import { ServingAddons } from "./ServingAddons";
+
+/** Groups what serving declares in one region, as InferenceRegion does for platform. */
+export class ServingRegion extends pulumi.ComponentResource {
+  constructor(name: string, args: { readonly region: string }, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-blueprint:serving:ServingRegion", name, { region: args.region }, opts);
+  }
+}
+
+export interface ServingSecrets {
+  /** Hugging Face token for gated profiles (config `huggingFaceToken`, secret). */
+  readonly huggingFaceToken?: pulumi.Output<string>;
+  /** Slack webhook URL or PagerDuty routing key (config `alertReceiverSecret`, secret). */
+  readonly alertReceiverSecret?: pulumi.Output<string>;
+}
+
+/**
+ * The Kubernetes provider serving deploys a region's cluster with. Its kubeconfig is built from the
+ * platform's cluster facts and `deployAccessReady`, so it cannot exist before the deploy principal's
+ * access policy association does (one stack: also an explicit dependsOn on the associations).
+ */
+export function clusterProvider(view: PlatformRegionView, parent?: pulumi.Resource): k8s.Provider {
+  const kubeconfig = pulumi.secret(
+    pulumi
+      .all([view.clusterName, view.clusterEndpoint, view.certificateAuthorityData, view.deployAccessReady])
+      .apply(([name, endpoint, ca]) => kubeconfigFor(name, endpoint, ca, view.region)),
+  );
+  return new k8s.Provider(
+    `${view.region}-k8s`,
+    // `cluster` names the kubeconfig entry (kubeconfigFor names it after the EKS cluster): a plain input
+    // that says which cluster this provider deploys to, where the kubeconfig itself is a secret.
+    { kubeconfig, cluster: view.clusterName, enableServerSideApply: true },
+    { ...(parent ? { parent } : {}), dependsOn: view.waitFor?.clusterAccess ?? [] },
+  );
+}
+
+/**
+ * The serving half of the blueprint: per region the cluster add-ons, observability, gateway and the
+ * in-cluster half of the regional entry, and every served model; plus the failover recovery estimate
+ * of each global name. Reads the platform through `platform` (live resources or stack outputs).
+ */
+export function deployServing(
+  cfg: StackConfig,
+  platform: readonly PlatformRegionView[],
+  secrets: ServingSecrets,
+  opts: { readonly parent?: pulumi.Resource; readonly providers?: ReadonlyMap<string, aws.Provider> } = {},
+): Record<string, unknown> {
+  const stack = pulumi.getStack();
+  const parent = opts.parent;
+  const providers = opts.providers ?? regionalProviders(cfg, "aws-", parent);
+  // Explicit like every provider here (the stacks disable default providers); generates the Grafana password.
+  const randomProvider = new random.Provider("random", {}, parent ? { parent } : undefined);
+  const traffic = cfg.traffic;
+
+  const regions = cfg.regions.map((r) => {
+    const view = platform.find((p) => p.region === r.region);
+    if (!view) throw new Error(`serving: the platform has no region ${r.region}`);
+    const region = new ServingRegion(r.region, { region: r.region }, parent ? { parent } : undefined);
+    const k8sProvider = clusterProvider(view, region);
+    const inCluster = { parent: region, providers: [providers.get(r.region)!, k8sProvider] };
+    const systemPool = view.waitFor?.systemPool ?? [];
+    const literalName = clusterName(cfg.namePrefix, stack, r.region);
+
+    const clusterAddons = new ClusterAddons(
+      `${r.region}-addons`,
+      { clusterName: view.clusterName, clusterNameLiteral: literalName, region: r.region, kubernetesVersion: cfg.cluster.kubernetesVersion, waitFor: systemPool },
+      inCluster,
+    );
+    const served = (cfg.serving?.models ?? []).filter((m) => m.placements.some((p) => p.region === r.region));
+    const o = cfg.observability;
+    new Observability(
+      `${r.region}-observability`,
+      {
+        clusterName: view.clusterName,
+        clusterNameLiteral: literalName,
+        region: r.region,
+        retentionDays: o.retentionDays,
+        storageGiB: o.storageGiB,
+        logRetentionDays: o.logRetentionDays,
+        receiver: o.receiver,
+        receiverSecret: o.receiver.type === "sns" ? undefined : secrets.alertReceiverSecret,
+        alertEmails: o.alertEmails,
+        endpoints: served.map((m) => ({ endpoint: m.name, slo: o.slos[m.name] ?? o.defaultSlo, revisions: m.tracks.map((t) => `${t.version.name}@${t.version.revision}`) })),
+        alerts: o.alerts,
+        waitFor: [...systemPool, clusterAddons.storageClass],
+      },
+      { ...inCluster, providers: [...inCluster.providers, randomProvider] },
+    );
+
+    const endpoints: Record<string, unknown> = {};
+    if (cfg.serving && served.length > 0) {
+      const addons = new ServingAddons(`${r.region}-serving`, { waitFor: systemPool }, inCluster);
+      if (traffic) {
+        if (view.targetGroupArn === undefined) throw new Error(`serving: the platform exports no ingress target group for ${r.region}`);
+        new RegionalIngress(
+          `${r.region}-ingress`,
+          { region: r.region, clusterName: view.clusterName, vpcId: view.vpcId, targetGroupArn: view.targetGroupArn, waitFor: [...addons.ready, ...systemPool] },
+          inCluster,
+        );
+      }
+      for (const m of served) {
+        const placement = m.placements.find((p) => p.region === r.region)!;
+        new ModelEndpoint(
+          `${r.region}-${m.name}`,
+          {
+            name: m.name,
+            gpuClass: m.gpuClass,
+            tracks: m.tracks,
+            instanceType: placement.instanceType,
+            image: cfg.serving.vllmImage,
+            region: r.region,
+            clusterName: view.clusterName,
+            bucketName: view.registry.bucketName,
+            bucketArn: view.registry.bucketArn,
+            kmsKeyArn: view.registry.kmsKeyArn,
+            replicas: m.replicas,
+            targetWaitingRequests: m.targetWaitingRequests,
+            prometheusUrl: cfg.serving.prometheusUrl,
+            huggingFaceToken: secrets.huggingFaceToken,
+            hostnames: traffic ? [globalName(m.name, traffic.zoneName), regionalName(m.name, r.region, traffic.zoneName)] : [],
+            ...(traffic ? { requestTimeoutSeconds: traffic.requestTimeoutSeconds } : {}),
+            // The GPU pool must exist before pods can be placed; the gateway and KEDA before routes and autoscalers.
+            waitFor: [...addons.ready, ...(view.waitFor?.gpuPools[placement.pool] ?? [])],
+          },
+          inCluster,
+        );
+        endpoints[m.name] = {
+          url: traffic ? `https://${regionalName(m.name, r.region, traffic.zoneName)}/v1` : `http://inference-gateway.envoy-gateway-system/${m.name}/v1`,
+          pool: placement.pool,
+          split: trafficSplit(m.tracks),
+          versions: Object.fromEntries(m.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
+        };
+      }
+    }
+    region.registerOutputs({ endpoints });
+    return [r.region, { clusterName: view.clusterName, endpoints }] as const;
+  });
+
+  // Failover recovery of each global name: platform owns the names and checks, serving the replicas
+  // and cold start that decide how long survivors take to absorb a lost region.
+  const globalEndpoints: Record<string, unknown> = {};
+  if (traffic && cfg.serving) {
+    for (const m of cfg.serving.models) {
+      const serving = traffic.regions.filter((r) => m.placements.some((p) => p.region === r.region));
+      const routed = [...new Set(globalRecords(m.name, traffic.zoneName, traffic.routing, serving).filter((x) => x.weight !== 0).map((x) => x.region))];
+      const stable = m.tracks.find((x) => x.track === "stable")!;
+      globalEndpoints[m.name] = {
+        url: `https://${globalName(m.name, traffic.zoneName)}/v1`,
+        routing: traffic.routing,
+        regions: routed,
+        recoveryTime: endpointRecovery({
+          routedRegions: routed,
+          healthCheck: traffic.healthCheck,
+          recordTtlSeconds: traffic.recordTtlSeconds,
+          warmReplicas: Object.fromEntries(serving.map((r) => [r.region, m.replicas.min])),
+          // A survivor's new replica: GPU node launch, image pull and the startup probe's window.
+          coldStartSeconds: podStartSeconds(startupBudget(stable.version, m.gpuClass, runtimeOf(cfg.serving.vllmImage).compressedSizeGiB)),
+        }),
+      };
+    }
+  }
+
+  return {
+    environment: cfg.environment,
+    ...(traffic ? { globalEndpoints } : {}),
+    regions: Object.fromEntries(regions),
+  };
+}
