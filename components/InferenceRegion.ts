@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GpuClass, gpuInstanceSpec } from "../lib/gpu";
 import { GpuCluster } from "./GpuCluster";
 import { NodePool } from "./NodePool";
+import { CiRunners, CiRunnersArgs } from "./CiRunners";
 import { RegionNetwork } from "./RegionNetwork";
 
 export interface InferenceRegionPoolArgs {
@@ -37,6 +38,11 @@ export interface InferenceRegionArgs {
   readonly ciPrincipals?: { readonly deploy?: string; readonly preview?: string; readonly drift?: string };
   /** @default 90 */
   readonly logRetentionDays?: number;
+  /**
+   * In-VPC CI runners (CiRunners) in this region's CI subnets; the cluster's control plane then admits
+   * TCP 443 from them (and the peer regions' CI subnets) and nothing else. @default none
+   */
+  readonly ciRunners?: Omit<CiRunnersArgs, "region" | "vpcId" | "ciSubnetIds" | "tags">;
   readonly systemPool: InferenceRegionPoolArgs;
   readonly gpuPools: readonly InferenceRegionGpuPoolArgs[];
   /** @default {} */
@@ -60,6 +66,8 @@ export interface GpuPoolCapacity {
  */
 export class InferenceRegion extends pulumi.ComponentResource {
   readonly network: RegionNetwork;
+  /** Present when `ciRunners` is given. */
+  readonly ciRunners?: CiRunners;
   readonly cluster: GpuCluster;
   readonly systemPool: NodePool;
   readonly gpuPools: Record<string, NodePool>;
@@ -82,6 +90,14 @@ export class InferenceRegion extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.ciRunners = args.ciRunners
+      ? new CiRunners(
+          `${name}-ci`,
+          { ...args.ciRunners, region: args.region, vpcId: this.network.vpcId, ciSubnetIds: this.network.ciSubnetIds, tags },
+          { parent: this },
+        )
+      : undefined;
+
     this.cluster = new GpuCluster(
       `${name}-cluster`,
       {
@@ -92,6 +108,7 @@ export class InferenceRegion extends pulumi.ComponentResource {
         publicAccessCidrs: args.publicAccessCidrs,
         adminRoleArns: args.adminRoleArns,
         ciPrincipals: args.ciPrincipals,
+        controlPlaneSecurityGroupIds: this.ciRunners ? [this.ciRunners.controlPlaneSecurityGroupId] : [],
         logRetentionDays: args.logRetentionDays,
         tags,
       },

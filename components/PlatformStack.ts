@@ -7,6 +7,8 @@ import { HealthCheckAlerts } from "./HealthCheckAlerts";
 import { InferenceRegion, regionalAwsProvider } from "./InferenceRegion";
 import { ModelRegistry } from "./ModelRegistry";
 import { RegionalEntry } from "./RegionalEntry";
+import { RunnerPeering } from "./RunnerPeering";
+import { subnetLayout } from "../lib/network";
 
 /**
  * What serving needs of one region's platform, as live resources (one stack) or as the platform
@@ -101,6 +103,8 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
   );
 
   const traffic = cfg.traffic;
+  // Every region's CI subnets, from config alone: each control plane admits the other regions' runners by CIDR.
+  const ciSubnets = cfg.regions.map((r) => ({ region: r.region, ciSubnetCidrs: subnetLayout(r.vpcCidr, r.availabilityZones).ci.map((c) => c.cidr) }));
   const regions = cfg.regions.map((r) => {
     const component = new InferenceRegion(
       r.region,
@@ -115,6 +119,18 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
         adminRoleArns: cfg.cluster.adminRoleArns,
         ciPrincipals: cfg.cluster.ciPrincipals,
         logRetentionDays: cfg.cluster.logRetentionDays,
+        ...(cfg.ci
+          ? {
+              ciRunners: {
+                namePrefix: cfg.namePrefix,
+                stack,
+                peerCiSubnets: ciSubnets.filter((c) => c.region !== r.region),
+                githubRepository: cfg.ci.githubRepository,
+                githubConnectionArn: cfg.ci.githubConnectionArn,
+                logRetentionDays: cfg.ci.logRetentionDays,
+              },
+            }
+          : {}),
         systemPool: r.systemPool,
         gpuPools: r.gpuPools,
       },
@@ -161,6 +177,27 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
     return { config: r, component, entry, view };
   });
 
+  // Runners reach every region's private API: a full mesh of inter-region peerings, routing CI subnets
+  // to control-plane subnets only.
+  if (cfg.ci && regions.length > 1) {
+    new RunnerPeering(
+      "runner-peering",
+      {
+        regions: regions.map(({ config, component }) => ({
+          region: config.region,
+          provider: providers.get(config.region)!,
+          vpcId: component.network.vpcId,
+          vpcCidr: config.vpcCidr,
+          ciSubnetCidrs: component.network.ciSubnetCidrs,
+          privateSubnetCidrs: component.network.privateSubnetCidrs,
+          ciRouteTableIds: component.network.ciRouteTableIds,
+          privateRouteTableIds: component.network.privateRouteTableIds,
+        })),
+      },
+      { provider: providers.get(primary.region), ...(parent ? { parent } : {}) },
+    );
+  }
+
   // One global name per public endpoint, steered between the regions that answer for it.
   const globalEndpoints: Record<string, { url: string; routing: string; regions: string[] }> = {};
   if (traffic && Object.keys(traffic.endpoints).length > 0) {
@@ -192,6 +229,8 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
     primaryRegion: primary.region,
     ...(ownKeys ? { platformConfig: ownKeys } : {}),
     ...(traffic ? { globalEndpoints } : {}),
+    // The runner each serving job of this stack runs on, primary region first (the workflows' SERVING_RUNNERS variable).
+    ...(cfg.ci ? { servingRunners: regions.map(({ config, component }) => ({ region: config.region, project: component.ciRunners!.projectName })) } : {}),
     regions: Object.fromEntries(
       regions.map(({ config, component, entry, view }) => [
         config.region,

@@ -20,6 +20,11 @@ export class ServingRegion extends pulumi.ComponentResource {
   constructor(name: string, args: { readonly region: string }, opts?: pulumi.ComponentResourceOptions) {
     super("llm-blueprint:serving:ServingRegion", name, { region: args.region }, opts);
   }
+
+  /** Registers the region's outputs once everything in it is declared. */
+  complete(outputs: Record<string, unknown>): void {
+    this.registerOutputs(outputs);
+  }
 }
 
 export interface ServingSecrets {
@@ -147,7 +152,7 @@ export function deployServing(
         };
       }
     }
-    region.registerOutputs({ endpoints });
+    region.complete({ endpoints });
     return [r.region, { clusterName: view.clusterName, endpoints }] as const;
   });
 

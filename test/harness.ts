@@ -1,6 +1,9 @@
 import * as aws from "@pulumi/aws";
 import { PlanResource } from "../lib/plan/document";
 import { parseStackConfig, StackConfigError } from "../lib/config/validate";
+import * as path from "path";
+import { readProjectConfig } from "../lib/config/load";
+import { readConfigFile, StackFileConfig } from "../lib/plan/stackfile";
 import { recordProgram } from "../tools/engine/record";
 
 /** Runs `program` under the offline plan's mock runtime and returns every registered resource. */
@@ -38,11 +41,39 @@ export function resourcesWithoutExplicitProvider(resources: readonly PlanResourc
   );
 }
 
-/** The program entry point Pulumi.yaml names (index.ts), loaded through the test transformer. */
+/**
+ * The whole blueprint in one program (InferenceBlueprint's composition, loadStackConfig + deployBlueprint):
+ * what the two projects declare together, minus the StackReference. Give it a combined config
+ * (`combinedStackConfig`). The projects' own entry points are planned by `recordProjects`.
+ */
 export async function entryPoint(): Promise<() => Promise<unknown>> {
-  type Program = () => Promise<unknown>;
-  const mod: unknown = await import("../index");
-  return typeof mod === "function" ? (mod as Program) : (mod as { default: Program }).default;
+  const [{ deployBlueprint }, { loadStackConfig }] = await Promise.all([import("../components/Blueprint"), import("../lib/config/load")]);
+  return async () => deployBlueprint(loadStackConfig());
+}
+
+const repoRoot = path.resolve(__dirname, "..");
+
+/** A committed stack file of one project, read as the CLI does: `<project>/stacks/Pulumi.<stack>.yaml`. */
+export function projectStackFile(project: "platform" | "serving", stack: string): StackFileConfig {
+  const file = path.join(project, "stacks", `Pulumi.${stack}.yaml`);
+  return readConfigFile(path.join(repoRoot, file), file, `llm-blueprint-${project}`);
+}
+
+/**
+ * The committed stack's config as one program reads it: platform's and serving's stack files merged
+ * (serving's platformStack left out), for the one-stack composition.
+ */
+export function combinedStackConfig(stack: string): { config: Record<string, string>; secretKeys: string[]; file: string } {
+  const p = projectStackFile("platform", stack);
+  const s = projectStackFile("serving", stack);
+  const config = { ...p.config, ...s.config };
+  delete config["llm-blueprint:platformStack"];
+  return { config, secretKeys: [...p.secretKeys, ...s.secretKeys], file: `${p.file} + ${s.file}` };
+}
+
+/** The committed stack's raw `llm-blueprint:` keys of both projects, decoded (what parseStackConfig takes). */
+export function combinedRawConfig(stack: string): Record<string, unknown> {
+  return readProjectConfig("llm-blueprint", combinedStackConfig(stack).config);
 }
 
 /** The problems a stack config is rejected with, as `<key path>: <message>` lines; fails if it is accepted. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, SUPPORTED_KUBERNETES_VERSIONS } from "../baseline";
+import { CONNECTION_ARN, GITHUB_REPOSITORY } from "../ci";
 import { cidrsOverlap, parseIpv4Cidr } from "../cidr";
 import { GPU_CLASSES, GPU_CLASS_SPECS, GpuClass, instanceTypesOf } from "../gpu";
 import { didYouMean } from "../nearest";
@@ -265,9 +266,9 @@ const trafficSchema = strictObject({
 /** In-VPC CI runners (CodeBuild-hosted GitHub Actions runners) the serving project's jobs run on. */
 const ciSchema = strictObject({
   /** The repository whose workflow jobs the runners take, "owner/name". */
-  githubRepository: z.string().regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, "must be a GitHub repository as owner/name"),
+  githubRepository: z.string().regex(GITHUB_REPOSITORY, "must be a GitHub repository as owner/name"),
   /** CodeConnections (or CodeStar Connections) connection to GitHub the runner projects authenticate with. */
-  githubConnectionArn: z.string().regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/, "must be a CodeConnections connection ARN"),
+  githubConnectionArn: z.string().regex(CONNECTION_ARN, "must be a CodeConnections connection ARN such as arn:aws:codeconnections:us-east-1:123456789012:connection/<uuid>"),
   /** Build log retention of the runner projects, days. @default 365 */
   logRetentionDays: z.number().refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), { message: `must be a CloudWatch retention value: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}` }).default(365),
 });

@@ -3,15 +3,19 @@ import { buildPolicies, PACK_NAME } from "../../policies/pack";
 import { PlanResource, PolicyViolation } from "../../lib/plan/document";
 import { evaluatePolicies, PackConfigFile } from "../../lib/plan/policy";
 import { recordProgram } from "../../tools/engine/record";
-import { readConfigFile } from "../../lib/plan/stackfile";
-import { entryPoint } from "../harness";
+import { combinedStackConfig, entryPoint } from "../harness";
+import { recordProjects } from "../../tools/engine/run";
 
 const root = path.resolve(__dirname, "../..");
 
-/** Records a committed stack through the real entry point. */
+/** Records a committed stack through the projects' real entry points: platform, then serving reading it. */
 export async function recordStack(stack: string): Promise<PlanResource[]> {
-  const file = `stacks/Pulumi.${stack}.yaml`;
-  const { config, secretKeys } = readConfigFile(path.join(root, file), file, "llm-blueprint");
+  return (await recordProjects({ projectDir: root, stack })).resources;
+}
+
+/** Records a committed stack as one program (InferenceBlueprint's composition of both halves). */
+export async function recordOneStack(stack: string): Promise<PlanResource[]> {
+  const { config, secretKeys } = combinedStackConfig(stack);
   const program = await entryPoint();
   return (await recordProgram(() => program(), { project: "llm-blueprint", stack, config, secretKeys })).resources;
 }

@@ -96,6 +96,58 @@ export function referencedPlatformStack(config: StackFileConfig, fallback: strin
   return typeof ref === "string" && ref.length > 0 ? ref.split("/").pop()! : fallback;
 }
 
+/** Reads both projects (or one) and their stack files, platform first; input-file errors surface as they are. */
+function loadRuns(root: string, opts: PlanStackOptions): ProjectRun[] {
+  const fromFile = opts.configFile ? path.resolve(opts.configFile) : undefined;
+  const fileRole = fromFile ? opts.project ?? configFileRole(readConfigFile(fromFile, path.relative(process.cwd(), fromFile), "llm-blueprint")) : undefined;
+  const load = (role: ProjectRole, stack: string): ProjectRun => {
+    const dir = path.join(root, PROJECT_DIRS[role]);
+    const project = readProjectFile(dir);
+    const config =
+      fromFile && fileRole === role
+        ? readConfigFile(fromFile, path.relative(process.cwd(), fromFile), project.name)
+        : (() => {
+            const c = readStackFile(dir, project, stack);
+            return { ...c, file: path.join(PROJECT_DIRS[role], c.file) };
+          })();
+    return { role, dir, project, config, stack };
+  };
+  const serving = opts.project === "platform" ? undefined : load("serving", opts.stack);
+  const platform = load("platform", serving ? referencedPlatformStack(serving.config, opts.stack) : opts.stack);
+  return serving ? [platform, serving] : [platform];
+}
+
+/** Runs the projects' programs in order, each reading the earlier ones' outputs through its StackReferences. */
+async function runAll(runs: readonly ProjectRun[], project: ProjectRole | undefined) {
+  const resources: PlanResource[] = [];
+  const outputs: Record<string, unknown> = {};
+  const stackOutputs = new Map<string, Record<string, unknown>>();
+  for (const run of runs) {
+    const recorded = await runProgram(run, stackOutputs);
+    stackOutputs.set(`${run.project.name}/${run.stack}`, recorded.outputs);
+    if (!project || project === run.role) {
+      resources.push(...recorded.resources.map((r) => ({ ...r, project: run.project.name })));
+      outputs[run.project.name] = recorded.outputs;
+    }
+  }
+  return { resources, outputs };
+}
+
+/**
+ * Records the projects of one stack without judging or pricing them (tests, tools): the resources
+ * of each planned project, tagged with it, and their stack outputs by project.
+ */
+export async function recordProjects(opts: PlanStackOptions): Promise<{ resources: PlanResource[]; outputs: Record<string, unknown> }> {
+  let runs: ProjectRun[];
+  try {
+    runs = loadRuns(path.resolve(opts.projectDir), opts);
+  } catch (err) {
+    if (InputFileError.isInstance(err)) throw new PlanError(err.message, 2);
+    throw err;
+  }
+  return runAll(runs, opts.project);
+}
+
 /**
  * Runs the blueprint's two Pulumi programs for one stack under the mock runtime, platform first and
  * serving with platform's outputs behind its StackReference, and returns one plan document over both.
@@ -106,24 +158,7 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
   // pack config fails in a second with its own message.
   let runs: ProjectRun[], policies, packConfig: PackConfigFile, packConfigShown: string | undefined, lock;
   try {
-    const fromFile = opts.configFile ? path.resolve(opts.configFile) : undefined;
-    const fileRole = fromFile ? opts.project ?? configFileRole(readConfigFile(fromFile, path.relative(process.cwd(), fromFile), "llm-blueprint")) : undefined;
-    const load = (role: ProjectRole, stack: string): ProjectRun => {
-      const dir = path.join(root, PROJECT_DIRS[role]);
-      const project = readProjectFile(dir);
-      const shown = (f: string) => path.join(PROJECT_DIRS[role], f);
-      const config =
-        fromFile && fileRole === role
-          ? readConfigFile(fromFile, path.relative(process.cwd(), fromFile), project.name)
-          : (() => {
-              const c = readStackFile(dir, project, stack);
-              return { ...c, file: shown(c.file) };
-            })();
-      return { role, dir, project, config, stack };
-    };
-    const serving = opts.project === "platform" ? undefined : load("serving", opts.stack);
-    const platform = load("platform", serving ? referencedPlatformStack(serving.config, opts.stack) : opts.stack);
-    runs = serving ? [platform, serving] : [platform];
+    runs = loadRuns(root, opts);
     policies = buildPolicies();
     const packConfigFile = policyPackConfigFile(root, opts.stack, opts.policyPackConfig);
     packConfigShown = packConfigFile && path.relative(process.cwd(), packConfigFile);
@@ -138,18 +173,7 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     throw err;
   }
 
-  const resources: PlanResource[] = [];
-  const outputs: Record<string, unknown> = {};
-  const stackOutputs = new Map<string, Record<string, unknown>>();
-  for (const run of runs) {
-    const recorded = await runProgram(run, stackOutputs);
-    stackOutputs.set(`${run.project.name}/${run.stack}`, recorded.outputs);
-    const shown = !opts.project || opts.project === run.role;
-    if (shown) {
-      resources.push(...recorded.resources.map((r) => ({ ...r, project: run.project.name })));
-      outputs[run.project.name] = recorded.outputs;
-    }
-  }
+  const { resources, outputs } = await runAll(runs, opts.project);
   const shownRuns = runs.filter((r) => !opts.project || opts.project === r.role);
   try {
     const violations = await evaluatePolicies(resources, policies, { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig, configSource: packConfigShown, lock });
