@@ -29,6 +29,13 @@ export interface GpuClusterArgs {
   readonly logRetentionDays?: number;
   /** @default {} */
   readonly tags?: Record<string, string>;
+  /**
+   * Also create a kubernetes Provider for this cluster (for a program that deploys into the cluster it
+   * creates). The blueprint's platform project leaves it off: it never talks to the cluster, so its
+   * jobs need no cluster access; the serving project builds its own (ServingStack clusterProvider).
+   * @default false
+   */
+  readonly kubernetesProvider?: boolean;
 }
 
 export function gpuClusterProblems(args: GpuClusterArgs): string[] {
@@ -77,7 +84,8 @@ function attachManagedPolicies(prefix: string, role: aws.iam.Role, names: readon
  * An EKS control plane ready for GPU node pools: pinned version, KMS envelope encryption of
  * secrets, every control-plane log type in an encrypted log group, private API endpoint, access
  * entries (no aws-auth ConfigMap), Pod Identity, and the pinned core add-ons that do not need
- * nodes. Exposes the node role for NodePool and a kubernetes Provider for in-cluster resources.
+ * nodes. Exposes the node role for NodePool, the facts a kubeconfig needs and, on request, a
+ * kubernetes Provider that waits for the access associations.
  */
 export class GpuCluster extends pulumi.ComponentResource {
   readonly cluster: aws.eks.Cluster;
@@ -101,7 +109,8 @@ export class GpuCluster extends pulumi.ComponentResource {
    */
   readonly deployAccessReady: pulumi.Output<string>;
   /** Depends on the admin and deploy access policy associations, so it never races them. */
-  readonly kubernetesProvider: k8s.Provider;
+  /** Present with `kubernetesProvider: true`; waits for the admin and deploy access associations. */
+  readonly kubernetesProvider?: k8s.Provider;
 
   constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = gpuClusterProblems(args);
@@ -259,11 +268,13 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(
       pulumi.all([this.cluster.name, this.cluster.endpoint, this.cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca.data ?? "", args.region)),
     );
-    this.kubernetesProvider = new k8s.Provider(
-      `${name}-k8s`,
-      { kubeconfig: this.kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: [...adminAssociations, ...deployAssociations] },
-    );
+    this.kubernetesProvider = args.kubernetesProvider
+      ? new k8s.Provider(
+          `${name}-k8s`,
+          { kubeconfig: this.kubeconfig, cluster: this.cluster.name, enableServerSideApply: true },
+          { parent: this, dependsOn: [...adminAssociations, ...deployAssociations] },
+        )
+      : undefined;
 
     this.registerOutputs({
       clusterName: this.clusterName,

@@ -22,7 +22,7 @@ describe("GpuCluster validation", () => {
 describe("GpuCluster, private endpoint only", () => {
   let resources: PlanResource[];
   beforeAll(async () => {
-    resources = await plan(() => new GpuCluster("c", { ...args, adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"] }, { providers: [regionProvider()] }));
+    resources = await plan(() => new GpuCluster("c", { ...args, kubernetesProvider: true, adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"] }, { providers: [regionProvider()] }));
   });
 
   it("encrypts secrets with its own rotating KMS key that survives destroy", () => {
@@ -99,7 +99,7 @@ describe("GpuCluster with CI principals", () => {
       () =>
         new GpuCluster(
           "c",
-          { ...args, adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"], ciPrincipals: ci, controlPlaneSecurityGroupIds: ["sg-0runners"] },
+          { ...args, kubernetesProvider: true, adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"], ciPrincipals: ci, controlPlaneSecurityGroupIds: ["sg-0runners"] },
           { providers: [regionProvider()] },
         ),
     );
@@ -160,5 +160,13 @@ describe("GpuCluster without CI principals", () => {
     expect(ofType(resources, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
     expect(input(one(resources, "aws:eks/cluster:Cluster"), "vpcConfig.securityGroupIds")).toBeUndefined();
     expect(one(resources, "llm-blueprint:cluster:GpuCluster").outputs?.deployAccessReady).toBe("");
+  });
+});
+
+describe("GpuCluster without kubernetesProvider (the platform project's default)", () => {
+  it("creates no kubernetes provider: nothing in the platform talks to the cluster", async () => {
+    const resources = await plan(() => new GpuCluster("c", { clusterName: "llm-t-use1", region: "us-east-1", kubernetesVersion: "1.33", privateSubnetIds: ["subnet-a", "subnet-b"] }, { providers: [regionProvider()] }));
+    expect(ofType(resources, "pulumi:providers:kubernetes")).toEqual([]);
+    expect(ofType(resources, "aws:eks/cluster:Cluster")).toHaveLength(1);
   });
 });

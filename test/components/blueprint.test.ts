@@ -1,15 +1,12 @@
-import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { regionCode } from "../../lib/naming";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
-import { readConfigFile } from "../../lib/plan/stackfile";
-import { entryPoint, input, ofType, resourcesWithoutExplicitProvider } from "../harness";
+import { combinedStackConfig, entryPoint, input, ofType, resourcesWithoutExplicitProvider } from "../harness";
 
-const root = path.resolve(__dirname, "../..");
-
-/** Runs the real entry point (index.ts) with the prod stack file. */
+/** The prod stack as one program (InferenceBlueprint's composition of platform and serving). */
 async function planProd(): Promise<PlanResource[]> {
-  const { config, secretKeys } = readConfigFile(path.join(root, "stacks/Pulumi.prod.yaml"), "stacks/Pulumi.prod.yaml", "llm-blueprint");
+  const { config, secretKeys } = combinedStackConfig("prod");
   const run = await recordProgram(
     async () => (await entryPoint())(),
     { project: "llm-blueprint", stack: "prod", config, secretKeys },
@@ -23,7 +20,7 @@ async function planProd(): Promise<PlanResource[]> {
  */
 function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string | undefined {
   for (let cur: PlanResource | undefined = r; cur; cur = cur.parent ? byUrn.get(cur.parent) : undefined) {
-    if (cur.type === "llm-blueprint:region:InferenceRegion") return cur.name;
+    if (cur.type === "llm-blueprint:region:InferenceRegion" || cur.type === "llm-blueprint:serving:ServingRegion") return cur.name;
     if (cur.type === "llm-blueprint:registry:ModelRegistry") return cur.name.replace(/-registry$/, "");
     // Global DNS and Route 53 health-check alarms are made through the us-east-1 provider.
     if (cur.type === "llm-blueprint:traffic:GlobalEndpoint" || cur.type === "llm-blueprint:traffic:HealthCheckAlerts") return "us-east-1";
@@ -31,7 +28,7 @@ function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string | u
   return undefined;
 }
 
-describe("the prod stack", () => {
+describe("the prod stack in one program", () => {
   let resources: PlanResource[];
   let byUrn: Map<string, PlanResource>;
   beforeAll(async () => {
@@ -49,7 +46,15 @@ describe("the prod stack", () => {
     const randomOnes = resources.filter((x) => x.type.startsWith("random:"));
     expect(randomOnes.length).toBe(3);
     for (const r of randomOnes) expect(byUrn.get(r.provider!)?.type).toBe("pulumi:providers:random");
-    const custom = resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:") && !x.type.startsWith("random:"));
+    // Runner peering joins two regions: each of its resources is made by the provider of one side of its pair.
+    const peering = resources.filter((x) => x.urn.includes("llm-blueprint:ci:RunnerPeering$"));
+    expect(peering.length).toBeGreaterThan(0);
+    for (const r of peering) {
+      const [a, b] = r.name.match(/-([a-z]+\d)-([a-z]+\d)(?:-|$)/)!.slice(1);
+      const side = regionCode(String(input(byUrn.get(r.provider!)!, "region")));
+      expect([a, b], r.urn).toContain(side);
+    }
+    const custom = resources.filter((x) => x.custom && !x.type.startsWith("pulumi:providers:") && !x.type.startsWith("random:") && !peering.includes(x));
     const placement = (r: PlanResource) => {
       const provider = byUrn.get(r.provider!)!;
       // An aws provider names its region; a kubernetes provider belongs to the region whose cluster owns it.

@@ -1,13 +1,10 @@
-import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
-import { readConfigFile } from "../../lib/plan/stackfile";
 import { EKS_SCRAPE_REACHABILITY, enabledScrapeTargets, scrapeTargetProblems } from "../../lib/observability";
 import { regionOf } from "../../lib/plan/summary";
-import { entryPoint, input, ofType } from "../harness";
+import { combinedStackConfig, entryPoint, input, ofType } from "../harness";
 
-const root = path.resolve(__dirname, "../..");
 const NS = "llm-blueprint";
 interface Slo {
   ttftP99Seconds: number;
@@ -20,8 +17,7 @@ interface ObservabilityInput {
 }
 
 function stackConfig(stack: string) {
-  const file = `stacks/Pulumi.${stack}.yaml`;
-  return readConfigFile(path.join(root, file), file, NS);
+  return combinedStackConfig(stack);
 }
 
 /** Plans a committed stack through the real entry point, optionally editing its observability block. */

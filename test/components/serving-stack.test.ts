@@ -1,11 +1,8 @@
-import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
-import { readConfigFile } from "../../lib/plan/stackfile";
-import { entryPoint, input, ofType } from "../harness";
+import { combinedStackConfig, entryPoint, input, ofType } from "../harness";
 
-const root = path.resolve(__dirname, "../..");
 
 interface ServedModelInput {
   name: string;
@@ -14,8 +11,7 @@ interface ServedModelInput {
 
 /** Plans a committed stack through the real entry point, optionally editing its serving block first. */
 async function planStack(stack: string, edit?: (models: ServedModelInput[]) => void): Promise<PlanResource[]> {
-  const file = `stacks/Pulumi.${stack}.yaml`;
-  const { config, secretKeys } = readConfigFile(path.join(root, file), file, "llm-blueprint");
+  const { config, secretKeys } = combinedStackConfig(stack);
   if (edit) {
     const serving = JSON.parse(config["llm-blueprint:serving"]) as { models: ServedModelInput[] };
     edit(serving.models);

@@ -1,8 +1,8 @@
-import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GlobalEndpoint } from "../../components/GlobalEndpoint";
 import { HealthCheckAlerts } from "../../components/HealthCheckAlerts";
+import { RegionalEntry } from "../../components/RegionalEntry";
 import { RegionalIngress, targetRegistrationPolicy } from "../../components/RegionalIngress";
 import { OFFLOAD_PORT } from "../../components/ServingAddons";
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART } from "../../lib/baseline";
@@ -10,12 +10,10 @@ import { StackConfigError } from "../../lib/config/validate";
 import { isAllowed } from "../../lib/iam";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
-import { readConfigFile } from "../../lib/plan/stackfile";
 import { RecoveryTime } from "../../lib/traffic";
-import { entryPoint, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
+import { combinedStackConfig, entryPoint, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
 
 const Z = { zoneId: "Z0123456789ABC", zoneName: "inference.example.com" };
-const root = path.resolve(__dirname, "../..");
 
 describe("GlobalEndpoint", () => {
   const planEndpoint = (routing: "failover" | "latency" | "weighted", regions: { region: string; role?: "primary" | "secondary"; weight?: number }[]) =>
@@ -71,17 +69,29 @@ describe("GlobalEndpoint", () => {
   });
 });
 
-describe("RegionalIngress", () => {
+describe("RegionalEntry (platform) and RegionalIngress (serving)", () => {
   let rs: PlanResource[];
   beforeAll(async () => {
     rs = await plan(() => {
-      const opts = { providers: [regionProvider("us-west-2"), new k8s.Provider("kube", { kubeconfig: "{}" })] };
+      const aws = regionProvider("us-west-2");
+      const entry = new RegionalEntry(
+        "usw2-entry",
+        { region: "us-west-2", vpcId: "vpc-1", vpcCidr: "10.1.0.0/16", publicSubnetIds: ["subnet-a", "subnet-b", "subnet-c"], clusterSecurityGroupId: "sg-cluster", ...Z, endpoints: ["chat", "code"] },
+        { providers: [aws] },
+      );
       new RegionalIngress(
         "usw2-ingress",
-        { region: "us-west-2", clusterName: "c", vpcId: "vpc-1", vpcCidr: "10.1.0.0/16", publicSubnetIds: ["subnet-a", "subnet-b", "subnet-c"], clusterSecurityGroupId: "sg-cluster", ...Z, endpoints: ["chat", "code"] },
-        opts,
+        { region: "us-west-2", clusterName: "c", vpcId: "vpc-1", targetGroupArn: entry.targetGroup.arn },
+        { providers: [aws, new k8s.Provider("kube", { kubeconfig: "{}" })] },
       );
     });
+  });
+
+  it("names the target group so its ARN says which it is, and refuses a name ELB would reject", () => {
+    expect(input(one(rs, "aws:lb/targetGroup:TargetGroup"), "name")).toBe("usw2-entry-gw");
+    expect(() => new RegionalEntry("x", { region: "us-west-2", vpcId: "v", vpcCidr: "10.1.0.0/16", publicSubnetIds: [], clusterSecurityGroupId: "sg", ...Z, endpoints: ["chat"], targetGroupName: "-bad-" })).toThrow(
+      'RegionalEntry x: targetGroupName "-bad-" must be 1-32 letters, digits or dashes, not starting or ending with a dash',
+    );
   });
 
   it("puts an internet-facing NLB with deletion protection in the public subnets, terminating TLS with a DNS-validated certificate", () => {
@@ -129,10 +139,9 @@ describe("RegionalIngress", () => {
   });
 });
 
-/** Plans a committed stack, optionally editing one structured config key first. */
+/** Plans a committed stack as one program (both projects' keys), optionally editing one structured config key first. */
 async function planStack(stack: string, key?: string, edit?: (v: Record<string, unknown>) => void, onError?: (err: unknown) => void) {
-  const file = `stacks/Pulumi.${stack}.yaml`;
-  const { config, secretKeys } = readConfigFile(path.join(root, file), file, "llm-blueprint");
+  const { config, secretKeys } = combinedStackConfig(stack);
   if (key && edit) {
     const v = JSON.parse(config[`llm-blueprint:${key}`]) as Record<string, unknown>;
     edit(v);

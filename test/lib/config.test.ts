@@ -1,18 +1,16 @@
-import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { readProjectConfig } from "../../lib/config/load";
 import { StackConfigInput } from "../../lib/config/schema";
 import { foreignKeyProblems, parseStackConfig, StackConfigError } from "../../lib/config/validate";
-import { readProjectFile, readStackFile } from "../../lib/plan/stackfile";
+import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
+import { combinedStackConfig, projectStackFile } from "../harness";
 
-const root = path.resolve(__dirname, "../..");
-const project = readProjectFile(root);
-const NS = project.name;
-const FILE = "stacks/Pulumi.test.yaml";
+const NS = BLUEPRINT_NAMESPACE;
+const FILE = "platform/stacks/Pulumi.test.yaml";
 
+/** A committed stack's platform and serving keys together, as the one-stack composition reads them. */
 function committed(stack: string): Record<string, unknown> {
-  const { config } = readStackFile(root, project, stack);
-  return readProjectConfig(NS, config);
+  return readProjectConfig(NS, combinedStackConfig(stack).config);
 }
 
 /** A small valid config to break one key at a time. */
@@ -39,7 +37,7 @@ function problemsOf(raw: unknown): { path: string; message: string }[] {
 
 describe("committed stacks", () => {
   it.each(["dev", "staging", "prod"])("%s passes validation", (stack) => {
-    const cfg = parseStackConfig(committed(stack), { namespace: NS, stackFile: `stacks/Pulumi.${stack}.yaml` });
+    const cfg = parseStackConfig(committed(stack), { namespace: NS, stackFile: `serving/stacks/Pulumi.${stack}.yaml` });
     expect(cfg.environment).toBe(stack);
   });
 
@@ -110,7 +108,7 @@ describe("rejections", () => {
     const raw = { ...valid(), regionz: [] } as Record<string, unknown>;
     (raw.cluster as Record<string, unknown>).kubernetesVerison = "1.33";
     const problems = problemsOf(raw);
-    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz" (did you mean "regions"?); allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, costCeilingUsdPerMonth, observability' });
+    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz" (did you mean "regions"?); allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, ci, costCeilingUsdPerMonth, observability' });
     const nested = problems.find((p) => p.path === `${NS}:cluster`);
     expect(nested?.message).toMatch(/^unknown key "kubernetesVerison" \(did you mean "kubernetesVersion"\?\); allowed keys: kubernetesVersion, publicAccessCidrs/);
   });
@@ -243,6 +241,8 @@ describe("config namespaces", () => {
 
   it("Pulumi's and the providers' namespaces are allowed, and the committed stacks use no other", () => {
     expect(foreignKeyProblems(["pulumi:disable-default-providers", "aws:region", "kubernetes:context", "random:x", "environment"], NS)).toEqual([]);
-    for (const stack of ["dev", "staging", "prod"]) expect(foreignKeyProblems(Object.keys(readStackFile(root, project, stack).config), NS)).toEqual([]);
+    for (const stack of ["dev", "staging", "prod"]) {
+      for (const p of ["platform", "serving"] as const) expect(foreignKeyProblems(Object.keys(projectStackFile(p, stack).config), NS, ["platformStack"])).toEqual([]);
+    }
   });
 });

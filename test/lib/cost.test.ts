@@ -5,9 +5,8 @@ import { estimateCost, healthCheckFeatures } from "../../lib/plan/cost";
 import { PlanDocument } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
 import { DEFAULT_PRICE_FILE } from "../../tools/engine/run";
-import { readConfigFile } from "../../lib/plan/stackfile";
 import { PriceFile, readPriceFile } from "../../lib/pricing";
-import { entryPoint, plan, regionProvider } from "../harness";
+import { combinedStackConfig, entryPoint, plan, regionProvider } from "../harness";
 
 const root = path.resolve(__dirname, "../..");
 const prices = readPriceFile(path.join(root, DEFAULT_PRICE_FILE));
@@ -22,8 +21,7 @@ describe("the price file", () => {
 describe("cost of the dev stack", () => {
   let dev: PlanDocument;
   beforeAll(async () => {
-    const file = "stacks/Pulumi.dev.yaml";
-    const { config, secretKeys } = readConfigFile(path.join(root, file), file, "llm-blueprint");
+    const { config, secretKeys } = combinedStackConfig("dev");
     const program = await entryPoint();
     const run = await recordProgram(() => program(), { project: "llm-blueprint", stack: "dev", config, secretKeys });
     const doc: PlanDocument = { stack: "dev", project: "llm-blueprint", resources: run.resources, outputs: run.outputs, policy: { violations: [] } };

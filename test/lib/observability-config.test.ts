@@ -1,18 +1,15 @@
-import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { readProjectConfig } from "../../lib/config/load";
 import { parseStackConfig } from "../../lib/config/validate";
-import { readProjectFile, readStackFile } from "../../lib/plan/stackfile";
-import { configProblems } from "../harness";
+import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
+import { combinedStackConfig, configProblems } from "../harness";
 
-const root = path.resolve(__dirname, "../..");
-const project = readProjectFile(root);
-const NS = project.name;
-const FILE = "stacks/Pulumi.prod.yaml";
+const NS = BLUEPRINT_NAMESPACE;
+const FILE = "serving/stacks/Pulumi.prod.yaml";
 
-/** The committed prod config with its observability block replaced. */
+/** The committed prod config (both projects' keys) with its observability block replaced. */
 function prod(observability: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...readProjectConfig(NS, readStackFile(root, project, "prod").config), observability, ...extra };
+  return { ...readProjectConfig(NS, combinedStackConfig("prod").config), observability, ...extra };
 }
 
 const problemsOf = (raw: unknown) => configProblems(raw, FILE, NS);

@@ -139,23 +139,26 @@ describe("engine URNs", () => {
 describe("stack traces", () => {
   // A program that throws also leaves unhandled rejections behind in the SDK, so this runs in its own process.
   it("are off while the program runs in the fast mode, yet a program error from planStack still says where", () => {
+    // A repository with a platform project only, planned alone (--project platform).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-stacks-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: exploding\nruntime: nodejs\nmain: index.js\n");
-    fs.writeFileSync(path.join(dir, "Pulumi.x.yaml"), "config: {}\n");
-    fs.writeFileSync(path.join(dir, "index.js"), "module.exports = () => { function explodeHere() { throw new Error('boom'); } explodeHere(); };\n");
-    const lib = path.resolve(__dirname, "../../lib/plan");
+    const project = path.join(dir, "platform");
+    fs.mkdirSync(path.join(project, "stacks"), { recursive: true });
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: exploding\nruntime: nodejs\nstackConfigDir: stacks\nmain: index.js\n");
+    fs.writeFileSync(path.join(project, "stacks", "Pulumi.x.yaml"), "config: {}\n");
+    fs.writeFileSync(path.join(project, "index.js"), "module.exports = () => { function explodeHere() { throw new Error('boom'); } explodeHere(); };\n");
+    const engine = path.resolve(__dirname, "../../tools/engine");
     const script = path.join(dir, "check.ts");
     fs.writeFileSync(
       script,
-      `import { recordProgram } from ${JSON.stringify(path.join(lib, "record"))};
-import { planStack } from ${JSON.stringify(path.join(lib, "run"))};
+      `import { recordProgram } from ${JSON.stringify(path.join(engine, "record"))};
+import { planStack } from ${JSON.stringify(path.join(engine, "run"))};
 process.on("unhandledRejection", () => undefined);
-const program = require(${JSON.stringify(path.join(dir, "index.js"))});
+const program = require(${JSON.stringify(path.join(project, "index.js"))});
 const stackOf = (p: Promise<unknown>) => p.then(() => "no error", (e: Error) => e.stack ?? "");
 (async () => {
   const fast = await stackOf(recordProgram(program, { project: "p", stack: "s", captureStacks: false }));
   const full = await stackOf(recordProgram(program, { project: "p", stack: "s" }));
-  const planned = await stackOf(planStack({ projectDir: ${JSON.stringify(dir)}, stack: "x" }));
+  const planned = await stackOf(planStack({ projectDir: ${JSON.stringify(dir)}, stack: "x", project: "platform" }));
   process.stdout.write(JSON.stringify({ fast, full, planned, limit: Error.stackTraceLimit }));
   process.exit(0);
 })();

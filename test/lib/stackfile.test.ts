@@ -49,7 +49,8 @@ describe("YAML and JSON syntax errors name the file, line and column and show th
 
   it("a missing file is one line", () => {
     expect(inputError(() => readJsonFile(fixture("nope.json"), "nope.json")).message).toBe("nope.json does not exist");
-    expect(inputError(() => readStackFile(root, readProjectFile(root), "nope")).message).toBe('stack file stacks/Pulumi.nope.yaml does not exist (stack "nope")');
+    const platform = path.join(root, "platform");
+    expect(inputError(() => readStackFile(platform, readProjectFile(platform), "nope")).message).toBe('stack file stacks/Pulumi.nope.yaml does not exist (stack "nope")');
   });
 });
 
@@ -68,9 +69,10 @@ describe("region data", () => {
   });
 
   it("zone letters are given for every region the committed stacks use", () => {
-    const project = readProjectFile(root);
+    const platform = path.join(root, "platform");
+    const project = readProjectFile(platform);
     for (const stack of ["dev", "staging", "prod"]) {
-      const regions = JSON.parse(readStackFile(root, project, stack).config["llm-blueprint:regions"]) as { region: string; availabilityZones: string[] }[];
+      const regions = JSON.parse(readStackFile(platform, project, stack).config["llm-blueprint:regions"]) as { region: string; availabilityZones: string[] }[];
       for (const r of regions) {
         const letters = AZ_LETTERS[r.region as keyof typeof AZ_LETTERS];
         expect(letters, r.region).toBeDefined();

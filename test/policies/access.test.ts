@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { GpuCluster } from "../../components/GpuCluster";
 import { PlanResource } from "../../lib/plan/document";
 import { plan, regionProvider } from "../harness";
-import { evaluate, recordStack } from "./harness";
+import { evaluate, recordOneStack, recordStack } from "./harness";
 
 const POLICY = "ci-access-least-privilege";
 const ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
@@ -30,15 +30,24 @@ async function messages(resources: readonly PlanResource[], mutate?: (rs: PlanRe
 
 // A cluster whose CI principals are set (the committed stacks may not set them yet).
 let withPrincipals: PlanResource[];
+// Both projects of prod, as the offline plan evaluates them.
+let prod: PlanResource[];
+beforeAll(async () => {
+  prod = await recordStack("prod");
+}, 300_000);
 beforeAll(async () => {
   withPrincipals = await plan(
-    () => new GpuCluster("c", { clusterName: "llm-ci-use1", region: "us-east-1", kubernetesVersion: "1.33", privateSubnetIds: ["subnet-a", "subnet-b"], adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"], ciPrincipals: ci }, { providers: [regionProvider()] }),
+    () => new GpuCluster("c", { clusterName: "llm-ci-use1", region: "us-east-1", kubernetesVersion: "1.33", privateSubnetIds: ["subnet-a", "subnet-b"], adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admin"], ciPrincipals: ci, kubernetesProvider: true }, { providers: [regionProvider()] }),
   );
 });
 
 describe("ci-access-least-privilege passes", () => {
   it("on the committed prod stack", async () => {
-    expect(await messages(await recordStack("prod"))).toEqual([]);
+    expect(await messages(prod)).toEqual([]);
+  });
+
+  it("on the one-stack composition of prod", async () => {
+    expect(await messages(await recordOneStack("prod"))).toEqual([]);
   }, 300_000);
 
   it("on a cluster with deploy, preview and drift principals as GpuCluster declares them", async () => {
@@ -137,5 +146,36 @@ describe("ci-access-least-privilege fails", () => {
       rs.splice(rs.findIndex((r) => r.type === ASSOCIATION && r.name === "c-ci-preview-view"), 1);
     });
     expect(got).toEqual([`preview principal ${ci.preview} on cluster llm-ci-use1 has an access entry but no access policy: its CI job cannot reach the Kubernetes API`]);
+  });
+});
+
+describe("ci-access-least-privilege across the two projects", () => {
+  const K8S_PROVIDER = "pulumi:providers:kubernetes";
+  const servingProvider = (rs: PlanResource[]) => {
+    const p = rs.find((r) => r.type === K8S_PROVIDER && r.project === "llm-blueprint-serving" && r.name.startsWith("us-east-1-"));
+    if (!p) throw new Error("no serving kubernetes provider in us-east-1");
+    return p as Mutable & { propertyDependencies: Record<string, string[]> };
+  };
+
+  it("finds the serving provider's cluster by its `cluster` input: without the platform's StackReference it would race the deploy access", async () => {
+    const provider = servingProvider(prod);
+    expect(provider.inputs.cluster).toBe("llm-prod-use1");
+    expect(provider.propertyDependencies.kubeconfig).toEqual([expect.stringMatching(/::pulumi:pulumi:StackReference::/)]);
+    const got = await messages(prod, (rs) => {
+      const p = servingProvider(rs);
+      p.options.dependsOn = [];
+      p.propertyDependencies = { ...p.propertyDependencies, kubeconfig: [] };
+    });
+    expect(got).toEqual([
+      expect.stringMatching(/^kubernetes provider us-east-1-k8s talks to cluster llm-prod-use1 but does not depend on its deploy access association\(s\) \S+: its first request can race the access grant/),
+    ]);
+  });
+
+  it("fails a provider whose `cluster` names no cluster, unless the clusters are another project's (a serving-only preview)", async () => {
+    const stray = (rs: PlanResource[]) => (servingProvider(rs).inputs.cluster = "llm-prod-use1-old");
+    expect(await messages(prod, stray)).toEqual([
+      'kubernetes provider us-east-1-k8s cluster "llm-prod-use1-old" names no EKS cluster of this plan (clusters: llm-prod-use1 (us-east-1), llm-prod-usw2 (us-west-2), llm-prod-use2 (us-east-2)), so whose deploy access it must wait for cannot be checked',
+    ]);
+    expect(await messages(prod.filter((r) => r.project === "llm-blueprint-serving"), stray)).toEqual([]);
   });
 });

@@ -113,7 +113,19 @@ function loadRuns(root: string, opts: PlanStackOptions): ProjectRun[] {
     return { role, dir, project, config, stack };
   };
   const serving = opts.project === "platform" ? undefined : load("serving", opts.stack);
-  const platform = load("platform", serving ? referencedPlatformStack(serving.config, opts.stack) : opts.stack);
+  const platformStack = serving ? referencedPlatformStack(serving.config, opts.stack) : opts.stack;
+  if (serving && !fs.existsSync(path.join(root, PROJECT_DIRS.platform, "stacks", `Pulumi.${platformStack}.yaml`))) {
+    // The reference names a platform stack this repository has no file for: name both sides.
+    const key = `${BLUEPRINT_NAMESPACE}:platformStack`;
+    const known = fs.existsSync(path.join(root, PROJECT_DIRS.platform, "stacks"))
+      ? fs.readdirSync(path.join(root, PROJECT_DIRS.platform, "stacks")).map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1]).filter((x): x is string => !!x).sort()
+      : [];
+    throw new InputFileError(
+      serving.config.file,
+      `${serving.config.file}: ${key} is "${serving.config.config[key]}", but the platform project has no stack "${platformStack}" (${path.join(PROJECT_DIRS.platform, "stacks", `Pulumi.${platformStack}.yaml`)} does not exist); its stacks are ${known.join(", ") || "none"}`,
+    );
+  }
+  const platform = load("platform", platformStack);
   return serving ? [platform, serving] : [platform];
 }
 
@@ -217,9 +229,11 @@ async function runProgram(run: ProjectRun, stackOutputs: ReadonlyMap<string, Rec
     const entry = path.join(run.dir, run.project.main ?? ".");
     const record = (captureStacks: boolean) =>
       recordProgram(
-        () => {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const exported: unknown = require(entry);
+        async () => {
+          // import(), not require(): the test runner transforms TypeScript only on the import path.
+          const mod = (await import(entry)) as { default?: unknown };
+          // `export =` (what the Pulumi Node.js host calls) arrives as the module's default export.
+          const exported: unknown = typeof mod === "function" ? mod : mod.default;
           return typeof exported === "function" ? (exported as () => unknown)() : exported;
         },
         { project: run.project.name, stack: run.stack, config: run.config.config, secretKeys: run.config.secretKeys, captureStacks, stackOutputs },
