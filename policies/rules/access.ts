@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { CI_ROLE_TAG, CI_ROLES, CiRole, EKS_ACCESS_POLICIES, EksAccessPolicyGrants, eksAccessPolicyName } from "../../lib/access";
-import { arr, at, byType, str, strMap } from "./common";
+import { arr, at, byType, clusterOfProvider, projectOf, sidePresent, str, strMap } from "./common";
 
 /**
  * Access of the CI principals to the clusters, read from the recorded access entries (whose
@@ -172,14 +172,30 @@ export const ciAccessLeastPrivilege: StackValidationPolicy = {
       deployByCluster.set(p.clusterName, [...(deployByCluster.get(p.clusterName) ?? []), ...p.associations]);
     }
     const orderedAfter = orderingOf(args.resources);
+    const typeOf = new Map(args.resources.map((r) => [r.urn, r.type]));
+    // Under a serving-only preview the clusters are in the other project (common.ts sidePresent).
+    const platformPresent = sidePresent(args.resources, "platform");
     for (const provider of byType(args.resources, TYPE.kubernetesProvider)) {
       const after = orderedAfter(provider);
-      // The cluster(s) its kubeconfig was built from.
+      // The cluster(s) its kubeconfig was built from; else the one its `cluster` input names.
       const kubeconfigSources = provider.propertyDependencies.kubeconfig ?? [];
-      const reached = clusters.filter((c) => kubeconfigSources.some((d) => d.urn === c.urn || orderedAfter(d).has(c.urn)));
+      let reached = clusters.filter((c) => kubeconfigSources.some((d) => d.urn === c.urn || orderedAfter(d).has(c.urn)));
+      if (reached.length === 0) {
+        const { cluster, problem } = clusterOfProvider(args.resources, provider);
+        if (!cluster) {
+          if (platformPresent) report(`${problem ?? `kubernetes provider ${provider.name} reaches no EKS cluster of this plan`}, so whose deploy access it must wait for cannot be checked`, provider.urn);
+          continue;
+        }
+        reached = [cluster];
+      }
+      // Another project's resources all exist before this one's update starts when this provider reads
+      // that stack (a StackReference it is ordered after): serving is deployed after platform, whose
+      // outputs it reads, and an association in the platform stack is done by then.
+      const readsAnotherStack = [...after].some((urn) => typeOf.get(urn) === "pulumi:pulumi:StackReference");
+      const deployedBefore = (a: Association) => after.has(a.resource.urn) || (readsAnotherStack && projectOf(a.resource.urn) !== projectOf(provider.urn));
       for (const cluster of reached) {
         const deploy = deployByCluster.get(str(cluster.props.name) ?? "") ?? [];
-        const missing = deploy.filter((a) => !after.has(a.resource.urn));
+        const missing = deploy.filter((a) => !deployedBefore(a));
         if (missing.length > 0) {
           report(
             `kubernetes provider ${provider.name} talks to cluster ${String(cluster.props.name)} but does not depend on its deploy access association(s) ${missing.map((a) => a.resource.name).join(", ")}: its first request can race the access grant and fail with Unauthorized. Add them to the provider's dependsOn`,

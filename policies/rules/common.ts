@@ -2,6 +2,7 @@
  * Small, dependency-free readers over policy props. Props arrive as plain JSON-like values (the
  * resource inputs the analyzer is sent), so every accessor returns unknown-safe values.
  */
+import type { PolicyResource } from "@pulumi/policy";
 import { ANNOTATION, LABEL } from "../../lib/labels";
 
 export type Props = Record<string, unknown>;
@@ -136,3 +137,61 @@ export function statementsOf(policy: unknown): PolicyStatementJson[] {
 }
 
 export const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The Pulumi project that declares a resource, from its URN (`urn:pulumi:<stack>::<project>::<type>::<name>`). */
+export const projectOf = (urn: string): string | undefined => urn.split("::")[1];
+
+/**
+ * The two halves of the blueprint, told apart by what only each declares: the platform project the
+ * EKS clusters and load balancers, the serving project the Kubernetes objects (the provider resource
+ * `pulumi:providers:kubernetes` is not one: a platform may declare one too).
+ */
+const SIDE_TYPES = {
+  platform: (type: string) => type === TYPES.eksCluster || type.startsWith("aws:lb/"),
+  serving: (type: string) => type.startsWith("kubernetes:"),
+} as const;
+export type Side = keyof typeof SIDE_TYPES;
+
+/**
+ * Whether the analyzed resources include `side` of a link that crosses the two projects (a
+ * TargetGroupBinding to its target group, a kubernetes provider to its EKS cluster). The CLI analyzes
+ * one stack at a time, so `pulumi preview --policy-pack` of either project sees one side only and a
+ * missing far end there is not a defect; the offline plan gate that pulumi-up runs before every
+ * `pulumi up` evaluates both projects together, where a missing far end is one, reported fail-closed.
+ * A check that joins the halves reports an unmatched end only when this says the other side is here.
+ */
+export function sidePresent(resources: readonly { type: string }[], side: Side): boolean {
+  return resources.some((r) => SIDE_TYPES[side](r.type));
+}
+
+/** The EKS cluster a kubernetes provider deploys to, or why it cannot be told. */
+export interface ProviderCluster {
+  readonly cluster?: PolicyResource;
+  readonly problem?: string;
+}
+
+/**
+ * The EKS cluster behind a kubernetes provider: the Cluster its kubeconfig was built from (one
+ * program), else the Cluster whose `name` the provider's `cluster` input gives (a serving stack, whose
+ * kubeconfig comes from the platform's StackReference; the kubeconfig's cluster entry is named after
+ * the EKS cluster, components/GpuCluster.ts kubeconfigFor). A name matching several recorded clusters
+ * (names are unique per region and account only) is ambiguous, not a match.
+ */
+export function clusterOfProvider(resources: readonly PolicyResource[], provider: PolicyResource): ProviderCluster {
+  const fromKubeconfig = (provider.propertyDependencies.kubeconfig ?? []).filter((d) => d.type === TYPES.eksCluster);
+  if (fromKubeconfig.length > 0) return { cluster: fromKubeconfig[0] };
+  const name = provider.props.cluster;
+  const clusters = byType(resources, TYPES.eksCluster);
+  const known = clusters.map((c) => `${String(c.props.name)} (${String(c.provider?.props.region ?? "no region")})`).join(", ") || "none";
+  if (typeof name !== "string" || name === "") {
+    return { problem: `kubernetes provider ${provider.name} has no kubeconfig built from an EKS cluster of this plan and its \`cluster\` input is ${JSON.stringify(name)}; set it to the EKS cluster's name (clusters: ${known})` };
+  }
+  const named = clusters.filter((c) => c.props.name === name);
+  if (named.length === 1) return { cluster: named[0] };
+  return {
+    problem:
+      named.length === 0
+        ? `kubernetes provider ${provider.name} cluster ${JSON.stringify(name)} names no EKS cluster of this plan (clusters: ${known})`
+        : `kubernetes provider ${provider.name} cluster ${JSON.stringify(name)} names ${named.length} EKS clusters of this plan (${known}), so which one it deploys to cannot be told`,
+  };
+}

@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, gpuInstanceSpec } from "../../lib/gpu";
-import { arr, at, byType, containersOf, flag, LABELS, list, obj, podSpecOf, statementsOf, str, strMap, TYPES, vllmContainerOf } from "./common";
+import { arr, at, byType, clusterOfProvider, containersOf, flag, LABELS, list, obj, podSpecOf, ProviderCluster, sidePresent, statementsOf, str, strMap, TYPES, vllmContainerOf } from "./common";
 
 /**
  * The serving path as it works at run time, read from the recorded plan: every hop a request takes
@@ -132,14 +132,49 @@ function attachedRoutes(resources: readonly PolicyResource[], svc: GatewayServic
   });
 }
 
-/** The EKS cluster behind a kubernetes provider (its kubeconfig's source). */
-function clusterOf(resources: readonly PolicyResource[], r: PolicyResource): PolicyResource | undefined {
+/** The EKS cluster a Kubernetes object is deployed to, through its provider (common.ts clusterOfProvider). */
+function clusterOf(resources: readonly PolicyResource[], r: PolicyResource): ProviderCluster {
   const provider = resources.find((p) => p.urn === r.provider?.urn);
-  return provider ? deps(provider, "kubeconfig", T.eksCluster)[0] : undefined;
+  return provider ? clusterOfProvider(resources, provider) : { problem: `${r.name} has no kubernetes provider of this plan` };
 }
 
 /** AWS region of a resource, from its explicit provider. */
 const regionOf = (r: PolicyResource | undefined) => str(r?.provider?.props.region);
+
+/**
+ * Region, account and name of an ELB target group ARN,
+ * arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id> (AWS Service
+ * Authorization Reference, Elastic Load Balancing V2 resource type "targetgroup"; names are 1-32
+ * letters, digits and hyphens, unique per region and account: ELB API Reference, CreateTargetGroup
+ * Name; read 2026-11-25).
+ */
+export function parseTargetGroupArn(arn: unknown): { region: string; account: string; name: string } | undefined {
+  const m = typeof arn === "string" ? /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):(\d{12}):targetgroup\/([A-Za-z0-9-]{1,32})\/[0-9a-f]+$/.exec(arn) : null;
+  return m ? { region: m[1], account: m[2], name: m[3] } : undefined;
+}
+
+/**
+ * The target group a TargetGroupBinding fills: the one its ARN came from (one program), else the one
+ * whose recorded `name` and provider region its ARN names (a serving stack reads the ARN from the
+ * platform's outputs as a plain string). Region and name identify a target group in one account.
+ */
+function targetGroupOf(resources: readonly PolicyResource[], binding: PolicyResource): { targetGroup?: PolicyResource; problem?: string } {
+  const linked = deps(binding, "spec", T.targetGroup);
+  if (linked.length > 0) return { targetGroup: linked[0] };
+  const raw = at(binding.props, "spec.targetGroupARN");
+  const arn = parseTargetGroupArn(raw);
+  if (!arn) return { problem: `${JSON.stringify(raw)} is not a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)` };
+  const inRegion = byType(resources, T.targetGroup).filter((tg) => regionOf(tg) === arn.region);
+  const named = inRegion.filter((tg) => tg.props.name === arn.name);
+  if (named.length === 1) return { targetGroup: named[0] };
+  const there = inRegion.map((tg) => String(tg.props.name ?? `${tg.name} (no name input)`)).join(", ") || "none";
+  return {
+    problem:
+      named.length === 0
+        ? `${JSON.stringify(raw)} is not a target group of this plan (no target group named ${arn.name} in ${arn.region}; there: ${there})`
+        : `${JSON.stringify(raw)} names ${named.length} target groups of this plan (${named.map((tg) => tg.name).join(", ")}), but a target group name is unique in its region and account`,
+  };
+}
 
 /** One regional path: NLB listener -> target group -> TargetGroupBinding -> gateway Service listener. */
 interface NlbPath {
@@ -163,8 +198,9 @@ function nlbPaths(resources: readonly PolicyResource[], report?: Report): NlbPat
       report?.(`${lp} -> target group: it forwards to no target group of this stack`, listener.urn);
       continue;
     }
-    const bindings = byType(resources, T.targetGroupBinding).filter((b) => deps(b, "spec").some((d) => d.urn === targetGroup.urn));
-    if (bindings.length === 0) report?.(`target group ${targetGroup.name} -> TargetGroupBinding: no binding fills it, so it never gets a target`, targetGroup.urn);
+    const bindings = byType(resources, T.targetGroupBinding).filter((b) => targetGroupOf(resources, b).targetGroup?.urn === targetGroup.urn);
+    // Under a platform-only preview the bindings are in the other project (common.ts sidePresent).
+    if (bindings.length === 0 && sidePresent(resources, "serving")) report?.(`target group ${targetGroup.name} -> TargetGroupBinding: no binding fills it, so it never gets a target`, targetGroup.urn);
     for (const binding of bindings) {
       const ref = obj(at(binding.props, "spec.serviceRef"));
       const bindingNs = str(at(binding.props, "metadata.namespace")) ?? "default";
@@ -218,8 +254,12 @@ function checkNetworkHops(resources: readonly PolicyResource[], p: NlbPath, repo
   if (!lbIn.some((r) => covers(r, num(p.listener.props.port) ?? -1))) report(`clients -> NLB security group ingress: listener port ${String(p.listener.props.port)}, ingress rules allow ${ruleText(lbIn)}`, p.loadBalancer.urn);
   const lbOut = byType(resources, T.sgEgress).filter(onLb);
   if (!lbOut.some((r) => covers(r, podPort))) report(`NLB security group egress -> proxy pod port: egress rules allow ${ruleText(lbOut)}, the proxies listen on tcp/${podPort}`, p.loadBalancer.urn);
-  const cluster = clusterOf(resources, p.binding);
-  const podIn = byType(resources, T.sgIngress).filter((r) => deps(r, "referencedSecurityGroupId").some((d) => lbGroups.some((g) => g.urn === d.urn)) && deps(r, "securityGroupId").some((d) => d.urn === cluster?.urn));
+  const { cluster, problem } = clusterOf(resources, p.binding);
+  if (!cluster) {
+    report(`TargetGroupBinding ${k8sName(p.binding)} -> EKS cluster: ${problem ?? "unknown"}, so the cluster security group rule admitting the NLB cannot be checked`, p.binding.urn);
+    return;
+  }
+  const podIn = byType(resources, T.sgIngress).filter((r) => deps(r, "referencedSecurityGroupId").some((d) => lbGroups.some((g) => g.urn === d.urn)) && deps(r, "securityGroupId").some((d) => d.urn === cluster.urn));
   if (!podIn.some((r) => covers(r, podPort))) {
     report(`cluster security group ingress from the NLB -> proxy pod port: rules from the NLB's group allow ${ruleText(podIn)}, the proxies listen on tcp/${podPort}`, p.loadBalancer.urn);
   }
@@ -347,8 +387,11 @@ export const trafficPath: StackValidationPolicy = {
       const attached = services.some((svc) => svc.ports.some((l) => attachedRoutes(rs, svc, l).some((r) => r.urn === route.urn)));
       if (!attached) once(`HTTPRoute ${k8sName(route)} parentRefs -> Gateway listener: ${JSON.stringify(at(route.props, "spec.parentRefs"))} attach to no listener that admits the route's namespace`, route.urn);
     }
+    // Under a serving-only preview the target groups are in the other project (common.ts sidePresent).
+    const platformPresent = sidePresent(rs, "platform");
     for (const b of byType(rs, T.targetGroupBinding)) {
-      if (deps(b, "spec", T.targetGroup).length === 0) once(`TargetGroupBinding ${k8sName(b)} targetGroupARN -> target group: ${JSON.stringify(at(b.props, "spec.targetGroupARN"))} is not a target group of this stack, so no NLB listener can be traced to it`, b.urn);
+      const { targetGroup, problem } = targetGroupOf(rs, b);
+      if (!targetGroup && platformPresent) once(`TargetGroupBinding ${k8sName(b)} targetGroupARN -> target group: ${problem ?? "unknown"}, so no NLB listener can be traced to it`, b.urn);
     }
     // From each regional NLB to the proxies, and from each health check to the model.
     const paths = nlbPaths(rs, once);
@@ -549,7 +592,6 @@ export const capacityHeadroom: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const rs = args.resources;
-    const clusterRegion = (r: PolicyResource) => regionOf(clusterOf(rs, r));
     // Regions each endpoint is routed to (global records that can answer).
     const routed = new Map<string, Set<string>>();
     for (const rec of byType(rs, T.route53Record)) {
@@ -566,9 +608,14 @@ export const capacityHeadroom: StackValidationPolicy = {
       const ns = str(at(so.props, "metadata.namespace")) ?? "default";
       const d = byType(rs, T.deployment).find((x) => sameProvider(x, so) && at(x.props, "metadata.namespace") === ns && at(x.props, "metadata.name") === at(so.props, "spec.scaleTargetRef.name"));
       const labels = strMap(at(d?.props, "spec.template.metadata.labels"));
-      const region = clusterRegion(so);
-      if (!d || !labels[LABELS.endpoint] || !region) {
-        report(`ScaledObject ${k8sName(so)} -> Deployment: cannot tell which endpoint, track and region it scales`, so.urn);
+      if (!d || !labels[LABELS.endpoint]) {
+        report(`ScaledObject ${k8sName(so)} -> Deployment: cannot tell which endpoint and track it scales`, so.urn);
+        continue;
+      }
+      const { cluster, problem } = clusterOf(rs, so);
+      const region = regionOf(cluster);
+      if (!region) {
+        report(`ScaledObject ${k8sName(so)} -> EKS cluster region: ${problem ?? `cluster ${cluster?.name ?? "?"} has no provider region`}, so which region's capacity it adds to cannot be told`, so.urn);
         continue;
       }
       const pod = podSpecOf(d.type, d.props) ?? {};

@@ -311,8 +311,9 @@ describe("per-stack pack config", () => {
     expect(policyPackConfigFile(root, "sandbox")).toBeUndefined();
     const openEndpoint = (rs: PlanResource[]) => (at(find(rs, T.cluster, "us-east-1-cluster-eks"), "vpcConfig").endpointPublicAccess = true);
     const levels = async (stack: string) => (await evaluate(prod, { mutate: openEndpoint, config: load(stack) })).map((v) => [v.policy, v.enforcementLevel]);
-    expect(await levels("dev")).toEqual([["eks-cluster-hardening", "advisory"]]);
-    expect(await levels("prod")).toEqual([["eks-cluster-hardening", "mandatory"]]);
+    // A public endpoint also lets more than the in-VPC runners reach the API, which no stack relaxes.
+    expect(await levels("dev")).toEqual([["eks-cluster-hardening", "advisory"], ["cluster-api-reachable-by-runners-only", "mandatory"]]);
+    expect(await levels("prod")).toEqual([["eks-cluster-hardening", "mandatory"], ["cluster-api-reachable-by-runners-only", "mandatory"]]);
     const revoked = { ...load("dev"), "approved-model-versions": { models: loadApprovals().models.map((m) => ({ ...m, status: "revoked" })) } };
     expect(new Set((await evaluate(prod, { config: revoked })).map((v) => v.enforcementLevel))).toEqual(new Set(["mandatory"]));
   });

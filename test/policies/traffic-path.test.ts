@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
-import { durationSeconds, envoyContainerPort, preStopSeconds } from "../../policies/rules/trafficPath";
-import { at, evaluate, find, recordStack } from "./harness";
+import { sidePresent } from "../../policies/rules/common";
+import { durationSeconds, envoyContainerPort, parseTargetGroupArn, preStopSeconds } from "../../policies/rules/trafficPath";
+import { at, evaluate, find, recordOneStack, recordStack } from "./harness";
 
 const T = {
   gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
@@ -18,6 +19,7 @@ const T = {
   kmsKey: "aws:kms/key:Key",
   scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
   nodeGroup: "aws:eks/nodeGroup:NodeGroup",
+  k8sProvider: "pulumi:providers:kubernetes",
 };
 
 let prod: PlanResource[];
@@ -62,6 +64,25 @@ describe("Envoy Gateway's port model", () => {
   });
 });
 
+describe("reading across the projects", () => {
+  it("parses target group ARNs and nothing else", () => {
+    expect(parseTargetGroupArn("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/llm-prod-use1-gw/46731cdd8d39b7f3")).toEqual({ region: "us-east-1", account: "123456789012", name: "llm-prod-use1-gw" });
+    expect(parseTargetGroupArn("arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:targetgroup/tg/0123abcd")?.name).toBe("tg");
+    expect(parseTargetGroupArn("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/llm-prod-use1/46731cdd8d39b7f3")).toBeUndefined();
+    expect(parseTargetGroupArn(`arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${"x".repeat(33)}/46731cdd8d39b7f3`)).toBeUndefined();
+    expect(parseTargetGroupArn(undefined)).toBeUndefined();
+  });
+  it("tells a project's side present by what only it declares", () => {
+    const types = (...t: string[]) => t.map((type) => ({ type }));
+    expect(sidePresent(types("aws:eks/cluster:Cluster"), "platform")).toBe(true);
+    expect(sidePresent(types("aws:lb/targetGroup:TargetGroup"), "platform")).toBe(true);
+    // Serving's own AWS resources (add-ons, pod identity) and a platform's kubernetes provider are not the other side.
+    expect(sidePresent(types("aws:eks/addon:Addon", "aws:eks/podIdentityAssociation:PodIdentityAssociation", "pulumi:providers:kubernetes"), "platform")).toBe(false);
+    expect(sidePresent(types("pulumi:providers:kubernetes", "aws:eks/cluster:Cluster"), "serving")).toBe(false);
+    expect(sidePresent(types("kubernetes:core/v1:Namespace"), "serving")).toBe(true);
+  });
+});
+
 describe("traffic-path", () => {
   const p = "traffic-path";
 
@@ -94,7 +115,7 @@ describe("traffic-path", () => {
 
   it("catches a security-group rule on the wrong port", async () => {
     const got = await messages(p, (rs) => {
-      const rule = find(rs, T.ingress, "us-east-2-ingress-pods-from-nlb");
+      const rule = find(rs, T.ingress, "us-east-2-entry-pods-from-nlb");
       rule.inputs.fromPort = 443;
       rule.inputs.toPort = 443;
     });
@@ -131,17 +152,92 @@ describe("traffic-path", () => {
   it("fails closed on a route attached to no Gateway listener and a binding to a target group it cannot trace", async () => {
     const got = await messages(p, (rs) => {
       at<{ name: string }[]>(find(rs, T.route, "us-east-1-chat-small-route"), "spec.parentRefs")[0].name = "other";
-      const b = inRegion(rs, T.binding, "us-east-2")[0];
-      // The ARN no longer comes from a target group of the plan.
-      Object.assign(b, { propertyDependencies: { spec: [] } });
+      // Neither a dependency on a target group of the plan nor an ARN that names one.
+      at<{ targetGroupARN: string }>(inRegion(rs, T.binding, "us-east-2")[0], "spec").targetGroupARN = "llm-prod-use2-gw";
     });
     expect(got).toEqual(
       expect.arrayContaining([
         `HTTPRoute chat-small/chat-small parentRefs -> Gateway listener: [{"name":"other","namespace":"inference-gateway"}] attach to no listener that admits the route's namespace`,
-        expect.stringMatching(/^TargetGroupBinding envoy-gateway-system\/inference-gateway targetGroupARN -> target group: "arn:aws:elasticloadbalancing:us-east-2:.*" is not a target group of this stack/),
-        "target group us-east-2-ingress-gateway -> TargetGroupBinding: no binding fills it, so it never gets a target",
+        'TargetGroupBinding envoy-gateway-system/inference-gateway targetGroupARN -> target group: "llm-prod-use2-gw" is not a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>), so no NLB listener can be traced to it',
+        "target group us-east-2-entry-gateway -> TargetGroupBinding: no binding fills it, so it never gets a target",
       ]),
     );
+  });
+});
+
+describe("traffic-path across the two projects", () => {
+  const p = "traffic-path";
+  const servingBinding = (rs: PlanResource[], region: string) => inRegion(rs, T.binding, region)[0];
+  const arnOf = (b: PlanResource) => at<{ targetGroupARN: string }>(b, "spec");
+
+  it("matches the serving binding to the platform target group by the name and region its ARN carries", async () => {
+    const b = servingBinding(prod, "us-east-2");
+    // The split leaves no dependency to follow: the ARN is a plain string read from the platform's outputs.
+    expect(b.project).toBe("llm-blueprint-serving");
+    expect(b.propertyDependencies?.spec ?? []).toEqual([]);
+    expect(arnOf(b).targetGroupARN).toMatch(/^arn:aws:elasticloadbalancing:us-east-2:\d{12}:targetgroup\/llm-prod-use2-gw\/[0-9a-f]+$/);
+    expect(find(prod, T.targetGroup, "us-east-2-entry-gateway").inputs.name).toBe("llm-prod-use2-gw");
+    // Renaming the platform's target group breaks the match: the binding now fills nothing.
+    const got = await messages(p, (rs) => (find(rs, T.targetGroup, "us-east-2-entry-gateway").inputs.name = "llm-prod-use2-gw2"));
+    expect(got).toEqual([
+      expect.stringMatching(/^TargetGroupBinding envoy-gateway-system\/inference-gateway targetGroupARN -> target group: "arn:aws:elasticloadbalancing:us-east-2:\d+:targetgroup\/llm-prod-use2-gw\/[0-9a-f]+" is not a target group of this plan \(no target group named llm-prod-use2-gw in us-east-2; there: llm-prod-use2-gw2\), so no NLB listener can be traced to it$/),
+      "target group us-east-2-entry-gateway -> TargetGroupBinding: no binding fills it, so it never gets a target",
+    ]);
+  });
+
+  it("fails a binding whose ARN names a target group that does not exist (wrong name), or one in another region", async () => {
+    const got = await messages(p, (rs) => {
+      const wrongName = arnOf(servingBinding(rs, "us-east-2"));
+      wrongName.targetGroupARN = wrongName.targetGroupARN.replace("/llm-prod-use2-gw/", "/llm-prod-use2-gateway/");
+      const wrongRegion = arnOf(servingBinding(rs, "us-west-2"));
+      wrongRegion.targetGroupARN = wrongRegion.targetGroupARN.replace(":us-west-2:", ":us-east-1:");
+    });
+    expect(got).toEqual([
+      expect.stringMatching(/"arn:aws:elasticloadbalancing:us-east-1:\d+:targetgroup\/llm-prod-usw2-gw\/[0-9a-f]+" is not a target group of this plan \(no target group named llm-prod-usw2-gw in us-east-1; there: llm-prod-use1-gw\)/),
+      expect.stringMatching(/"arn:aws:elasticloadbalancing:us-east-2:.*" is not a target group of this plan \(no target group named llm-prod-use2-gateway in us-east-2; there: llm-prod-use2-gw\)/),
+      "target group us-west-2-entry-gateway -> TargetGroupBinding: no binding fills it, so it never gets a target",
+      "target group us-east-2-entry-gateway -> TargetGroupBinding: no binding fills it, so it never gets a target",
+    ]);
+  });
+
+  it("in one program, follows the binding's dependency on its target group, whatever the names", async () => {
+    const oneStack = await recordOneStack("prod");
+    const b = oneStack.find((r) => r.type === T.binding && r.name.startsWith("us-east-2-"))!;
+    const tg = oneStack.find((r) => r.type === T.targetGroup && r.name.startsWith("us-east-2-"))!;
+    expect(b.propertyDependencies?.spec).toContain(tg.urn);
+    const rename = (rs: PlanResource[]) => (rs.find((r) => r.urn === tg.urn)!.inputs.name = "llm-prod-use2-gw2");
+    for (const policy of ["traffic-path", "capacity-headroom"]) expect(await messages(policy, rename, () => oneStack)).toEqual([]);
+  }, 300_000);
+
+  it("judges each project alone without reporting the other half missing, as a per-project `pulumi preview` sees it", async () => {
+    const only = (project: string) => prod.filter((r) => r.project === project);
+    for (const project of ["llm-blueprint-serving", "llm-blueprint-platform"]) {
+      expect(only(project).length).toBeGreaterThan(0);
+      for (const policy of ["traffic-path", "capacity-headroom"]) expect(await messages(policy, undefined, () => only(project))).toEqual([]);
+    }
+    // What crosses the projects cannot be checked there: a wrong ARN passes serving's own preview, and
+    // the offline plan of both (above) is the gate that catches it.
+    const wrongName = (rs: PlanResource[]) => {
+      const arn = arnOf(servingBinding(rs, "us-east-2"));
+      arn.targetGroupARN = arn.targetGroupARN.replace("/llm-prod-use2-gw/", "/llm-prod-use2-gateway/");
+    };
+    expect(await messages(p, wrongName, () => only("llm-blueprint-serving"))).toEqual([]);
+  });
+
+  it("fails the checks that need a cluster when the serving provider's `cluster` names none", async () => {
+    const strayProvider = (rs: PlanResource[]) => {
+      const provider = rs.find((r) => r.type === T.k8sProvider && r.project === "llm-blueprint-serving" && r.name.startsWith("us-east-1-"))!;
+      provider.inputs.cluster = "llm-prod-use1-old";
+    };
+    const stray = /kubernetes provider us-east-1-k8s cluster "llm-prod-use1-old" names no EKS cluster of this plan \(clusters: llm-prod-use1 \(us-east-1\), llm-prod-usw2 \(us-west-2\), llm-prod-use2 \(us-east-2\)\)/;
+    const traffic = await messages(p, strayProvider);
+    expect(traffic).toEqual([expect.stringMatching(new RegExp(`^TargetGroupBinding envoy-gateway-system/inference-gateway -> EKS cluster: ${stray.source}, so the cluster security group rule admitting the NLB cannot be checked$`))]);
+    const capacity = await messages("capacity-headroom", strayProvider);
+    const scaledObjects = inRegion(prod, T.scaledObject, "us-east-1").map((so) => `${at<{ namespace: string }>(so, "metadata").namespace}/${at<{ name: string }>(so, "metadata").name}`);
+    expect(scaledObjects.length).toBeGreaterThan(0);
+    for (const so of scaledObjects) {
+      expect(capacity).toContainEqual(expect.stringMatching(new RegExp(`^ScaledObject ${so} -> EKS cluster region: ${stray.source}, so which region's capacity it adds to cannot be told$`)));
+    }
   });
 });
 
@@ -162,7 +258,7 @@ describe("timeout-chain", () => {
 
   it("refuses an idle timeout on a TLS listener (AWS rejects it) and a route without a finite timeout", async () => {
     const got = await messages(p, (rs) => {
-      find(rs, T.listener, "us-west-2-ingress-tls").inputs.tcpIdleTimeoutSeconds = 900;
+      find(rs, T.listener, "us-west-2-entry-tls").inputs.tcpIdleTimeoutSeconds = 900;
       delete at<{ timeouts?: unknown }[]>(find(rs, T.route, "us-west-2-chat-small-route"), "spec.rules")[0].timeouts;
     });
     expect(got).toEqual([
