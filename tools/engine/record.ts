@@ -165,7 +165,8 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
           provider: stripProviderId(req.getProvider()),
           custom: true,
           read: { id: req.getId() },
-          inputs: {},
+          // What the engine passes analyzers for a read: the id it reads (a StackReference's `name` is its id).
+          inputs: req.getType() === "pulumi:pulumi:StackReference" ? { name: req.getId() } : {},
           options: { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: req.getDependenciesList(), deleteBeforeReplace: false, aliases: [] },
         };
         resources.push(record);
