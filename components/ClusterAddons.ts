@@ -197,7 +197,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
       `${name}-cluster-autoscaler`,
       baseline.clusterAutoscaler,
       ADDON_NAMESPACE,
-      clusterAutoscalerValues(args.clusterNameLiteral, args.region, args.scaleDownUnneededTime ?? "10m"),
+      // The image minor follows the cluster minor, not the chart's appVersion (lib/baseline.ts).
+      { ...clusterAutoscalerValues(args.clusterNameLiteral, args.region, args.scaleDownUnneededTime ?? "10m"), image: { tag: baseline.clusterAutoscalerImageTag } },
       { parent: this, dependsOn: [association, ...waitFor] },
     );
 

@@ -22,12 +22,49 @@ export interface HelmChartPin {
 export interface KubernetesBaseline {
   readonly addons: AddonVersions;
   readonly clusterAutoscaler: HelmChartPin;
+  /**
+   * cluster-autoscaler image tag: its minor must match the cluster's Kubernetes minor
+   * (kubernetes/autoscaler cluster-autoscaler/README.md "Releases"), whatever the chart's appVersion is.
+   */
+  readonly clusterAutoscalerImageTag: string;
 }
 
-// Add-on builds from the EKS user guide add-on version tables, read 2026-11-25
+/**
+ * One entry per Kubernetes minor a stack may pin, newest first (the policy pack matches a chart to the
+ * first pin of its name). The committed stacks use DEFAULT_KUBERNETES_VERSION. Its support dates are in
+ * lib/k8sCalendar.ts; the plan prices and warns by them.
+ *
+ * 1.36 (chosen 2026-11-25: the newest version on EKS, standard support until 2027-08-02, the longest runway):
+ * - kube-proxy and CoreDNS: the EKS user guide add-on tables (managing-kube-proxy, managing-coredns; the
+ *   newest copies read were the ja_jp .md pages, 2026-11-25) list v1.36.0-eksbuild.14 and v1.14.3-eksbuild.3 for 1.36.
+ * - vpc-cni, eks-pod-identity-agent, aws-ebs-csi-driver: not tied to a Kubernetes minor; no table read
+ *   here lists a 1.36 row, so these stay at the builds pinned for 1.33. Confirm before the first apply:
+ *   `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name <name>`.
+ * - cluster-autoscaler chart 9.59.0 (kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0, 2026-07-21,
+ *   the newest chart in the mirror read 2026-11-25): appVersion 1.35.0 and no kubeVersion constraint; the
+ *   image is set to v1.36.1 (tag cluster-autoscaler-1.36.1, 2026-07-22) so its minor matches the cluster.
+ * - Other charts' kubeVersion constraints at their pins (read 2026-11-25) all admit 1.36: keda 2.19.0
+ *   ">=v1.23.0-0", kube-prometheus-stack 81.6.2 ">=1.25.0-0", nvidia-device-plugin 0.17.4 ">= 1.10.0-0",
+ *   dcgm-exporter 4.4.0 ">= 1.19.0-0"; gateway-helm v1.7.4, aws-load-balancer-controller 1.14.1 and
+ *   aws-for-fluent-bit 0.2.0 declare none.
+ * 1.33: kept so a stack still on it plans (EKS upgrades the control plane one minor at a time:
+ * 1.33 -> 1.34 -> 1.35 -> 1.36); it left standard support on 2026-07-29, so the plan prices it at the
+ * extended-support rate and blocks it in prod and staging.
+ */
+// 1.33 add-on builds from the EKS user guide add-on version tables, read 2026-11-25
 // (docs.aws.amazon.com/eks/latest/userguide/managing-{vpc-cni,coredns,kube-proxy}.html, pod-id-agent-setup.html).
-// cluster-autoscaler chart: https://github.com/kubernetes/autoscaler/releases, appVersion matched to the minor.
 export const KUBERNETES_BASELINES: Readonly<Record<string, KubernetesBaseline>> = {
+  "1.36": {
+    addons: {
+      "vpc-cni": "v1.20.4-eksbuild.1",
+      coredns: "v1.14.3-eksbuild.3",
+      "kube-proxy": "v1.36.0-eksbuild.14",
+      "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
+      "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
+    },
+    clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.59.0" },
+    clusterAutoscalerImageTag: "v1.36.1",
+  },
   "1.33": {
     addons: {
       "vpc-cni": "v1.20.4-eksbuild.1",
@@ -38,8 +75,13 @@ export const KUBERNETES_BASELINES: Readonly<Record<string, KubernetesBaseline>> 
       "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
     },
     clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.50.1" },
+    // Chart 9.50.1's appVersion (kubernetes/autoscaler tag cluster-autoscaler-chart-9.50.1).
+    clusterAutoscalerImageTag: "v1.33.0",
   },
 };
+
+/** The version the committed stacks pin (platform/stacks/Pulumi.<stack>.yaml cluster.kubernetesVersion). */
+export const DEFAULT_KUBERNETES_VERSION = "1.36";
 
 export const SUPPORTED_KUBERNETES_VERSIONS = Object.keys(KUBERNETES_BASELINES);
 

@@ -16,6 +16,8 @@ export const priceFileSchema = z.object({
       "ec2-p5": hourlyTable.optional(),
       ebsGp3GbMonth: priced,
       eksClusterHour: priced,
+      /** A control plane on a Kubernetes version past EKS standard support (lib/k8sCalendar.ts). */
+      eksClusterExtendedHour: priced,
       natGatewayHour: priced,
       nlbHour: priced,
     }),
@@ -34,7 +36,7 @@ export function readPriceFile(file: string): PriceFile {
   const prices = parsed.data;
   // Every figure must name a listed source, so nobody reads a number without knowing where it came from.
   const named = [
-    ...Object.values(prices.regions).flatMap((r) => [r.ec2.source, r["ec2-p5"]?.source, r.ebsGp3GbMonth.source, r.eksClusterHour.source, r.natGatewayHour.source, r.nlbHour.source]),
+    ...Object.values(prices.regions).flatMap((r) => [r.ec2.source, r["ec2-p5"]?.source, r.ebsGp3GbMonth.source, r.eksClusterHour.source, r.eksClusterExtendedHour.source, r.natGatewayHour.source, r.nlbHour.source]),
     prices.global.route53HealthCheckMonth.source,
     prices.global.cloudwatchAlarmMonth.source,
   ].filter((s): s is string => s !== undefined);

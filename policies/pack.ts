@@ -7,6 +7,7 @@ import { ciAccessLeastPrivilege } from "./rules/access";
 import { Approvals } from "./rules/approvals";
 import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
+import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } from "./rules/k8sSupport";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
 import { helmValuesKnown } from "./rules/helmValues";
 import { errorSloCountsGateway, scrapeTargetsReachable } from "./rules/observability";
@@ -77,6 +78,8 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     // Security and data loss
     eksClusterHardening,
     nodeHardening,
+    kubernetesVersionInStandardSupport(),
+    kubernetesVersionSupportRunway(),
     gpuPoolIsolation,
     s3BucketBaseline,
     kmsKeyRotation,

@@ -1,3 +1,4 @@
+import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
 import { instanceHourly, PriceFile } from "../pricing";
 import { PlanDocument, PlanResource } from "./document";
 import { componentOf, regionOf } from "./summary";
@@ -37,6 +38,17 @@ export interface CostEstimate {
   readonly byRegion: Record<string, CostRange>;
   /** Charges the estimate leaves out on purpose (usage-based). */
   readonly notEstimated: readonly string[];
+  /**
+   * The UTC day the control planes were priced for: a cluster whose Kubernetes version is past EKS
+   * standard support that day bills the extended-support rate (lib/k8sCalendar.ts). Absent in plan
+   * documents written before it was recorded.
+   */
+  readonly asOf?: string;
+}
+
+export interface EstimateOptions {
+  /** The day to price for (YYYY-MM-DD, UTC). @default today's UTC date */
+  readonly today?: string;
 }
 
 export const NOT_ESTIMATED = [
@@ -69,7 +81,8 @@ export function healthCheckFeatures(inputs: Record<string, unknown>): string[] {
  * volumes), EKS control planes, NAT gateways, network load balancers, Route 53 health checks and
  * CloudWatch alarms. Anything billable without a figure in the price file is listed as unpriced.
  */
-export function estimateCost(doc: PlanDocument, prices: PriceFile): CostEstimate {
+export function estimateCost(doc: PlanDocument, prices: PriceFile, opts: EstimateOptions = {}): CostEstimate {
+  const today = opts.today ?? utcDay();
   const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
   const lines: CostLine[] = [];
   const unpriced: UnpricedItem[] = [];
@@ -81,7 +94,7 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile): CostEstimate
     const at = where(r);
     const regional = prices.regions[at.region];
     /** A fixed hourly charge of the region (control plane, NAT gateway, load balancer). */
-    const hourlyCharge = (key: "eksClusterHour" | "natGatewayHour" | "nlbHour", kind: CostLine["kind"], detail: string) => {
+    const hourlyCharge = (key: "eksClusterHour" | "eksClusterExtendedHour" | "natGatewayHour" | "nlbHour", kind: CostLine["kind"], detail: string) => {
       if (!regional) {
         unpriced.push({ ...at, reason: `no prices for region ${at.region}` });
         return;
@@ -116,9 +129,21 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile): CostEstimate
         }
         break;
       }
-      case "aws:eks/cluster:Cluster":
-        hourlyCharge("eksClusterHour", "control plane", "EKS standard support");
+      case "aws:eks/cluster:Cluster": {
+        // Priced by the version calendar: an unknown or unset version is unpriced, never the standard rate.
+        const version = typeof r.inputs.version === "string" ? r.inputs.version : undefined;
+        const support = version === undefined ? undefined : versionSupport(version, today);
+        if (!support) {
+          unpriced.push({ ...at, reason: version === undefined ? "Kubernetes version unset: its support phase (standard or extended rate) is unknown" : `Kubernetes ${version} is not in the EKS version calendar (lib/k8sCalendar.ts), so its support rate is unknown` });
+        } else if (support.phase === "standard") {
+          hourlyCharge("eksClusterHour", "control plane", `EKS ${version} standard support until ${support.dates.endOfStandardSupport}`);
+        } else if (support.phase === "extended") {
+          hourlyCharge("eksClusterExtendedHour", "control plane", `EKS ${version} extended support since ${support.dates.endOfStandardSupport}`);
+        } else {
+          unpriced.push({ ...at, reason: describeSupport(support) });
+        }
         break;
+      }
       case "aws:ec2/natGateway:NatGateway":
         hourlyCharge("natGatewayHour", "NAT gateway", "hourly charge");
         break;
@@ -153,5 +178,6 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile): CostEstimate
     total: { hourly: { min: round(hourly.min), max: round(hourly.max) }, monthly: { min: round(hourly.min * prices.hoursPerMonth), max: round(hourly.max * prices.hoursPerMonth) } },
     byRegion: Object.fromEntries(Object.entries(byRegion).map(([k, v]) => [k, { min: round(v.min), max: round(v.max) }])),
     notEstimated: NOT_ESTIMATED,
+    asOf: today,
   };
 }

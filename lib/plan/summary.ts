@@ -1,5 +1,6 @@
 import { gpuInstanceSpec } from "../gpu";
 import type { CostEstimate } from "./cost";
+import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
 import type { RecoveryTime } from "../traffic";
 import type { PlanDiff } from "./diff";
 import { PlanDocument, PlanResource, PolicyViolation } from "./document";
@@ -323,6 +324,8 @@ export interface VerdictOptions {
   /** Where --json wrote the plan document. */
   readonly jsonFile?: string;
 }
+  /** The day the Kubernetes support line is judged on (YYYY-MM-DD). @default the cost estimate's asOf, else today (UTC) */
+  readonly today?: string;
 
 export interface SummaryOptions extends VerdictOptions {
   /** List every stack output (--outputs); otherwise the summary only counts them. @default false */
@@ -375,6 +378,19 @@ export function renderVerdict(doc: PlanDocument, opts: VerdictOptions = {}): str
   const d = opts.diff;
   const base = opts.baseLabel ?? "the baseline";
   const lines = [`Plan ${doc.project}/${doc.stack}: exit ${v.exitCode}: ${v.reason}`, `  policy        ${policyCounts(doc, v)}`];
+/**
+ * One line per Kubernetes version the plan's EKS clusters pin: its standard-support end, or a warning
+ * when that is 90 days away or past (the pack's kubernetes-version-* policies hold the same judgement).
+ */
+export function kubernetesSupportLines(doc: PlanDocument, today: string): string[] {
+  const versions = [...new Set(doc.resources.filter((r) => r.type === "aws:eks/cluster:Cluster").map((r) => (typeof r.inputs.version === "string" ? r.inputs.version : "(unset)")))].sort();
+  return versions.map((version) => {
+    const s = versionSupport(version, today);
+    if (!s) return `  WARNING       Kubernetes ${version} is not in the EKS version calendar (lib/k8sCalendar.ts): support phase and control-plane rate unknown`;
+    return s.phase === "standard" && !s.endingSoon ? `  kubernetes    ${describeSupport(s)}` : `  WARNING       ${describeSupport(s)}`;
+  });
+}
+
   if (!d) {
     lines.push("  data at risk  n/a without --diff (deletes and replacements are only known against a baseline plan)");
   } else if (d.dataAtRisk.length === 0) {
@@ -383,6 +399,9 @@ export function renderVerdict(doc: PlanDocument, opts: VerdictOptions = {}): str
     const lost = d.dataAtRisk.filter((r) => r.dataLost).length;
     lines.push(`  data at risk  ${d.dataAtRisk.length} protected, retained or data-holding resource(s) deleted or replaced; ${lost} lose their data`);
     for (const r of d.dataAtRisk.slice(0, 5)) lines.push(`    ${r.action} ${r.region} ${r.type.split(":").pop()} ${r.name}: ${r.reasons.join(", ")}`);
+  const open = unauthenticatedRoutes(doc.resources);
+  if (open.length > 0) lines.push(`  WARNING       ${open.length} model route(s) answer without authentication (serving.auth.type none, allowed in dev only): ${open.join(", ")}`);
+  lines.push(...kubernetesSupportLines(doc, opts.today ?? doc.cost?.asOf ?? utcDay()));
     if (d.dataAtRisk.length > 5) lines.push(`    ... ${d.dataAtRisk.length - 5} more (see the changes at the end)`);
   }
   const where = `${plural(regions.length, "region")} (${regions.join(", ")})`;

@@ -14,7 +14,7 @@ const args: GpuClusterArgs = {
 describe("GpuCluster validation", () => {
   it("rejects an unpinned Kubernetes version and an API endpoint open to the internet", () => {
     expect(gpuClusterProblems(args)).toEqual([]);
-    expect(gpuClusterProblems({ ...args, kubernetesVersion: "1.29" })).toEqual([expect.stringContaining('"1.29" has no pinned baseline; allowed: 1.33')]);
+    expect(gpuClusterProblems({ ...args, kubernetesVersion: "1.29" })).toEqual([expect.stringContaining('"1.29" has no pinned baseline; allowed: 1.36, 1.33')]);
     expect(gpuClusterProblems({ ...args, publicAccessCidrs: ["0.0.0.0/0"] })).toEqual([expect.stringContaining("opens the API server to the internet")]);
   });
 });

@@ -108,7 +108,7 @@ describe("rejections", () => {
     const raw = { ...valid(), regionz: [] } as Record<string, unknown>;
     (raw.cluster as Record<string, unknown>).kubernetesVerison = "1.33";
     const problems = problemsOf(raw);
-    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz" (did you mean "regions"?); allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, ci, costCeilingUsdPerMonth, observability' });
+    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz" (did you mean "regions"?); allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, ci, costCeilingUsdPerMonth, observability, dataLossAllowList' });
     const nested = problems.find((p) => p.path === `${NS}:cluster`);
     expect(nested?.message).toMatch(/^unknown key "kubernetesVerison" \(did you mean "kubernetesVersion"\?\); allowed keys: kubernetesVersion, publicAccessCidrs/);
   });
@@ -119,7 +119,7 @@ describe("rejections", () => {
     raw.cluster.kubernetesVersion = 1.33;
     const problems = problemsOf(raw);
     expect(problems).toContainEqual({ path: `${NS}:regions[0].gpuPools[0].maxSize`, message: 'expected number, got string "two"' });
-    expect(problems).toContainEqual({ path: `${NS}:cluster.kubernetesVersion`, message: '1.33 is a number; quote it in YAML. allowed: "1.33"' });
+    expect(problems).toContainEqual({ path: `${NS}:cluster.kubernetesVersion`, message: '1.33 is a number; quote it in YAML. allowed: "1.36", "1.33"' });
   });
 
   it("missing required keys", () => {

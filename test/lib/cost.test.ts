@@ -46,7 +46,7 @@ describe("cost of the dev stack", () => {
     const lines = dev.cost!.lines.map((l) => [l.region, l.component, l.resource, l.kind, l.detail]);
     expect(lines).toContainEqual(["us-west-2", "NodePool", "us-west-2-gpu-l4-ng", "nodes", "0-2 x g6.2xlarge"]);
     expect(lines).toContainEqual(["us-west-2", "NodePool", "us-west-2-system-ng", "nodes", "2-3 x m7i.large"]);
-    expect(lines).toContainEqual(["us-west-2", "GpuCluster", "us-west-2-cluster-eks", "control plane", "EKS standard support"]);
+    expect(lines).toContainEqual(["us-west-2", "GpuCluster", "us-west-2-cluster-eks", "control plane", "EKS 1.36 standard support until 2027-08-02"]);
     expect(Object.keys(dev.cost!.byRegion)).toEqual(["us-west-2"]);
   });
 });
