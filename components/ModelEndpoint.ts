@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TrackSpec, trackReplicas, trafficSplit, VLLM_PORT } from "../lib/serving";
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
+import { DEFAULT_REQUESTS_PER_MINUTE, PROBE_PATHS, rateLimitPolicySpec, securityPolicySpec, ServingAuth, ServingRateLimit, UNAUTHENTICATED_ANNOTATION } from "../lib/auth";
 import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
 import { VllmService, VllmServiceArgs } from "./VllmService";
 import { MONITORING_NAMESPACE } from "./Observability";
@@ -34,9 +35,18 @@ export interface ModelEndpointArgs extends SharedTrackArgs {
   readonly requestTimeoutSeconds?: number;
   /** ServingAddons.ready: the CRDs and Gateway the route and autoscalers need. @default [] */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+  /** How clients authenticate at the gateway (config `serving.auth`); "none" only in dev. */
+  readonly auth: ServingAuth;
+  /** Per-client request limit at the gateway. @default { requestsPerMinute: 60 } */
+  readonly rateLimit?: ServingRateLimit;
+  /**
+   * Health-check path answered without a token on the hostnames (GET, exact path; Route 53 cannot send
+   * one). Only with hostnames and JWT auth; one of lib/auth.ts PROBE_PATHS. @default none
+   */
+  readonly probePath?: string;
 }
 
-export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "requestTimeoutSeconds">): string[] {
+export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "requestTimeoutSeconds" | "probePath">): string[] {
   const problems: string[] = [];
   const count = (t: string) => args.tracks.filter((x) => x.track === t).length;
   if (count("stable") !== 1) problems.push("tracks: exactly one stable track is required");
@@ -45,6 +55,7 @@ export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "reque
   if (canary && !(canary.weight !== undefined && canary.weight >= 0 && canary.weight <= 100)) problems.push("tracks: canary weight must be 0-100");
   const timeout = args.requestTimeoutSeconds;
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) problems.push(`requestTimeoutSeconds: ${timeout} is not a whole number of seconds >= 1`);
+  if (args.probePath !== undefined && !PROBE_PATHS.includes(args.probePath)) problems.push(`probePath: "${args.probePath}" would be served without a token; allowed: ${PROBE_PATHS.join(", ")}`);
   return problems;
 }
 
@@ -76,6 +87,10 @@ export class ModelEndpoint extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
   readonly services: Partial<Record<TrackSpec["track"], VllmService>>;
   readonly route: k8s.apiextensions.CustomResource;
+  /** Envoy Gateway SecurityPolicy requiring a client JWT on the route; absent with auth "none" (dev). */
+  readonly securityPolicy?: k8s.apiextensions.CustomResource;
+  /** Envoy Gateway BackendTrafficPolicy limiting requests per client on the route. */
+  readonly rateLimitPolicy: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: ModelEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = endpointProblems(args);
@@ -137,7 +152,12 @@ export class ModelEndpoint extends pulumi.ComponentResource {
       {
         apiVersion: "gateway.networking.k8s.io/v1",
         kind: "HTTPRoute",
-        metadata: { name: args.name, namespace: ns },
+        metadata: {
+          name: args.name,
+          namespace: ns,
+          // Read by the plan summary's warning and the model-endpoints-authenticated policy.
+          ...(args.auth.type === "none" ? { annotations: { [UNAUTHENTICATED_ANNOTATION]: "serving.auth.type none (acknowledged, dev only)" } } : {}),
+        },
         spec: {
           parentRefs: [{ name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE }],
           ...(byHost ? { hostnames } : {}),
@@ -157,6 +177,41 @@ export class ModelEndpoint extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [...(args.waitFor ?? []), ...Object.values(this.services).map((s) => s!.service)] },
     );
+
+    // Policies live beside the route (Envoy Gateway attaches them in the target's namespace only).
+    const policy = (suffix: string, kind: string, spec: Record<string, unknown>) =>
+      new k8s.apiextensions.CustomResource(
+        `${name}-${suffix}`,
+        { apiVersion: "gateway.envoyproxy.io/v1alpha1", kind, metadata: { name: args.name, namespace: ns }, spec },
+        { parent: this, dependsOn: [this.route] },
+      );
+    if (args.auth.type === "jwt") this.securityPolicy = policy("auth", "SecurityPolicy", securityPolicySpec(args.auth, args.name));
+    this.rateLimitPolicy = policy("rate-limit", "BackendTrafficPolicy", rateLimitPolicySpec(args.auth, args.rateLimit ?? { requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE }, args.name));
+
+    // Route 53 checks the hostnames without a token: one exact GET path, no inference, answered by the
+    // stable track. Exact beats the main route's prefix match (Gateway API match precedence).
+    if (byHost && args.probePath !== undefined && args.auth.type === "jwt") {
+      new k8s.apiextensions.CustomResource(
+        `${name}-probe-route`,
+        {
+          apiVersion: "gateway.networking.k8s.io/v1",
+          kind: "HTTPRoute",
+          metadata: { name: `${args.name}-probe`, namespace: ns },
+          spec: {
+            parentRefs: [{ name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE }],
+            hostnames,
+            rules: [
+              {
+                matches: [{ path: { type: "Exact", value: args.probePath }, method: "GET" }],
+                backendRefs: [backend("stable")],
+                timeouts: { request: `${args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS}s` },
+              },
+            ],
+          },
+        },
+        { parent: this, dependsOn: [this.route] },
+      );
+    }
 
     this.registerOutputs({
       namespace: ns,

@@ -138,7 +138,9 @@ export function deployServing(
             prometheusUrl: cfg.serving.prometheusUrl,
             huggingFaceToken: secrets.huggingFaceToken,
             hostnames: traffic ? [globalName(m.name, traffic.zoneName), regionalName(m.name, r.region, traffic.zoneName)] : [],
-            ...(traffic ? { requestTimeoutSeconds: traffic.requestTimeoutSeconds } : {}),
+            ...(traffic ? { requestTimeoutSeconds: traffic.requestTimeoutSeconds, probePath: traffic.healthCheck.path } : {}),
+            auth: cfg.serving.auth,
+            rateLimit: cfg.serving.rateLimit,
             // The GPU pool must exist before pods can be placed; the gateway and KEDA before routes and autoscalers.
             waitFor: [...addons.ready, ...(view.waitFor?.gpuPools[placement.pool] ?? [])],
           },

@@ -4,6 +4,7 @@ import type { Policies } from "@pulumi/policy";
 import { InputFileError, parseJsonText } from "../lib/inputError";
 import { parseApprovals } from "./approvalsSchema";
 import { ciAccessLeastPrivilege } from "./rules/access";
+import { modelEndpointsAuthenticated } from "./rules/auth";
 import { Approvals } from "./rules/approvals";
 import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
@@ -89,6 +90,7 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     failoverReadiness,
     ciAccessLeastPrivilege,
     clusterApiReachableByRunnersOnly,
+    modelEndpointsAuthenticated,
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,
     helmValuesKnown,

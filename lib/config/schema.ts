@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CLOUDWATCH_RETENTION_DAYS, SUPPORTED_KUBERNETES_VERSIONS } from "../baseline";
+import { authIssues, DEFAULT_CLIENT_CLAIM, DEFAULT_REQUESTS_PER_MINUTE, ServingAuth, ServingRateLimit } from "../auth";
 import { CONNECTION_ARN, GITHUB_REPOSITORY } from "../ci";
 import { cidrsOverlap, parseIpv4Cidr } from "../cidr";
 import { GPU_CLASSES, GPU_CLASS_SPECS, GpuClass, instanceTypesOf } from "../gpu";
@@ -204,6 +205,38 @@ const servingSchema = strictObject({
   /** Prometheus the autoscalers query. @default the kube-prometheus-stack service of the observability stack */
   prometheusUrl: z.url().default("http://kube-prometheus-stack-prometheus.monitoring.svc:9090"),
   models: z.array(servedModelSchema).min(1, "list at least one served model, or leave serving out"),
+  /**
+   * How clients authenticate at the gateway (lib/auth.ts). Required: "jwt" verifies tokens of your OIDC
+   * issuer against its public JWKS (no secret in the cluster, config or state); "none" serves anyone
+   * and is allowed only in dev, with `acknowledgeUnauthenticated: true`, and the plan warns about it.
+   */
+  auth: z.discriminatedUnion(
+    "type",
+    [
+      strictObject({
+        type: z.literal("jwt"),
+        issuer: z.string().regex(/^https:\/\/[^\s]+$/, "must be the issuer's https URL, as the tokens' iss claim carries it").max(253),
+        jwksUri: z.string().regex(/^https:\/\/[^\s]+$/, "must be an https URL of the issuer's JSON Web Key Set").max(253),
+        audiences: z.array(z.string().min(1)).min(1, "list at least one audience: without one, any token the issuer signs for any service is accepted").max(8, "Envoy Gateway accepts at most 8 audiences"),
+        /** @default "sub" */
+        clientClaim: z.string().regex(/^[A-Za-z0-9_:.-]+$/, "must be a claim name (nested claims with dots)").default(DEFAULT_CLIENT_CLAIM),
+      }),
+      strictObject({
+        type: z.literal("none"),
+        acknowledgeUnauthenticated: z.literal(true, { error: "must be true: serving without authentication is a choice you state, in dev only" }),
+      }),
+    ],
+    { error: (iss) => (iss.code === "invalid_union" ? 'is required: set type "jwt" (issuer, jwksUri, audiences) or, in dev only, type "none" with acknowledgeUnauthenticated: true' : undefined) },
+  ),
+  /**
+   * Per-client request limit at the gateway. Local to each gateway proxy replica (no Redis), so a client
+   * spread over the replicas gets up to replicas x this. Token-based limits need Envoy Gateway's global
+   * limiter and response cost, which local limits do not support (lib/auth.ts). @default { requestsPerMinute: 60 }
+   */
+  rateLimit: strictObject({
+    /** @default 60 */
+    requestsPerMinute: z.number().int().min(1).max(1_000_000).default(DEFAULT_REQUESTS_PER_MINUTE),
+  }).default({ requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE }),
 });
 
 const trafficSchema = strictObject({
@@ -359,7 +392,7 @@ export const stackConfigSchema = strictObject({
   /** Metrics, dashboards, alerts and logs in every cluster. @default on, with the documented defaults */
   observability: observabilitySchema.default({ retentionDays: 15, storageGiB: 100, logRetentionDays: 90, receiver: { type: "sns" }, alertEmails: [], defaultSlo: DEFAULT_SLO, slos: {}, alerts: DEFAULT_ALERTS }),
 }).superRefine((cfg, ctx) => {
-  for (const issue of [...crossCheckIssues(cfg), ...trafficIssues(cfg), ...receiverIssues(cfg)]) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+  for (const issue of [...crossCheckIssues(cfg), ...trafficIssues(cfg), ...receiverIssues(cfg), ...authIssues(cfg)]) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });
 
 /** A Slack or PagerDuty receiver needs its secret; email subscriptions only reach an SNS topic. */
@@ -524,6 +557,8 @@ export interface ServingConfig {
   readonly vllmImage: string;
   readonly prometheusUrl: string;
   readonly models: readonly ServedModelConfig[];
+  readonly auth: ServingAuth;
+  readonly rateLimit: ServingRateLimit;
 }
 
 /** Fills the defaults that depend on other keys (environment, GPU class). Serving is resolved separately. */

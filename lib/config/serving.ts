@@ -128,7 +128,7 @@ export function resolveServing(
     const unique = issues.filter((x, i) => issues.findIndex((y) => y.message === x.message && y.path.join(".") === x.path.join(".")) === i);
     return { issues: unique };
   }
-  return { serving: { catalogFile: serving.catalogFile, vllmImage: serving.vllmImage, prometheusUrl: serving.prometheusUrl, models }, issues };
+  return { serving: { catalogFile: serving.catalogFile, vllmImage: serving.vllmImage, prometheusUrl: serving.prometheusUrl, models, auth: serving.auth, rateLimit: serving.rateLimit }, issues };
 }
 
 function checkPlacements(version: ModelVersion, profile: NonNullable<ModelVersion["profiles"]["h100"]>, placements: readonly Placement[], report: (msg: string) => void) {

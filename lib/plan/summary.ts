@@ -1,3 +1,4 @@
+import { unauthenticatedRoutes } from "../auth";
 import { gpuInstanceSpec } from "../gpu";
 import type { CostEstimate } from "./cost";
 import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
@@ -378,6 +379,8 @@ export function renderVerdict(doc: PlanDocument, opts: VerdictOptions = {}): str
   const d = opts.diff;
   const base = opts.baseLabel ?? "the baseline";
   const lines = [`Plan ${doc.project}/${doc.stack}: exit ${v.exitCode}: ${v.reason}`, `  policy        ${policyCounts(doc, v)}`];
+  const open = unauthenticatedRoutes(doc.resources);
+  if (open.length > 0) lines.push(`  WARNING       ${open.length} model route(s) answer without authentication (serving.auth.type none, allowed in dev only): ${open.join(", ")}`);
 /**
  * One line per Kubernetes version the plan's EKS clusters pin: its standard-support end, or a warning
  * when that is 90 days away or past (the pack's kubernetes-version-* policies hold the same judgement).

@@ -38,6 +38,7 @@ function args(over: Partial<ModelEndpointArgs>): ModelEndpointArgs {
     kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/k",
     replicas: { min: 1, max: 4 },
     prometheusUrl: "http://prometheus.monitoring.svc:9090",
+    auth: { type: "none", acknowledgeUnauthenticated: true },
     ...over,
   };
 }

@@ -31,6 +31,8 @@ fs.writeFileSync(
 );
 fs.writeFileSync(path.join(projectDir, "models/broken.yaml"), "models:\n  - name: x\n    revision: main\n");
 
+const JWT_AUTH = { type: "jwt", issuer: "https://idp.example.com", jwksUri: "https://idp.example.com/jwks.json", audiences: ["llm"] };
+
 function config(serving: Record<string, unknown>): StackConfigInput {
   return {
     environment: "staging",
@@ -47,7 +49,7 @@ function config(serving: Record<string, unknown>): StackConfigInput {
       },
       { region: "us-west-2", vpcCidr: "10.1.0.0/16", availabilityZones: ["us-west-2a", "us-west-2b", "us-west-2c"], gpuPools: [{ class: "l4", instanceType: "g6.2xlarge", minSize: 0, maxSize: 4 }] },
     ],
-    serving: { vllmImage: IMAGE, ...serving },
+    serving: { vllmImage: IMAGE, auth: JWT_AUTH, ...serving },
   } as StackConfigInput;
 }
 
@@ -150,7 +152,7 @@ describe("served models resolve against the catalog and the pools", () => {
   it("refuses an image whose digest has no runtime record, instead of guessing its user and port", () => {
     const unrecorded = `docker.io/vllm/vllm-openai:v0.27.1@sha256:${"e".repeat(64)}`;
     const served = { models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("c")}` }] };
-    expect(problemsOf({ ...config(served), serving: { ...served, vllmImage: unrecorded } })).toEqual([
+    expect(problemsOf({ ...config(served), serving: { ...served, auth: JWT_AUTH, vllmImage: unrecorded } })).toEqual([
       { path: `${NS}:serving.vllmImage`, message: expect.stringContaining(`${unrecorded} has no record in models/runtimes.yaml`) },
     ]);
   });
@@ -180,7 +182,7 @@ describe("served models resolve against the catalog and the pools", () => {
   });
 
   it("requires the image pinned by digest and reports a broken catalog on its key", () => {
-    expect(problemsOf({ ...config({ models: [] }), serving: { vllmImage: "vllm/vllm-openai:latest", models: [] } }).map((p) => p.path)).toEqual([
+    expect(problemsOf({ ...config({ models: [] }), serving: { vllmImage: "vllm/vllm-openai:latest", auth: JWT_AUTH, models: [] } }).map((p) => p.path)).toEqual([
       `${NS}:serving.models`,
       `${NS}:serving.vllmImage`,
     ]);
