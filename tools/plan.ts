@@ -4,7 +4,9 @@
  * its StackReference) under the mock runtime (no CLI, credentials or network) and prints one plan,
  * and with --diff the changes against a saved plan document (`--json` of an earlier run).
  * Exit codes: 0 planned cleanly, 1 mandatory policy violation, 2 invalid arguments or configuration,
- * unreadable baseline or program error, 3 changes against the baseline with --fail-on-diff (and nothing worse).
+ * unreadable baseline or program error, 3 changes against the baseline with --fail-on-diff (and nothing worse),
+ * 4 with --fail-on-diff a delete or replacement of a protected, retained or data-holding resource (data at risk;
+ * in prod one the stack's llm-blueprint:dataLossAllowList does not name is already exit 1, data-loss-not-allowed).
  *
  * Arguments are checked before the SDK-heavy modules load (they are imported dynamically below), so
  * `--help` and a bad argument answer in well under a second of work of our own.
@@ -187,7 +189,7 @@ async function main(): Promise<number> {
     import("../lib/plan/diff"),
     import("../lib/plan/summary"),
   ]);
-  const doc = await planStack({ projectDir, stack: values.stack, project, configFile, policyPackConfig: values["policy-pack-config"], priceFile: priceFilePath });
+  const doc = await planStack({ projectDir, stack: values.stack, project, configFile, policyPackConfig: values["policy-pack-config"], priceFile: priceFilePath, baseline: baseline && { doc: baseline, label: values.diff! } });
   if (values.json) {
     try {
       fs.writeFileSync(values.json, JSON.stringify(doc, null, 2) + "\n");

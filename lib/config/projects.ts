@@ -28,6 +28,8 @@ export const KEY_OWNERS: Readonly<Record<string, readonly ProjectRole[]>> = {
   traffic: ["platform"],
   ci: ["platform"],
   costCeilingUsdPerMonth: ["platform"],
+  // The data-loss gate's allow list: each project names its own resources (lib/plan/dataLoss.ts).
+  dataLossAllowList: ["platform", "serving"],
   platformStack: ["serving"],
   serving: ["serving"],
   observability: ["serving"],

@@ -391,6 +391,15 @@ export const stackConfigSchema = strictObject({
     .optional(),
   /** Metrics, dashboards, alerts and logs in every cluster. @default on, with the documented defaults */
   observability: observabilitySchema.default({ retentionDays: 15, storageGiB: 100, logRetentionDays: 90, receiver: { type: "sns" }, alertEmails: [], defaultSlo: DEFAULT_SLO, slos: {}, alerts: DEFAULT_ALERTS }),
+  /**
+   * Deletes and replacements the offline plan's prod gate data-loss-not-allowed lets through: each
+   * entry names the URN of a protected, retained or data-holding resource this change deletes or
+   * replaces, and why. Either project's stack file may carry entries for its own resources; an entry
+   * the change does not need fails the plan (remove it once the change is deployed). @default none
+   */
+  dataLossAllowList: z
+    .array(strictObject({ urn: z.string().startsWith("urn:pulumi:", 'must be a resource URN ("urn:pulumi:<stack>::<project>::<type>::<name>")'), reason: z.string().trim().min(1, "say why this data may go") }))
+    .optional(),
 }).superRefine((cfg, ctx) => {
   for (const issue of [...crossCheckIssues(cfg), ...trafficIssues(cfg), ...receiverIssues(cfg), ...authIssues(cfg)]) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
 });

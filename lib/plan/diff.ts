@@ -1,6 +1,8 @@
 import { parse as parseYaml } from "yaml";
 import type { CostRange, UnpricedItem } from "./cost";
 import { PlanDocument, PlanResource, SECRET_MASK } from "./document";
+import { DATA_HOLDING, lossPhrase } from "./dataLoss";
+import { MOVES_WITH, replaceTriggers } from "./replaceOn";
 import { componentOf, gpuCapacity, regionOf, regionOrder, SUMMARY_WIDTH, usd, wrap } from "./summary";
 
 /**
@@ -37,6 +39,11 @@ export interface ResourceChange {
   readonly replaceBecause?: readonly string[];
   /** The old URN when an alias connected a renamed or moved resource. */
   readonly renamedFrom?: string;
+  /**
+   * Replaced resources this one moves with: an input that forces a replacement comes from them, so a
+   * real preview sees it unknown and replaces this one too, even when the value reads the same.
+   */
+  readonly replacedWith?: readonly string[];
 }
 
 export interface GpuDelta {
@@ -52,8 +59,12 @@ export interface DataAtRisk {
   readonly type: string;
   readonly name: string;
   readonly region: string;
+  /** The Pulumi project that declares it (absent in plan documents written before the split). */
+  readonly project?: string;
   /** "data lost (S3 bucket)", "protected: pulumi up refuses", "retained: left unmanaged with its data". */
   readonly reasons: readonly string[];
+  /** What would be lost, in one phrase per type (lib/plan/dataLoss.ts). */
+  readonly lost: string;
   /** The data goes with it: a data-holding resource that is not retained on delete. */
   readonly dataLost: boolean;
 }
@@ -80,26 +91,10 @@ export interface PlanDiff {
   readonly cost?: CostDelta;
 }
 
-/**
- * Resource types whose deletion or replacement loses stored data (or, for KMS keys, the ability
- * to read data encrypted with them).
- */
-export const DATA_HOLDING_TYPES: Readonly<Record<string, string>> = {
-  "aws:s3/bucket:Bucket": "S3 bucket",
-  "aws:s3/bucketV2:BucketV2": "S3 bucket",
-  // Data encrypted with a deleted key becomes unreadable once the key's deletion window ends.
-  "aws:kms/key:Key": "KMS key",
-  "aws:cloudwatch/logGroup:LogGroup": "log group",
-  "aws:ebs/volume:Volume": "EBS volume",
-  "aws:efs/fileSystem:FileSystem": "EFS file system",
-  "aws:dynamodb/table:Table": "DynamoDB table",
-  "aws:rds/instance:Instance": "RDS instance",
-  "aws:rds/cluster:Cluster": "RDS cluster",
-  "aws:ecr/repository:Repository": "ECR repository",
-  "aws:secretsmanager/secret:Secret": "secret",
-  "kubernetes:core/v1:PersistentVolumeClaim": "persistent volume claim",
-  "kubernetes:core/v1:PersistentVolume": "persistent volume",
-};
+/** Resource types whose deletion or replacement loses stored data, by their short name (lib/plan/dataLoss.ts DATA_HOLDING). */
+export const DATA_HOLDING_TYPES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DATA_HOLDING).map(([type, h]) => [type, h.kind]));
+
+export { REPLACE_ON } from "./replaceOn";
 
 function riskReasons(r: PlanResource): string[] {
   const kind = DATA_HOLDING_TYPES[r.type];
@@ -109,36 +104,6 @@ function riskReasons(r: PlanResource): string[] {
     ...(r.options.retainOnDelete ? [`retained: left unmanaged${kind ? " with its data" : ""}`] : []),
   ];
 }
-
-/**
- * Properties whose change makes the provider replace the resource rather than update it in place:
- * forceNew fields of the AWS provider schema and immutable Kubernetes fields (checked against the
- * provider docs, 2026-11-25). Not exhaustive: an update here can still be a replace in a real
- * preview, never the other way round.
- */
-export const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
-  "aws:ec2/vpc:Vpc": ["cidrBlock"],
-  "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone", "vpcId"],
-  "aws:ec2/natGateway:NatGateway": ["subnetId", "allocationId", "connectivityType"],
-  "aws:eks/cluster:Cluster": ["name", "kubernetesNetworkConfig", "bootstrapSelfManagedAddons"],
-  "aws:eks/nodeGroup:NodeGroup": ["nodeGroupName", "nodeRoleArn", "subnetIds", "instanceTypes", "amiType", "capacityType", "diskSize", "clusterName"],
-  "aws:eks/addon:Addon": ["addonName", "clusterName"],
-  "aws:eks/podIdentityAssociation:PodIdentityAssociation": ["clusterName", "namespace", "serviceAccount"],
-  "aws:s3/bucket:Bucket": ["bucket", "objectLockEnabled"],
-  "aws:kms/alias:Alias": ["name"],
-  "aws:iam/role:Role": ["name"],
-  "aws:ec2/launchTemplate:LaunchTemplate": ["name"],
-  "aws:lb/loadBalancer:LoadBalancer": ["name", "internal", "loadBalancerType"],
-  "aws:lb/targetGroup:TargetGroup": ["name", "port", "protocol", "vpcId", "targetType"],
-  "aws:acm/certificate:Certificate": ["domainName", "subjectAlternativeNames"],
-  "aws:route53/record:Record": ["name", "type", "zoneId", "setIdentifier"],
-  "aws:route53/healthCheck:HealthCheck": ["type", "requestInterval", "measureLatency"],
-  "aws:cloudwatch/logGroup:LogGroup": ["name"],
-  "aws:sns/topic:Topic": ["name", "fifoTopic"],
-  "kubernetes:apps/v1:Deployment": ["spec.selector"],
-  "kubernetes:helm.sh/v3:Release": ["name", "namespace"],
-  "kubernetes:storage.k8s.io/v1:StorageClass": ["provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"],
-};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -226,9 +191,8 @@ function resourceDiff(before: PlanResource, after: PlanResource): { changes: Pro
     ...OPTION_KEYS.flatMap((k) => propertyChanges(before.options[k], after.options[k], `(options).${k}`)),
     ...(before.provider !== after.provider ? [{ path: "(provider)", old: before.provider, new: after.provider }] : []),
   ];
-  const triggers = REPLACE_ON[after.type] ?? [];
-  const k8sIdentity = after.type.startsWith("kubernetes:") && after.type !== "kubernetes:helm.sh/v3:Release" ? ["metadata.name", "metadata.namespace"] : [];
-  const replaceBecause = [...new Set(changes.map((c) => [...triggers, ...k8sIdentity].find((t) => c.path === t || c.path.startsWith(`${t}.`) || c.path.startsWith(`${t}[`))).filter((t): t is string => t !== undefined))];
+  const triggers = replaceTriggers(after.type);
+  const replaceBecause = [...new Set(changes.map((c) => triggers.find((t) => c.path === t || c.path.startsWith(`${t}.`) || c.path.startsWith(`${t}[`))).filter((t): t is string => t !== undefined))];
   return { changes, replaceBecause };
 }
 
@@ -249,6 +213,7 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
   const matchedBase = new Set<string>();
 
   // Only custom resources are changed by `pulumi up`; components just group them.
+  const matched: { old: PlanResource; head: PlanResource; renamedFrom?: string; props: PropertyChange[]; replaceBecause: string[]; replacedWith: string[] }[] = [];
   for (const r of head.resources.filter((x) => x.custom)) {
     let old = baseByUrn.get(r.urn);
     let renamedFrom: string | undefined;
@@ -259,15 +224,53 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
         renamedFrom = aliased;
       }
     }
-    const at = { urn: r.urn, type: r.type, name: r.name, ...where(r, headByUrn) };
     if (!old) {
-      changes.push({ action: "create", ...at, changes: propertyChanges(undefined, r.inputs) });
+      changes.push({ action: "create", urn: r.urn, type: r.type, name: r.name, ...where(r, headByUrn), changes: propertyChanges(undefined, r.inputs) });
       continue;
     }
     matchedBase.add(old.urn);
     const { changes: props, replaceBecause } = resourceDiff(old, r);
-    if (props.length === 0 && !renamedFrom) continue;
-    changes.push({ action: replaceBecause.length > 0 ? "replace" : "update", ...at, changes: props, ...(replaceBecause.length ? { replaceBecause } : {}), ...(renamedFrom ? { renamedFrom } : {}) });
+    matched.push({ old, head: r, renamedFrom, props, replaceBecause, replacedWith: [] });
+  }
+  // A replacement drags along what takes a replace-forcing input from it: a real preview sees that
+  // input unknown and replaces the dependent too (a node group keyed on a replaced cluster's name).
+  const replaced = new Map(matched.filter((m) => m.replaceBecause.length > 0).map((m) => [m.head.urn, m]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const m of matched.filter((x) => !replaced.has(x.head.urn))) {
+      const deps = m.head.propertyDependencies ?? {};
+      const direct = replaceTriggers(m.head.type)
+        .filter((t) => !t.includes("."))
+        .flatMap((t) => (deps[t] ?? []).filter((u) => replaced.has(u)));
+      const moved = Object.entries(MOVES_WITH[m.head.type] ?? {}).flatMap(([input, src]) =>
+        (deps[input] ?? []).filter((u) => {
+          const source = replaced.get(u);
+          return source?.head.type === src.type && source.replaceBecause.includes(src.because);
+        }),
+      );
+      const via = [...new Set([...direct, ...moved])];
+      if (via.length > 0) {
+        m.replacedWith = via;
+        replaced.set(m.head.urn, m);
+        grew = true;
+      }
+    }
+  }
+  for (const m of matched) {
+    const r = m.head;
+    if (m.props.length === 0 && !m.renamedFrom && m.replacedWith.length === 0) continue;
+    const isReplace = m.replaceBecause.length > 0 || m.replacedWith.length > 0;
+    changes.push({
+      action: isReplace ? "replace" : "update",
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      ...where(r, headByUrn),
+      changes: m.props,
+      ...(m.replaceBecause.length ? { replaceBecause: m.replaceBecause } : {}),
+      ...(m.replacedWith.length ? { replacedWith: m.replacedWith } : {}),
+      ...(m.renamedFrom ? { renamedFrom: m.renamedFrom } : {}),
+    });
   }
   for (const r of base.resources.filter((x) => x.custom && !matchedBase.has(x.urn) && !headByUrn.has(x.urn))) {
     changes.push({ action: "delete", urn: r.urn, type: r.type, name: r.name, ...where(r, baseByUrn), changes: propertyChanges(r.inputs, undefined) });
@@ -282,7 +285,8 @@ export function diffPlans(base: PlanDocument, head: PlanDocument): PlanDiff {
     .flatMap((c) => {
       const old = baseByUrn.get(c.renamedFrom ?? c.urn);
       const reasons = old ? riskReasons(old) : [];
-      return reasons.length > 0 ? [{ action: c.action, urn: c.urn, type: c.type, name: c.name, region: c.region, reasons, dataLost: reasons[0].startsWith("data lost") }] : [];
+      if (!old || reasons.length === 0) return [];
+      return [{ action: c.action, urn: c.urn, type: c.type, name: c.name, region: c.region, ...(old.project ? { project: old.project } : {}), reasons, lost: lossPhrase(old.type, old.options), dataLost: reasons[0].startsWith("data lost") }];
     })
     // Data that goes for good first, then what the engine refuses, then what is left behind.
     .sort((a, b) => Number(b.dataLost) - Number(a.dataLost) || Number(b.reasons.some((r) => r.startsWith("protected"))) - Number(a.reasons.some((r) => r.startsWith("protected"))));
@@ -383,12 +387,29 @@ export function renderCostDelta(d: CostDelta): string {
   return `${range(d.before)} => ${range(d.after)} (${delta(d.before.min, d.after.min)} / ${delta(d.before.max, d.after.max)})` + (d.unpricedBefore !== d.unpricedAfter ? `; unpriced items ${d.unpricedBefore} => ${d.unpricedAfter}` : "");
 }
 
-/** Text rendering, grouped by region and component, like `pulumi preview --diff` but offline. */
+/**
+ * The "data at risk" section the diff starts with: every delete or replacement of a protected,
+ * retained or data-holding resource, what it loses, its region and project; data that goes first.
+ */
+export function renderDataAtRisk(diff: PlanDiff, baseLabel: string): string[] {
+  const risks = diff.dataAtRisk;
+  if (risks.length === 0) return [`Data at risk against ${baseLabel}: none (no delete or replacement of a protected, retained or data-holding resource)`];
+  const lost = risks.filter((r) => r.dataLost).length;
+  const lines = [`Data at risk against ${baseLabel}: ${risks.length} protected, retained or data-holding resource(s) deleted or replaced; ${lost} lose their data`];
+  for (const r of risks) {
+    lines.push(`  ${r.action.padEnd(7)} ${r.type} ${r.name} (${r.region}${r.project ? `, ${r.project}` : ""})`);
+    lines.push(...wrap(`${r.reasons.join(", ")}; loses ${r.lost}`, LINE_WIDTH - 12, "", " ").map((l) => `            ${l}`));
+  }
+  return lines;
+}
+
+/** Text rendering: data at risk first, then the changes grouped by region and component, like `pulumi preview --diff` but offline. */
 export function renderDiff(diff: PlanDiff, baseLabel: string, opts: { maxPaths?: number } = {}): string {
   const max = opts.maxPaths ?? 20;
   const c = diff.counts;
-  const lines = [`Changes against ${baseLabel}: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`];
+  const lines = [...renderDataAtRisk(diff, baseLabel), "", `Changes against ${baseLabel}: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`];
   if (diff.changes.length === 0) lines.push("  no changes");
+  const nameOf = new Map(diff.changes.map((ch) => [ch.urn, ch.name]));
   let group = "";
   for (const ch of diff.changes) {
     const g = `${ch.region} / ${ch.component}`;
@@ -396,7 +417,13 @@ export function renderDiff(diff: PlanDiff, baseLabel: string, opts: { maxPaths?:
       lines.push(`  ${g}`);
       group = g;
     }
-    const extra = [ch.renamedFrom ? `renamed from ${ch.renamedFrom.split("::").pop()}` : "", ch.replaceBecause ? `replace because ${ch.replaceBecause.join(", ")} changed` : ""].filter(Boolean).join("; ");
+    const extra = [
+      ch.renamedFrom ? `renamed from ${ch.renamedFrom.split("::").pop()}` : "",
+      ch.replaceBecause ? `replace because ${ch.replaceBecause.join(", ")} changed` : "",
+      ch.replacedWith ? `replaced with ${ch.replacedWith.map((u) => nameOf.get(u) ?? u.split("::").pop()).join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join("; ");
     lines.push(`    ${SYMBOL[ch.action].padEnd(2)} ${ch.type} ${ch.name}${extra ? ` (${extra})` : ""}`);
     if (ch.action === "update" || ch.action === "replace") {
       for (const p of ch.changes.slice(0, max)) lines.push(...renderChange(p, "         "));

@@ -320,7 +320,7 @@ export interface VerdictOptions {
   readonly diff?: PlanDiff;
   /** How the baseline is named in messages (its file). */
   readonly baseLabel?: string;
-  /** --fail-on-diff: any change against the baseline exits 3. */
+  /** --fail-on-diff: any change against the baseline exits 3, a data-at-risk change 4. */
   readonly failOnDiff?: boolean;
   /** Where --json wrote the plan document. */
   readonly jsonFile?: string;
@@ -334,8 +334,11 @@ export interface SummaryOptions extends VerdictOptions {
 }
 
 export interface PlanVerdict {
-  /** What `npm run plan` exits with: 0 clean, 1 mandatory violation, 3 changes with --fail-on-diff. */
-  readonly exitCode: 0 | 1 | 3;
+  /**
+   * What `npm run plan` exits with: 0 clean, 1 mandatory violation, 3 changes with --fail-on-diff,
+   * 4 with --fail-on-diff a delete or replacement of a protected, retained or data-holding resource.
+   */
+  readonly exitCode: 0 | 1 | 3 | 4;
   /** Why, in a few words. */
   readonly reason: string;
   readonly mandatory: number;
@@ -352,6 +355,10 @@ export function planVerdict(doc: PlanDocument, opts: VerdictOptions = {}): PlanV
   const changes = opts.diff?.changes.length ?? 0;
   if (mandatory.length > 0) {
     return { exitCode: 1, reason: `${plural(mandatory.length, "mandatory policy violation")} (${[...new Set(mandatory.map((v) => v.policy))].join(", ")})`, mandatory: mandatory.length, advisory };
+  }
+  const risks = opts.diff?.dataAtRisk.length ?? 0;
+  if (opts.diff && opts.failOnDiff && risks > 0) {
+    return { exitCode: 4, reason: `data at risk: ${plural(risks, "protected, retained or data-holding resource")} deleted or replaced against ${base} with --fail-on-diff`, mandatory: 0, advisory };
   }
   if (opts.diff && opts.failOnDiff && changes > 0) {
     return { exitCode: 3, reason: `${plural(changes, "change")} against ${base} with --fail-on-diff`, mandatory: 0, advisory };
@@ -395,17 +402,20 @@ export function kubernetesSupportLines(doc: PlanDocument, today: string): string
 }
 
   if (!d) {
-    lines.push("  data at risk  n/a without --diff (deletes and replacements are only known against a baseline plan)");
+    lines.push("  data at risk  n/a without --diff (deletes and replacements are only known against a baseline plan; so is the prod gate data-loss-not-allowed)");
   } else if (d.dataAtRisk.length === 0) {
     lines.push("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
   } else {
     const lost = d.dataAtRisk.filter((r) => r.dataLost).length;
     lines.push(`  data at risk  ${d.dataAtRisk.length} protected, retained or data-holding resource(s) deleted or replaced; ${lost} lose their data`);
-    for (const r of d.dataAtRisk.slice(0, 5)) lines.push(`    ${r.action} ${r.region} ${r.type.split(":").pop()} ${r.name}: ${r.reasons.join(", ")}`);
+    for (const r of d.dataAtRisk.slice(0, 5)) {
+      lines.push(`    ${r.action} ${r.region} ${r.type.split(":").pop()} ${r.name}: ${r.reasons.join(", ")}`);
+      lines.push(...wrap(`${r.project ? `${r.project}: ` : ""}loses ${r.lost}`, SUMMARY_WIDTH - 6, "", " ").map((l) => `      ${l}`));
+    }
   const open = unauthenticatedRoutes(doc.resources);
   if (open.length > 0) lines.push(`  WARNING       ${open.length} model route(s) answer without authentication (serving.auth.type none, allowed in dev only): ${open.join(", ")}`);
   lines.push(...kubernetesSupportLines(doc, opts.today ?? doc.cost?.asOf ?? utcDay()));
-    if (d.dataAtRisk.length > 5) lines.push(`    ... ${d.dataAtRisk.length - 5} more (see the changes at the end)`);
+    if (d.dataAtRisk.length > 5) lines.push(`    ... ${d.dataAtRisk.length - 5} more (all listed under "Data at risk" before the changes at the end)`);
   }
   const where = `${plural(regions.length, "region")} (${regions.join(", ")})`;
   if (d) {

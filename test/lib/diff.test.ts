@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
 import { diffPlans, excerptPair, parseDocument, propertyChanges, renderCostDelta, renderDiff } from "../../lib/plan/diff";
+import { DATA_HOLDING, DATA_LOSS_POLICY, dataLossViolations } from "../../lib/plan/dataLoss";
+import { planVerdict } from "../../lib/plan/summary";
 import { plan, regionProvider } from "../harness";
 
 const doc = (resources: PlanResource[]): PlanDocument => ({ stack: "test", project: "llm-blueprint", resources, outputs: {}, policy: { violations: [] } });
@@ -250,5 +252,116 @@ describe("cost delta", () => {
   it("shows cents, and <$0.01 for a delta that is not zero but rounds to it", () => {
     expect(renderCostDelta({ before: range(1, 2), after: range(1, 2.5), unpricedBefore: 0, unpricedAfter: 0, newlyUnpriced: [] })).toBe("$1.00 / $2.00 => $1.00 / $2.50 (+$0.00 / +$0.50)");
     expect(renderCostDelta({ before: range(1, 2), after: range(1.001, 2), unpricedBefore: 0, unpricedAfter: 0, newlyUnpriced: [] })).toContain("(+<$0.01 / +$0.00)");
+  });
+});
+
+describe("replacement propagation", () => {
+  /** A VPC, its subnet, an EKS cluster in it and a node group on the cluster, as the platform wires them. */
+  const network = (cidr: string, clusterName = "c") => () => {
+    const provider = regionProvider("us-east-1");
+    const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: cidr }, { provider });
+    const subnet = new aws.ec2.Subnet("private-a", { vpcId: vpc.id, cidrBlock: cidr.replace(/\/16$/, "/20"), availabilityZone: "us-east-1a" }, { provider });
+    const cluster = new aws.eks.Cluster("eks", { name: clusterName, roleArn: "arn:aws:iam::123456789012:role/c", vpcConfig: { subnetIds: [subnet.id] } }, { provider, protect: true });
+    new aws.eks.NodeGroup("gpu", { clusterName: cluster.name, nodeRoleArn: "arn:aws:iam::123456789012:role/n", subnetIds: [subnet.id], scalingConfig: { minSize: 1, maxSize: 1, desiredSize: 1 } }, { provider });
+    new aws.eks.Addon("coredns", { clusterName: cluster.name, addonName: "coredns" }, { provider });
+  };
+  const replaces = (d: ReturnType<typeof diffPlans>) => Object.fromEntries(d.changes.filter((c) => c.action === "replace").map((c) => [c.name, { because: c.replaceBecause ?? [], with: c.replacedWith ?? [] }]));
+
+  it("gives the same ids to the same inputs: two plans of one program do not differ", async () => {
+    expect(diffPlans(doc(await plan(network("10.0.0.0/16"))), doc(await plan(network("10.0.0.0/16")))).changes).toEqual([]);
+  });
+
+  it("carries a VPC CIDR change to the subnets, the cluster that cannot leave its VPC, and its node groups and add-ons", async () => {
+    const d = diffPlans(doc(await plan(network("10.0.0.0/16"))), doc(await plan(network("10.9.0.0/16"))));
+    const r = replaces(d);
+    expect(Object.keys(r).sort()).toEqual(["coredns", "eks", "gpu", "private-a", "vpc"]);
+    expect(r.vpc.because).toEqual(["cidrBlock"]);
+    expect(r["private-a"].because).toEqual(["cidrBlock", "vpcId"]);
+    // The provider would update vpc_config.subnet_ids in place; EKS refuses subnets of another VPC.
+    expect(r.eks).toEqual({ because: [], with: [expect.stringMatching(/aws:ec2\/subnet:Subnet::private-a$/)] });
+    expect(r.gpu.because).toEqual(["subnetIds"]);
+    // The add-on's clusterName reads the same, but it comes from a replaced cluster: a real preview replaces it.
+    expect(r.coredns).toEqual({ because: [], with: [expect.stringMatching(/aws:eks\/cluster:Cluster::eks$/)] });
+    expect(d.dataAtRisk.map((x) => [x.action, x.name, x.dataLost])).toEqual([["replace", "eks", true]]);
+    expect(renderDiff(d, "base.json")).toContain("+- aws:eks/addon:Addon coredns (replaced with eks)");
+  });
+
+  it("replaces everything keyed on a renamed cluster, and only that: the network stays", async () => {
+    const r = replaces(diffPlans(doc(await plan(network("10.0.0.0/16", "c"))), doc(await plan(network("10.0.0.0/16", "llmx-c")))));
+    expect(Object.keys(r).sort()).toEqual(["coredns", "eks", "gpu"]);
+    expect(r.eks.because).toEqual(["name"]);
+    expect(r.gpu.because).toEqual(["clusterName"]);
+  });
+});
+
+describe("data at risk: what is lost, where, and the prod gate", () => {
+  const opts = { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] };
+  const urn = (project: string, type: string, name: string) => `urn:pulumi:prod::${project}::${type}::${name}`;
+  const r = (project: string, name: string, type: string, o: Partial<typeof opts> = {}): PlanResource => ({ urn: urn(project, type, name), type, name, custom: true, project, inputs: {}, options: { ...opts, ...o } });
+  const P = "llm-blueprint-platform";
+  const S = "llm-blueprint-serving";
+  const base = doc([
+    r(P, "audit", "aws:cloudwatch/logGroup:LogGroup"),
+    r(P, "eks", "aws:eks/cluster:Cluster", { protect: true }),
+    r(P, "api", "aws:route53/record:Record"),
+    r(S, "hf-token", "aws:secretsmanager/secret:Secret"),
+    r(S, "role", "aws:iam/role:Role"),
+  ]);
+  const d = diffPlans(base, doc([]));
+  const where = { prod: true, packName: "llm-blueprint-policies", baseLabel: "base.json", namespace: "llm-blueprint" };
+
+  it("names each type's loss in one phrase, with region and project, at the top of the diff", () => {
+    expect(d.dataAtRisk.map((x) => [x.name, x.project, x.lost])).toEqual([
+      // Data that goes first; among it, what the engine refuses (protected) first.
+      ["eks", P, DATA_HOLDING["aws:eks/cluster:Cluster"].loses],
+      ["audit", P, DATA_HOLDING["aws:cloudwatch/logGroup:LogGroup"].loses],
+      ["api", P, DATA_HOLDING["aws:route53/record:Record"].loses],
+      ["hf-token", S, DATA_HOLDING["aws:secretsmanager/secret:Secret"].loses],
+    ]);
+    const lines = renderDiff(d, "base.json").split("\n");
+    expect(lines[0]).toBe("Data at risk against base.json: 4 protected, retained or data-holding resource(s) deleted or replaced; 4 lose their data");
+    expect(lines[1]).toBe(`  delete  aws:eks/cluster:Cluster eks (global, ${P})`);
+    // Wrapped under the entry at 120 columns.
+    expect(lines.slice(2, 4).map((l) => l.trim()).join(" ")).toBe(`data lost (EKS cluster), protected: pulumi up refuses; loses ${DATA_HOLDING["aws:eks/cluster:Cluster"].loses}`);
+    expect(lines[3].startsWith(" ".repeat(12))).toBe(true);
+    expect(lines.findIndex((l) => l.startsWith("Changes against"))).toBeGreaterThan(lines.findIndex((l) => l.includes("hf-token")));
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
+  });
+
+  it("exits 4 with --fail-on-diff when data is at risk, 3 for other changes, and 1 still wins", () => {
+    const head = doc([]);
+    expect(planVerdict(head, { diff: d, baseLabel: "base.json", failOnDiff: true })).toMatchObject({ exitCode: 4, reason: "data at risk: 4 protected, retained or data-holding resources deleted or replaced against base.json with --fail-on-diff" });
+    expect(planVerdict(head, { diff: diffPlans(doc([r(P, "role2", "aws:iam/role:Role")]), head), baseLabel: "base.json", failOnDiff: true }).exitCode).toBe(3);
+    expect(planVerdict(head, { diff: d, baseLabel: "base.json" }).exitCode).toBe(0);
+    const violated: PlanDocument = { ...head, policy: { violations: dataLossViolations(d.dataAtRisk, [], where) } };
+    expect(planVerdict(violated, { diff: d, failOnDiff: true }).exitCode).toBe(1);
+  });
+
+  it("blocks every data-at-risk change in prod unless its project's allow list names it", () => {
+    const all = dataLossViolations(d.dataAtRisk, [], where);
+    expect(all.map((v) => [v.policy, v.enforcementLevel, v.urn])).toEqual(d.dataAtRisk.map((x) => [DATA_LOSS_POLICY, "mandatory", x.urn]));
+    expect(all[0].message).toBe(
+      `prod change against base.json would delete Cluster eks (global, ${P}): data lost (EKS cluster), protected: pulumi up refuses; loses ${DATA_HOLDING["aws:eks/cluster:Cluster"].loses}. ` +
+        `If that is intended, name it in llm-blueprint:dataLossAllowList of its project's stack file: { urn: "${urn(P, "aws:eks/cluster:Cluster", "eks")}", reason: "<why>" }`,
+    );
+    const sources = [
+      { file: "platform/stacks/Pulumi.prod.yaml", project: P, raw: JSON.stringify([{ urn: urn(P, "aws:eks/cluster:Cluster", "eks"), reason: "move to the new VPC" }]) },
+      { file: "serving/stacks/Pulumi.prod.yaml", project: S, raw: [{ urn: urn(S, "aws:secretsmanager/secret:Secret", "hf-token"), reason: "token moved to the shared secret" }] },
+    ];
+    expect(dataLossViolations(d.dataAtRisk, sources, where).map((v) => v.urn)).toEqual([urn(P, "aws:cloudwatch/logGroup:LogGroup", "audit"), urn(P, "aws:route53/record:Record", "api")]);
+    // Outside prod the gate only warns through the diff; the allow list is still checked.
+    expect(dataLossViolations(d.dataAtRisk, sources, { ...where, prod: false })).toEqual([]);
+  });
+
+  it("fails closed on an allow-list entry this change does not need, one for the other project, or one without a reason", () => {
+    const stale = { file: "platform/stacks/Pulumi.prod.yaml", project: P, raw: [{ urn: urn(P, "aws:s3/bucket:Bucket", "models"), reason: "old change" }] };
+    expect(() => dataLossViolations(d.dataAtRisk, [stale], where)).toThrow(
+      `platform/stacks/Pulumi.prod.yaml: llm-blueprint:dataLossAllowList[0] allows ${urn(P, "aws:s3/bucket:Bucket", "models")}, which this change against base.json does not delete or replace (at risk: 4 resource(s), listed under "data at risk"); remove the entry once its change is deployed`,
+    );
+    expect(() => dataLossViolations([], [stale], { ...where, prod: false })).toThrow(/does not delete or replace \(nothing is at risk\)/);
+    const foreign = { file: "serving/stacks/Pulumi.prod.yaml", project: S, raw: [{ urn: urn(P, "aws:eks/cluster:Cluster", "eks"), reason: "x" }] };
+    expect(() => dataLossViolations(d.dataAtRisk, [foreign], where)).toThrow(`serving/stacks/Pulumi.prod.yaml: llm-blueprint:dataLossAllowList[0] names ${urn(P, "aws:eks/cluster:Cluster", "eks")}, a resource of ${P}; list it in the stack file of that project (this file is ${S}'s)`);
+    const noReason = { file: "platform/stacks/Pulumi.prod.yaml", project: P, raw: [{ urn: urn(P, "aws:eks/cluster:Cluster", "eks"), reason: " " }] };
+    expect(() => dataLossViolations(d.dataAtRisk, [noReason], where)).toThrow(/dataLossAllowList\[0\] must be \{ urn: "urn:pulumi:\.\.\.", reason: "<why this data may go>" \}/);
   });
 });

@@ -29,7 +29,7 @@ describe("the two Pulumi projects", () => {
 
   it("every key of the schema has an owner, and only environment has two", () => {
     expect(Object.keys(stackConfigSchema.shape).filter((k) => !KEY_OWNERS[k])).toEqual([]);
-    expect(Object.entries(KEY_OWNERS).filter(([, owners]) => owners.length > 1).map(([k]) => k)).toEqual(["environment"]);
+    expect(Object.entries(KEY_OWNERS).filter(([, owners]) => owners.length > 1).map(([k]) => k)).toEqual(["environment", "dataLossAllowList"]);
   });
 
   it.each(["dev", "staging", "prod"])("the committed %s stack files each hold only their project's keys, and together pass validation", (stack) => {

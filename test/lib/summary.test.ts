@@ -61,10 +61,12 @@ describe("verdict", () => {
     expect(v).toEqual({ exitCode: 1, reason: "2 mandatory policy violations (approved-model-versions)", mandatory: 2, advisory: 1 });
   });
 
-  it("exits 3 only with --fail-on-diff and changes, and says so", () => {
+  it("exits 3 only with --fail-on-diff and changes, and says so (4 when the change deletes a cluster)", () => {
     const base = twoRegions();
-    const head = { ...base, resources: base.resources.filter((r) => r.name !== "us-east-1-eks") };
+    const head = { ...base, resources: base.resources.map((r) => (r.name === "us-east-1-eks" ? { ...r, inputs: { version: "1.36" } } : r)) };
     const diff = diffPlans(base, head);
+    const deleted = { ...base, resources: base.resources.filter((r) => r.name !== "us-east-1-eks") };
+    expect(planVerdict(deleted, { diff: diffPlans(base, deleted), baseLabel: "base.json", failOnDiff: true }).exitCode).toBe(4);
     expect(planVerdict(head, { diff, baseLabel: "base.json", failOnDiff: true })).toMatchObject({ exitCode: 3, reason: "1 change against base.json with --fail-on-diff" });
     expect(planVerdict(head, { diff, baseLabel: "base.json" })).toMatchObject({ exitCode: 0, reason: "no mandatory policy violation; 1 change against base.json (no --fail-on-diff)" });
     expect(planVerdict(base, { diff: diffPlans(base, base), baseLabel: "base.json", failOnDiff: true }).exitCode).toBe(0);

@@ -1,9 +1,12 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { replacementKey } from "../../lib/plan/replaceOn";
 
 /**
  * Deterministic, realistic mock outputs for the offline plan: ids, ARNs and endpoints derive from
- * type, name and region only, so two runs of the same stack print the same plan.
+ * type, name, region and the inputs that force a replacement (lib/plan/replaceOn.ts), so two runs of
+ * the same stack print the same plan, and a replaced resource gets a new id, as it would in AWS: what
+ * refers to it (a subnet's vpcId, a node group's subnetIds) changes and shows in the diff too.
  */
 
 export const MOCK_ACCOUNT_ID = "123456789012";
@@ -52,6 +55,8 @@ export class StackReferenceError extends Error {
 export class PlanMocks implements pulumi.runtime.Mocks {
   /** Provider id -> region, learnt when each aws provider is registered. */
   private readonly providerRegions = new Map<string, string>();
+  /** Subnet id -> its VPC id: an EKS cluster cannot leave its VPC, so a new VPC is a new cluster. */
+  private readonly subnetVpcs = new Map<string, string>();
 
   /**
    * @param stackOutputs outputs of the stacks planned earlier in this run, by "<project>/<stack>": what a
@@ -89,7 +94,10 @@ export class PlanMocks implements pulumi.runtime.Mocks {
     if (type === "pulumi:pulumi:StackReference") return this.stackReference(String(inputs.name ?? args.id ?? name));
 
     const region = this.regionOf(args);
-    const seed = `${type}/${name}/${region}`;
+    const clusterVpcs =
+      type === "aws:eks/cluster:Cluster" ? [...new Set(((inputs.vpcConfig as { subnetIds?: unknown[] } | undefined)?.subnetIds ?? []).map((s) => this.subnetVpcs.get(String(s)) ?? ""))].sort() : [];
+    const replacement = replacementKey(type, inputs, clusterVpcs);
+    const seed = `${type}/${name}/${region}${replacement ? `/${replacement}` : ""}`;
     const [pkg, mod] = type.split(":");
     const state: Record<string, unknown> = { ...inputs };
     let id = `${name}-${hex(seed, 8)}`;
@@ -193,6 +201,9 @@ export class PlanMocks implements pulumi.runtime.Mocks {
           state.publicIp = `198.51.100.${parseInt(hex(seed, 2), 16) % 254 + 1}`;
           break;
         case "aws:ec2/subnet:Subnet":
+          this.subnetVpcs.set(id, String(inputs.vpcId));
+          state.ownerId = MOCK_ACCOUNT_ID;
+          break;
         case "aws:ec2/vpc:Vpc":
           state.ownerId = MOCK_ACCOUNT_ID;
           break;

@@ -7,6 +7,8 @@ import { PlanDocument, PlanResource } from "../../lib/plan/document";
 import { readPriceFile } from "../../lib/pricing";
 import { estimateCost } from "../../lib/plan/cost";
 import { costCeilingViolation } from "../../lib/plan/costCeiling";
+import { DATA_LOSS_ALLOW_LIST_KEY, dataLossViolations } from "../../lib/plan/dataLoss";
+import { diffPlans } from "../../lib/plan/diff";
 import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "../../lib/plan/policy";
 import { recordProgram } from "./record";
 import { ProjectFile, readConfigFile, readProjectFile, readStackFile, StackFileConfig } from "../../lib/plan/stackfile";
@@ -34,6 +36,13 @@ export interface PlanStackOptions {
   readonly policyPackConfig?: string;
   /** Price file of the cost estimate; a missing file is a plan error (exit 2). @default pricing/aws-on-demand.yaml in the project */
   readonly priceFile?: string;
+  /**
+   * The plan document to diff against (`--diff`): in prod a delete or replacement of a protected,
+   * retained or data-holding resource that the stack's dataLossAllowList does not name is the mandatory
+   * violation data-loss-not-allowed; an allow-list entry this change does not need is a config error.
+   * @default no baseline: the gate cannot see deletes and does not run
+   */
+  readonly baseline?: { readonly doc: PlanDocument; readonly label: string };
 }
 
 export const DEFAULT_PRICE_FILE = path.join("pricing", "aws-on-demand.yaml");
@@ -168,7 +177,7 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
   const root = path.resolve(opts.projectDir);
   // Every input file is read and checked before a program runs: a bad stack file, approvals file or
   // pack config fails in a second with its own message.
-  let runs: ProjectRun[], policies, packConfig: PackConfigFile, packConfigShown: string | undefined, lock;
+  let runs: ProjectRun[], policies, packConfig: PackConfigFile, packConfigShown: string | undefined, lock, prod: boolean;
   try {
     runs = loadRuns(root, opts);
     policies = buildPolicies();
@@ -177,7 +186,7 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     packConfig = (packConfigFile ? readJsonFile(packConfigFile, packConfigShown) : {}) as PackConfigFile;
     // Prod (by stack name or by either project's environment key) may not lower the governance and data-loss rules.
     const environments = runs.map((r) => r.config.config[`${BLUEPRINT_NAMESPACE}:environment`]).filter((e): e is string => e !== undefined);
-    const prod = opts.stack === "prod" || environments.includes("prod");
+    prod = opts.stack === "prod" || environments.includes("prod");
     lock = prod ? { policies: prodLockedPolicies(policies), scope: `prod (stack "${opts.stack}", environment ${[...new Set(environments)].join("/") || "unset"})`, owner: PROD_LOCK_OWNER } : undefined;
     resolvePackConfig(policies, packConfig, { source: packConfigShown, lock });
   } catch (err) {
@@ -214,7 +223,12 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     }
     const cost = estimateCost(doc, prices);
     const overBudget = ceilingRun ? costCeilingViolation(cost, ceilingRun.config.config[ceilingKey], { key: ceilingKey, file: ceilingRun.config.file, packName: PACK_NAME }) : undefined;
-    return { ...doc, policy: { violations: [...violations, ...(overBudget ? [overBudget] : [])] }, cost };
+    const planned = { ...doc, policy: { violations: [...violations, ...(overBudget ? [overBudget] : [])] }, cost };
+    if (!opts.baseline) return planned;
+    const allowKey = `${BLUEPRINT_NAMESPACE}:${DATA_LOSS_ALLOW_LIST_KEY}`;
+    const sources = shownRuns.map((r) => ({ file: r.config.file, project: r.project.name, raw: r.config.config[allowKey] }));
+    const dataLoss = dataLossViolations(diffPlans(opts.baseline.doc, planned).dataAtRisk, sources, { prod, packName: PACK_NAME, baseLabel: opts.baseline.label, namespace: BLUEPRINT_NAMESPACE });
+    return { ...planned, policy: { violations: [...planned.policy.violations, ...dataLoss] } };
   } catch (err) {
     if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
     throw err;
