@@ -5,6 +5,8 @@ import { KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_
 import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
 import { pinnedRelease } from "../lib/helm";
 import { managedPolicyArn, podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
+import { podSecurityMetadata } from "../lib/podSecurity";
+import { declareNetworkPolicies } from "./networkPolicies";
 import { NODE_ROLE_LABEL } from "./NodePool";
 
 export interface ClusterAddonsArgs {
@@ -204,9 +206,17 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
     const pluginNamespace = new k8s.core.v1.Namespace(
       `${name}-nvidia-device-plugin`,
-      { metadata: { name: "nvidia-device-plugin", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+      {
+        metadata: podSecurityMetadata("nvidia-device-plugin", "privileged", {
+          // nvidia/k8s-device-plugin v0.17.4 templates/daemonset-device-plugin.yml: hostPath volumes.
+          reason: "the device plugin mounts hostPath /var/lib/kubelet/device-plugins (its kubelet socket), the MPS root and /var/run/cdi",
+        }),
+      },
       { parent: this, dependsOn: waitFor },
     );
+    // Default deny only: the plugin speaks to the kubelet over the hostPath socket and gets no
+    // service account without a config map, so it needs no network flow.
+    declareNetworkPolicies(`${name}-nvidia-device-plugin`, pluginNamespace.metadata.name, [], { parent: this, dependsOn: waitFor });
     this.devicePlugin = pinnedRelease(`${name}-nvidia-device-plugin`, NVIDIA_DEVICE_PLUGIN_CHART, pluginNamespace.metadata.name, devicePluginValues(), { parent: this, dependsOn: waitFor });
 
     this.registerOutputs({

@@ -5,6 +5,8 @@ import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
 import { DEFAULT_REQUESTS_PER_MINUTE, PROBE_PATHS, rateLimitPolicySpec, securityPolicySpec, ServingAuth, ServingRateLimit, UNAUTHENTICATED_ANNOTATION } from "../lib/auth";
 import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
 import { VllmService, VllmServiceArgs } from "./VllmService";
+import { podSecurityMetadata } from "../lib/podSecurity";
+import { declareNetworkPolicies } from "./networkPolicies";
 import { MONITORING_NAMESPACE } from "./Observability";
 
 /** EKS Pod Identity agent's link-local endpoint. */
@@ -99,16 +101,12 @@ export class ModelEndpoint extends pulumi.ComponentResource {
 
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-ns`,
-      {
-        metadata: {
-          name: args.name,
-          labels: { [SERVING_NAMESPACE_LABEL]: "true", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" },
-        },
-      },
+      { metadata: podSecurityMetadata(args.name, "restricted", { labels: { [SERVING_NAMESPACE_LABEL]: "true" } }) },
       { parent: this },
     );
     const ns = this.namespace.metadata.name;
     new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, { metadata: { name: "vllm", namespace: ns }, spec: servingNetworkPolicySpec() }, { parent: this });
+    declareNetworkPolicies(name, ns, [], { parent: this });
 
     this.services = {};
     for (const spec of args.tracks) {

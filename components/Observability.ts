@@ -22,10 +22,20 @@ import {
 } from "../lib/observability";
 import { LABEL } from "../lib/serving";
 import { ENCRYPTED_STORAGE_CLASS } from "./ClusterAddons";
+import { monitoringPolicies, nodeAgentPolicies } from "../lib/networkPolicy";
+import { podSecurityMetadata } from "../lib/podSecurity";
+import { declareNetworkPolicies } from "./networkPolicies";
 import { NODE_ROLE_LABEL } from "./NodePool";
-import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE } from "./ServingAddons";
+import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, KEDA_NAMESPACE } from "./ServingAddons";
 
 export const MONITORING_NAMESPACE = "monitoring";
+/**
+ * The per-node agents that read the host (node exporter, dcgm-exporter, Fluent Bit) run apart from
+ * Prometheus and its peers, so only they get a privileged namespace and monitoring stays restricted.
+ */
+export const NODE_AGENTS_NAMESPACE = "monitoring-node-agents";
+/** dcgm-exporter's metrics port (NVIDIA/dcgm-exporter chart 4.4.0 values.yaml service.port). */
+const DCGM_EXPORTER_PORT = 9400;
 export const ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager";
 export const FLUENT_BIT_SERVICE_ACCOUNT = "fluent-bit";
 /** Secret mounted into Alertmanager at /etc/alertmanager/secrets/<name>/ (alertmanagerSpec.secrets). */
@@ -162,6 +172,10 @@ export function kubePrometheusStackValues(o: {
       nodeSelector: SYSTEM_NODES,
       admin: { existingSecret: o.grafanaAdminSecret, userKey: "admin-user", passwordKey: "admin-password" },
       persistence: { enabled: true, type: "pvc", storageClassName: o.storageClassName, size: "10Gi" },
+      // The chart's chown init container runs as root with CHOWN (grafana-community/helm-charts
+      // grafana-11.1.1 values.yaml initChownData), which restricted Pod Security refuses; the pod's
+      // fsGroup 472 already gives Grafana its volume.
+      initChownData: { enabled: false },
       // Dashboards come from ConfigMaps labelled grafana_dashboard=1 in any namespace.
       sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" } },
       "grafana.ini": { users: { allow_sign_up: false }, auth: { disable_login_form: false }, "auth.anonymous": { enabled: false } },
@@ -172,7 +186,8 @@ export function kubePrometheusStackValues(o: {
       metricLabelsAllowlist: [`nodes=[${GPU_CLASS_LABEL},eks.amazonaws.com/nodegroup,node.kubernetes.io/instance-type]`],
     },
     // node exporter runs everywhere, GPU nodes included.
-    "prometheus-node-exporter": { tolerations: [GPU_TOLERATION] },
+    // Host network, host PID and the host's root filesystem: with the other node agents.
+    "prometheus-node-exporter": { tolerations: [GPU_TOLERATION], namespaceOverride: NODE_AGENTS_NAMESPACE },
   };
 }
 
@@ -283,10 +298,31 @@ export class Observability extends pulumi.ComponentResource {
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       // node exporter, dcgm-exporter and Fluent Bit read the host (hostPath, hostPID, SYS_ADMIN).
-      { metadata: { name: MONITORING_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+      { metadata: podSecurityMetadata(MONITORING_NAMESPACE, "restricted") },
       { parent: this, dependsOn: waitFor },
     );
     const ns = namespace.metadata.name;
+    const agentsNamespace = new k8s.core.v1.Namespace(
+      `${name}-node-agents`,
+      {
+        metadata: podSecurityMetadata(NODE_AGENTS_NAMESPACE, "privileged", {
+          // prometheus-node-exporter 4.51.1 values.yaml (hostNetwork, hostPID, hostRootFsMount); dcgm-exporter
+          // chart 4.4.0 values.yaml (runAsUser 0, SYS_ADMIN, hostPath pod-resources); aws-for-fluent-bit 0.2.0 values.yaml (hostPath /var/log).
+          reason: "node exporter uses the host network, host PID and root filesystem; dcgm-exporter runs as root with SYS_ADMIN and hostPath /var/lib/kubelet/pod-resources; Fluent Bit reads hostPath /var/log",
+        }),
+      },
+      { parent: this, dependsOn: waitFor },
+    );
+    const agentsNs = agentsNamespace.metadata.name;
+    const flows = [
+      ...declareNetworkPolicies(`${name}-monitoring`, ns, monitoringPolicies({ release: "kube-prometheus-stack", kedaNamespace: KEDA_NAMESPACE }), { parent: this, dependsOn: waitFor }),
+      ...declareNetworkPolicies(
+        `${name}-node-agents`,
+        agentsNs,
+        nodeAgentPolicies({ monitoringNamespace: MONITORING_NAMESPACE, dcgmRelease: "dcgm-exporter", fluentBitRelease: "aws-for-fluent-bit", dcgmPort: DCGM_EXPORTER_PORT }),
+        { parent: this, dependsOn: waitFor },
+      ),
+    ];
 
     // One key for the alert topic and the container logs; kept on destroy because logs outlive the stack.
     const key = new aws.kms.Key(
@@ -345,11 +381,11 @@ export class Observability extends pulumi.ComponentResource {
         receiverSecret: receiverSecret !== undefined,
         grafanaAdminSecret: grafanaAdmin.metadata.name,
       }),
-      { parent: this, dependsOn: [...waitFor, grafanaAdmin, ...(receiverSecret ? [receiverSecret] : [])] },
+      { parent: this, dependsOn: [...waitFor, ...flows, agentsNamespace, grafanaAdmin, ...(receiverSecret ? [receiverSecret] : [])] },
     );
     const crdsReady = { parent: this, dependsOn: [...waitFor, this.prometheusStack] };
 
-    this.dcgmExporter = pinnedRelease(`${name}-dcgm-exporter`, DCGM_EXPORTER_CHART, ns, dcgmExporterValues(args.region), crdsReady);
+    this.dcgmExporter = pinnedRelease(`${name}-dcgm-exporter`, DCGM_EXPORTER_CHART, agentsNs, dcgmExporterValues(args.region), crdsReady);
 
     new k8s.apiextensions.CustomResource(
       `${name}-vllm`,
@@ -384,12 +420,12 @@ export class Observability extends pulumi.ComponentResource {
     new aws.iam.RolePolicy(`${name}-fluent-bit`, { role: logRole.name, policy: logGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
     const logAssociation = new aws.eks.PodIdentityAssociation(
       `${name}-fluent-bit`,
-      { clusterName: args.clusterName, namespace: MONITORING_NAMESPACE, serviceAccount: FLUENT_BIT_SERVICE_ACCOUNT, roleArn: logRole.arn, tags },
+      { clusterName: args.clusterName, namespace: NODE_AGENTS_NAMESPACE, serviceAccount: FLUENT_BIT_SERVICE_ACCOUNT, roleArn: logRole.arn, tags },
       { parent: this },
     );
-    this.fluentBit = pinnedRelease(`${name}-fluent-bit`, FLUENT_BIT_CHART, ns, fluentBitValues(args.region, this.logGroupName), {
+    this.fluentBit = pinnedRelease(`${name}-fluent-bit`, FLUENT_BIT_CHART, agentsNs, fluentBitValues(args.region, this.logGroupName), {
       parent: this,
-      dependsOn: [...waitFor, logAssociation, logGroup, namespace],
+      dependsOn: [...waitFor, logAssociation, logGroup, agentsNamespace, ...flows],
     });
 
     this.registerOutputs({

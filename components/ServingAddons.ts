@@ -2,6 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ENVOY_GATEWAY_CHART, KEDA_CHART } from "../lib/baseline";
 import { pinnedRelease } from "../lib/helm";
+import { envoyGatewayPolicies, kedaPolicies } from "../lib/networkPolicy";
+import { podSecurityMetadata } from "../lib/podSecurity";
+import { VLLM_PORT } from "../lib/serving";
+import { declareNetworkPolicies } from "./networkPolicies";
 
 export const GATEWAY_NAMESPACE = "inference-gateway";
 export const GATEWAY_NAME = "inference";
@@ -22,6 +26,8 @@ export interface ServingAddonsArgs {
    * hold back its children, so the wait is applied to each child. @default []
    */
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+  /** Namespace of the Prometheus that KEDA queries and that scrapes the proxies. @default "monitoring" (Observability) */
+  readonly monitoringNamespace?: string;
 }
 
 const SYSTEM_NODES = { "node.role": "system" };
@@ -43,22 +49,43 @@ export class ServingAddons extends pulumi.ComponentResource {
   constructor(name: string, args: ServingAddonsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("llm-blueprint:serving:ServingAddons", name, {}, opts);
     const waitFor = args.waitFor ?? [];
+    const monitoringNamespace = args.monitoringNamespace ?? "monitoring";
+
+    // Namespaces the charts would otherwise create unlabelled: restricted Pod Security (both charts'
+    // pods and Envoy Gateway's proxies run non-root, no privilege escalation, ALL dropped, RuntimeDefault
+    // seccomp: gateway-helm v1.7.4 values.tmpl.yaml and internal/infrastructure/kubernetes/resource/
+    // resource.go; keda v2.19.0 values.yaml), a default deny and the flows each needs.
+    const namespaced = (suffix: string, nsName: string) =>
+      new k8s.core.v1.Namespace(`${name}-${suffix}-ns`, { metadata: podSecurityMetadata(nsName, "restricted") }, { parent: this, dependsOn: waitFor });
+    const envoyGatewayNamespace = namespaced("envoy-gateway", ENVOY_GATEWAY_NAMESPACE);
+    const kedaNamespace = namespaced("keda", KEDA_NAMESPACE);
+    // Gateway listener ports below 1024 reach the proxy container 10000 higher (lib/gateway.ts).
+    const listenerContainerPorts = [80, OFFLOAD_PORT].map((p) => (p < 1024 ? p + 10000 : p));
+    const envoyGatewayFlows = declareNetworkPolicies(
+      `${name}-envoy-gateway`,
+      envoyGatewayNamespace.metadata.name,
+      envoyGatewayPolicies({ release: "envoy-gateway", listenerContainerPorts, servingNamespaceLabel: SERVING_NAMESPACE_LABEL, modelPort: VLLM_PORT, monitoringNamespace }),
+      { parent: this, dependsOn: waitFor },
+    );
+    const kedaFlows = declareNetworkPolicies(`${name}-keda`, kedaNamespace.metadata.name, kedaPolicies({ release: "keda", monitoringNamespace }), {
+      parent: this,
+      dependsOn: waitFor,
+    });
 
     this.envoyGateway = pinnedRelease(
       `${name}-envoy-gateway`,
       ENVOY_GATEWAY_CHART,
-      ENVOY_GATEWAY_NAMESPACE,
+      envoyGatewayNamespace.metadata.name,
       { deployment: { pod: { nodeSelector: SYSTEM_NODES } } },
-      { parent: this, dependsOn: waitFor },
-      { createNamespace: true, releaseName: "envoy-gateway" },
+      { parent: this, dependsOn: [...waitFor, ...envoyGatewayFlows] },
+      { releaseName: "envoy-gateway" },
     );
     this.keda = pinnedRelease(
       `${name}-keda`,
       KEDA_CHART,
-      KEDA_NAMESPACE,
+      kedaNamespace.metadata.name,
       { nodeSelector: SYSTEM_NODES, podSecurityContext: { operator: { runAsNonRoot: true }, metricServer: { runAsNonRoot: true }, webhooks: { runAsNonRoot: true } } },
-      { parent: this, dependsOn: waitFor },
-      { createNamespace: true },
+      { parent: this, dependsOn: [...waitFor, ...kedaFlows] },
     );
 
     const gatewayClass = new k8s.apiextensions.CustomResource(
@@ -68,9 +95,11 @@ export class ServingAddons extends pulumi.ComponentResource {
     );
     const namespace = new k8s.core.v1.Namespace(
       `${name}-gateway`,
-      { metadata: { name: GATEWAY_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
+      { metadata: podSecurityMetadata(GATEWAY_NAMESPACE, "restricted") },
       { parent: this, dependsOn: waitFor },
     );
+    // Holds the Gateway and its EnvoyProxy, no pods (the proxies run in the controller's namespace).
+    declareNetworkPolicies(`${name}-gateway`, namespace.metadata.name, [], { parent: this, dependsOn: waitFor });
     // The proxies sit behind a ClusterIP Service with a fixed name. In-cluster clients use it on
     // port 80 (container 10080 after the shift); a RegionalIngress registers its pods in an NLB
     // target group on OFFLOAD_PORT, which is not shifted.

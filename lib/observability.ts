@@ -371,7 +371,7 @@ export const EKS_UNSERVED_RULE_GROUPS = ["etcd", "kubeControllerManager", "kubeS
 
 export type Reachability = { readonly reachable: true; readonly why: string } | { readonly reachable: false; readonly why: string };
 
-const SAME_CLUSTER = "runs in this cluster (deployed by the chart); pod-to-pod traffic on the VPC CNI, no NetworkPolicy in the monitoring namespace";
+const SAME_CLUSTER = "runs in this cluster (deployed by the chart); the monitoring namespace's NetworkPolicy admits traffic between its own pods";
 const NODE_PORT = "every managed node group carries the EKS cluster security group, which admits all traffic from its own members (EKS user guide, sec-group-reqs.html)";
 const CONTROL_PLANE =
   "runs in the AWS-managed control plane: no pod or endpoint in the cluster for the chart's Service to select, so up{} is absent and the chart's Down alert fires forever. EKS 1.28+ serves kube-scheduler and kube-controller-manager metrics only through the API server at /apis/metrics.eks.amazonaws.com/v1/{ksh,kcm}/container/metrics (EKS user guide, view-raw-metrics.html, read 2026-11-25), which the chart's ServiceMonitor does not scrape";
@@ -391,9 +391,9 @@ export const EKS_SCRAPE_REACHABILITY: Readonly<Record<string, Reachability>> = {
   prometheus: { reachable: true, why: SAME_CLUSTER },
   alertmanager: { reachable: true, why: SAME_CLUSTER },
   grafana: { reachable: true, why: SAME_CLUSTER },
-  "dcgm-exporter": { reachable: true, why: `DaemonSet on the GPU nodes, pod port 9400; ${NODE_PORT}` },
+  "dcgm-exporter": { reachable: true, why: `DaemonSet on the GPU nodes, pod port 9400, admitted from Prometheus by the node-agents namespace's dcgm-exporter NetworkPolicy; ${NODE_PORT}` },
   "PodMonitor/monitoring/vllm": { reachable: true, why: "vLLM pods' http port; each serving namespace's NetworkPolicy admits the monitoring namespace on it" },
-  "PodMonitor/monitoring/envoy-proxy": { reachable: true, why: "Envoy Gateway proxy pods' metrics port 19001 in envoy-gateway-system, which has no NetworkPolicy" },
+  "PodMonitor/monitoring/envoy-proxy": { reachable: true, why: "Envoy Gateway proxy pods' metrics port 19001 in envoy-gateway-system, whose envoy-proxy NetworkPolicy admits Prometheus on it" },
   "kube-controller-manager": { reachable: false, why: CONTROL_PLANE },
   "kube-scheduler": { reachable: false, why: CONTROL_PLANE },
   "kube-etcd": { reachable: false, why: "EKS does not expose etcd to the cluster at all; the API server's storage metrics arrive with the apiserver target" },

@@ -12,6 +12,7 @@ import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } fr
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
 import { helmValuesKnown } from "./rules/helmValues";
 import { errorSloCountsGateway, scrapeTargetsReachable } from "./rules/observability";
+import { namespacesDefaultDeny, namespacesPodSecurity } from "./rules/namespaces";
 import { kubernetesSchemas } from "./rules/schemas";
 import { capacityHeadroom, healthCheckAlarmActions, timeoutChain, trafficPath } from "./rules/trafficPath";
 import { eksClusterHardening, failoverReadiness, gpuPoolIsolation, iamLeastPrivilege, kmsKeyRotation, logsAndAlertsEncrypted, nodeHardening, podHardening, s3BucketBaseline } from "./rules/security";
@@ -90,6 +91,8 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     failoverReadiness,
     ciAccessLeastPrivilege,
     clusterApiReachableByRunnersOnly,
+    namespacesPodSecurity,
+    namespacesDefaultDeny,
     modelEndpointsAuthenticated,
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,

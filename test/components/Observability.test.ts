@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ENCRYPTED_STORAGE_CLASS } from "../../components/ClusterAddons";
-import { ALERTMANAGER_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, MONITORING_NAMESPACE, Observability, RECEIVER_SECRET } from "../../components/Observability";
+import { ALERTMANAGER_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, MONITORING_NAMESPACE, NODE_AGENTS_NAMESPACE, Observability, RECEIVER_SECRET } from "../../components/Observability";
 import { DCGM_EXPORTER_CHART, FLUENT_BIT_CHART, KUBE_PROMETHEUS_STACK_CHART } from "../../lib/baseline";
 import { DEFAULT_ALERTS } from "../../lib/config/schema";
 import { isAllowed, PolicyDocument } from "../../lib/iam";
@@ -55,7 +55,8 @@ describe("Observability", () => {
       );
       for (const r of releases) {
         expect(input(r, "atomic")).toBe(true);
-        expect(input(r, "namespace")).toBe(MONITORING_NAMESPACE);
+        // The node agents (host access) run apart from the restricted monitoring namespace.
+        expect(input(r, "namespace")).toBe(input(r, "chart") === KUBE_PROMETHEUS_STACK_CHART.chart ? MONITORING_NAMESPACE : NODE_AGENTS_NAMESPACE);
       }
     }
   });
@@ -187,6 +188,8 @@ describe("Observability", () => {
     const assoc = one(sns, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "fluent-bit");
     expect(input(assoc, "serviceAccount")).toBe(FLUENT_BIT_SERVICE_ACCOUNT);
     expect(input(fb, "values.serviceAccount.name")).toBe(FLUENT_BIT_SERVICE_ACCOUNT);
+    // The association names the namespace the chart puts the service account in.
+    expect(input(assoc, "namespace")).toBe(input(fb, "namespace"));
     expect(fb.options.dependsOn).toEqual(expect.arrayContaining([assoc.urn, group.urn]));
   });
 

@@ -74,8 +74,9 @@ describe("observability in the prod stack", () => {
       const port = containers.flatMap((c) => c.ports ?? []).find((p) => p.name === endpointPort);
       expect(port, d.urn).toBeDefined();
       const namespace = input(d, "metadata.namespace");
-      const policy = ofType(prod, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => regionOf(p, byUrn) === region && input(p, "metadata.namespace") === namespace)!;
-      const ingress = input(policy, "spec.ingress") as { from: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[];
+      // Beside the namespace's default deny (no rules), some policy must admit Prometheus.
+      const policies = ofType(prod, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => regionOf(p, byUrn) === region && input(p, "metadata.namespace") === namespace);
+      const ingress = policies.flatMap((p) => (input(p, "spec.ingress") ?? []) as { from: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[]);
       const fromMonitoring = ingress.filter((rule) => rule.from.some((f) => f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === input(monitor, "metadata.namespace")));
       expect(fromMonitoring.some((rule) => rule.ports.some((p) => p.port === port!.containerPort)), d.urn).toBe(true);
     }
