@@ -155,7 +155,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
     // EBS CSI driver (managed add-on, AWS managed policy through Pod Identity) and an encrypted gp3
     // class that keeps volumes when claims go: a deleted Prometheus release must not take its data.
-    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
+    // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
+    const podTrust = pulumi
+      .all([aws.getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
+      .apply(([accountId, clusterName]) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName })));
+    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: podTrust, tags }, { parent: this });
     const ebsPolicy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsRole.name, policyArn: managedPolicyArn("service-role/AmazonEBSCSIDriverPolicy") }, { parent: this });
     const ebsCsi = new aws.eks.Addon(
       `${name}-ebs-csi`,
@@ -184,7 +188,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       { parent: this, dependsOn: [ebsCsi] },
     );
 
-    this.clusterAutoscalerRole = new aws.iam.Role(`${name}-cluster-autoscaler`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
+    this.clusterAutoscalerRole = new aws.iam.Role(`${name}-cluster-autoscaler`, { assumeRolePolicy: podTrust, tags }, { parent: this });
     new aws.iam.RolePolicy(
       `${name}-cluster-autoscaler`,
       { role: this.clusterAutoscalerRole.name, policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterNameLiteral)) },

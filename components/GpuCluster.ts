@@ -142,10 +142,11 @@ export class GpuCluster extends pulumi.ComponentResource {
       },
       { parent: this, retainOnDelete: true },
     );
+    // The audit trail outlives the cluster: a destroy or a rename leaves the log group (and its key) in place.
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-control-plane`,
       { name: logGroupName, retentionInDays: args.logRetentionDays ?? 90, kmsKeyId: logsKey.arn, tags },
-      { parent: this },
+      { parent: this, retainOnDelete: true },
     );
 
     const clusterRole = new aws.iam.Role(
@@ -177,7 +178,8 @@ export class GpuCluster extends pulumi.ComponentResource {
         },
         tags,
       },
-      { parent: this, dependsOn: [logGroup, ...attachManagedPolicies(`${name}-cluster`, clusterRole, ["AmazonEKSClusterPolicy"], this)] },
+      // Protected: deleting or replacing the cluster (a rename, a region change) needs an explicit unprotect first.
+      { parent: this, protect: true, dependsOn: [logGroup, ...attachManagedPolicies(`${name}-cluster`, clusterRole, ["AmazonEKSClusterPolicy"], this)] },
     );
     this.clusterName = this.cluster.name;
     this.endpoint = this.cluster.endpoint;
@@ -201,7 +203,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     );
     const cniRole = new aws.iam.Role(
       `${name}-vpc-cni`,
-      { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags },
+      { assumeRolePolicy: account.apply((accountId) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName: args.clusterName }))), tags },
       { parent: this },
     );
     const cniPolicy = attachManagedPolicies(`${name}-vpc-cni`, cniRole, ["AmazonEKS_CNI_Policy"], this);

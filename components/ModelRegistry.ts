@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, PolicyDocument, serviceTrust } from "../lib/iam";
+import { policyDocument, PolicyDocument, replicationTrust } from "../lib/iam";
 
 /** A bucket in another region that receives this registry's artifacts. */
 export interface ReplicaTarget {
@@ -98,10 +98,25 @@ export class ModelRegistry extends pulumi.ComponentResource {
     new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
     new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
     new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-access-logs`, { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, attached);
+    // Versioned, so an overwritten or deleted log object (the trace of an abuse) can still be read back.
+    const logsVersioning = new aws.s3.BucketVersioning(`${name}-access-logs`, { bucket: logs.id, versioningConfiguration: { status: "Enabled" } }, attached);
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-access-logs`,
-      { bucket: logs.id, rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: args.accessLogDays ?? 365 } }] },
-      attached,
+      {
+        bucket: logs.id,
+        rules: [
+          {
+            id: "expire-access-logs",
+            status: "Enabled",
+            filter: { prefix: "" },
+            expiration: { days: args.accessLogDays ?? 365 },
+            // A deleted or overwritten log stays readable 30 days as a noncurrent version, then goes, so
+            // versioning does not keep logs forever.
+            noncurrentVersionExpiration: { noncurrentDays: 30 },
+          },
+        ],
+      },
+      { ...attached, dependsOn: [logsVersioning] },
     );
 
     this.bucket = new aws.s3.Bucket(`${name}-models`, { bucket: args.bucketName, objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);
@@ -157,7 +172,12 @@ export class ModelRegistry extends pulumi.ComponentResource {
     const targets = args.replicateTo ?? [];
     if (targets.length > 0) {
       const replicated = args.replicatedPrefix ?? "models/";
-      const role = new aws.iam.Role(`${name}-replication`, { assumeRolePolicy: JSON.stringify(serviceTrust("s3.amazonaws.com")), tags }, { parent: this });
+      const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+      const role = new aws.iam.Role(
+        `${name}-replication`,
+        { assumeRolePolicy: pulumi.all([account, this.bucket.arn]).apply(([id, arn]) => JSON.stringify(replicationTrust(id, arn))), tags },
+        { parent: this },
+      );
       new aws.iam.RolePolicy(
         `${name}-replication`,
         {
@@ -168,6 +188,8 @@ export class ModelRegistry extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      // Not retained, unlike the other bucket settings: it goes with its role (a primary-region change
+      // removes both), never left behind naming a deleted role. Deleting it loses no data.
       new aws.s3.BucketReplicationConfig(
         `${name}-replication`,
         {
@@ -190,7 +212,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
             },
           })),
         },
-        { ...attached, dependsOn: [versioning] },
+        { parent: this, dependsOn: [versioning] },
       );
     }
 

@@ -293,6 +293,10 @@ export class Observability extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     const waitFor = args.waitFor ?? [];
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
+    const podTrust = pulumi
+      .all([account, args.clusterName])
+      .apply(([accountId, clusterName]) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName })));
     this.logGroupName = `/aws/eks/${args.clusterNameLiteral}/containers`;
 
     const namespace = new k8s.core.v1.Namespace(
@@ -345,7 +349,7 @@ export class Observability extends pulumi.ComponentResource {
       for (const [i, email] of (args.alertEmails ?? []).entries()) {
         new aws.sns.TopicSubscription(`${name}-alerts-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this });
       }
-      const role = new aws.iam.Role(`${name}-alertmanager`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
+      const role = new aws.iam.Role(`${name}-alertmanager`, { assumeRolePolicy: podTrust, tags }, { parent: this });
       new aws.iam.RolePolicy(`${name}-alertmanager`, { role: role.name, policy: pulumi.all([topic.arn, key.arn]).apply(([t, k]) => JSON.stringify(alertPublishPolicy(t, k))) }, { parent: this });
       new aws.eks.PodIdentityAssociation(
         `${name}-alertmanager`,
@@ -416,7 +420,7 @@ export class Observability extends pulumi.ComponentResource {
       { name: this.logGroupName, retentionInDays: args.logRetentionDays ?? 90, kmsKeyId: key.arn, tags },
       { parent: this, retainOnDelete: true },
     );
-    const logRole = new aws.iam.Role(`${name}-fluent-bit`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
+    const logRole = new aws.iam.Role(`${name}-fluent-bit`, { assumeRolePolicy: podTrust, tags }, { parent: this });
     new aws.iam.RolePolicy(`${name}-fluent-bit`, { role: logRole.name, policy: logGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
     const logAssociation = new aws.eks.PodIdentityAssociation(
       `${name}-fluent-bit`,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RegionConfig, StackConfig } from "../lib/config/schema";
 import { clusterName, registryBucketName } from "../lib/naming";
 import { GlobalEndpoint } from "./GlobalEndpoint";
+import { EntryCertificates } from "./EntryCertificates";
 import { HealthCheckAlerts } from "./HealthCheckAlerts";
 import { InferenceRegion, regionalAwsProvider } from "./InferenceRegion";
 import { ModelRegistry } from "./ModelRegistry";
@@ -103,6 +104,20 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
   );
 
   const traffic = cfg.traffic;
+  const hasGlobalNames = traffic !== undefined && Object.keys(traffic.endpoints).length > 0;
+  const globalProvider = hasGlobalNames ? (providers.get("us-east-1") ?? regionalAwsProvider("aws-global", "us-east-1", blueprintTags(cfg, "global"), parent ? { parent } : undefined)) : undefined;
+  const entryNames = (r: RegionConfig) => (traffic ? Object.entries(traffic.endpoints).filter(([, rs]) => rs.includes(r.region)).map(([name]) => name) : []);
+  // The entries' certificates and their validation records, declared once for all regions (a record
+  // the regions share has one owner).
+  const entryRegions = cfg.regions.filter((r) => entryNames(r).length > 0);
+  const certificates =
+    traffic && globalProvider && entryRegions.length > 0
+      ? new EntryCertificates(
+          "entry-certificates",
+          { zoneId: traffic.zoneId, zoneName: traffic.zoneName, regions: entryRegions.map((r) => ({ region: r.region, provider: providers.get(r.region)! })), globalProvider },
+          { provider: globalProvider, ...(parent ? { parent } : {}) },
+        )
+      : undefined;
   // Every region's CI subnets, from config alone: each control plane admits the other regions' runners by CIDR.
   const ciSubnets = cfg.regions.map((r) => ({ region: r.region, ciSubnetCidrs: subnetLayout(r.vpcCidr, r.availabilityZones).ci.map((c) => c.cidr) }));
   const regions = cfg.regions.map((r) => {
@@ -136,9 +151,9 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
       },
       { providers: [providers.get(r.region)!], ...(parent ? { parent } : {}) },
     );
-    const names = traffic ? Object.entries(traffic.endpoints).filter(([, rs]) => rs.includes(r.region)).map(([name]) => name) : [];
+    const names = entryNames(r);
     const entry =
-      traffic && names.length > 0
+      traffic && certificates && names.length > 0
         ? new RegionalEntry(
             `${r.region}-entry`,
             {
@@ -150,6 +165,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
               targetGroupName: `${clusterName(cfg.namePrefix, stack, r.region).slice(0, 29).replace(/-+$/, "")}-gw`,
               zoneId: traffic.zoneId,
               zoneName: traffic.zoneName,
+              certificateArn: certificates.certificateArns[r.region],
               endpoints: names,
               allowedCidrs: traffic.allowedCidrs,
               deletionProtection: traffic.deletionProtection,
@@ -200,8 +216,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
 
   // One global name per public endpoint, steered between the regions that answer for it.
   const globalEndpoints: Record<string, { url: string; routing: string; regions: string[] }> = {};
-  if (traffic && Object.keys(traffic.endpoints).length > 0) {
-    const globalProvider = providers.get("us-east-1") ?? regionalAwsProvider("aws-global", "us-east-1", blueprintTags(cfg, "global"), parent ? { parent } : undefined);
+  if (traffic && globalProvider) {
     const globalOpts = { provider: globalProvider, ...(parent ? { parent } : {}) };
     // Health-check alarms live in us-east-1 with their metrics, and notify a topic there.
     const healthCheckAlerts = new HealthCheckAlerts("health-check-alerts", { region: "us-east-1", alertEmails: [...traffic.alarmEmails, ...cfg.observability.alertEmails], tags: blueprintTags(cfg, "global") }, globalOpts);

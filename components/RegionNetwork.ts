@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Cidr } from "../lib/cidr";
-import { logGroupKeyPolicy, logWritePolicy, serviceTrust } from "../lib/iam";
+import { flowLogTrust, logGroupKeyPolicy, logWritePolicy } from "../lib/iam";
 import { CI_SUBNET_TIER, MAX_AZS, SUBNET_TIER_TAG, subnetLayout } from "../lib/network";
 
 export interface RegionNetworkArgs {
@@ -15,7 +15,7 @@ export interface RegionNetworkArgs {
   readonly natGateways?: "perAz" | "single";
   /** EKS cluster that will use the subnets, for the kubernetes.io/cluster/<name> tag. */
   readonly clusterName: string;
-  /** Retention of VPC flow logs. @default 90 */
+  /** Retention of VPC flow logs in days, one of CloudWatch's values (lib/config/schema.ts CLOUDWATCH_RETENTION_DAYS). @default 365 */
   readonly flowLogRetentionDays?: number;
   /** Extra tags on every resource. @default {} */
   readonly tags?: Record<string, string>;
@@ -184,12 +184,12 @@ export class RegionNetwork extends pulumi.ComponentResource {
     );
     const flowLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { name: flowLogName, retentionInDays: args.flowLogRetentionDays ?? 90, kmsKeyId: flowLogKey.arn, tags: tagged(`${name}-flow-logs`) },
-      { parent: this },
+      { name: flowLogName, retentionInDays: args.flowLogRetentionDays ?? 365, kmsKeyId: flowLogKey.arn, tags: tagged(`${name}-flow-logs`) },
+      { parent: this, retainOnDelete: true },
     );
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
-      { assumeRolePolicy: JSON.stringify(serviceTrust("vpc-flow-logs.amazonaws.com")), tags: tagged(`${name}-flow-logs`) },
+      { assumeRolePolicy: account.apply((id) => JSON.stringify(flowLogTrust(id, args.region))), tags: tagged(`${name}-flow-logs`) },
       { parent: this },
     );
     new aws.iam.RolePolicy(`${name}-flow-logs`, { role: flowLogRole.id, policy: flowLogGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });

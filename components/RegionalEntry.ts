@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TLS_POLICY } from "../lib/baseline";
-import { regionCode } from "../lib/naming";
 import { OFFLOAD_PORT } from "../lib/gateway";
 import { regionalName } from "../lib/traffic";
 
@@ -15,6 +14,12 @@ export interface RegionalEntryArgs {
   readonly clusterSecurityGroupId: pulumi.Input<string>;
   readonly zoneId: string;
   readonly zoneName: string;
+  /**
+   * Validated ACM certificate of this region covering `*.<region code>.<zone>` and `*.<zone>`
+   * (EntryCertificates): its validation records are shared between regions, so they are declared
+   * outside any one region.
+   */
+  readonly certificateArn: pulumi.Input<string>;
   /**
    * Name of the gateway target group (at most 32 characters, letters, digits and dashes). Its ARN
    * carries it (`targetgroup/<name>/<id>`), which is how the serving project's binding is traced back
@@ -33,7 +38,8 @@ export interface RegionalEntryArgs {
 
 /**
  * A region's public entry, the AWS half of the traffic path that the platform project owns: an
- * internet-facing NLB in the public subnets terminating TLS with a DNS-validated ACM certificate, a
+ * internet-facing NLB in the public subnets terminating TLS with the region's DNS-validated ACM
+ * certificate (from EntryCertificates), a
  * target group of pod IPs on the gateway's offload port (filled by the serving project's
  * RegionalIngress through a TargetGroupBinding), and per public model a regional alias record with
  * target health evaluation. Nothing here talks to the cluster.
@@ -50,32 +56,10 @@ export class RegionalEntry extends pulumi.ComponentResource {
     if (args.endpoints.length === 0) throw new Error(`RegionalEntry ${name}: no endpoints to expose`);
     super("llm-blueprint:traffic:RegionalEntry", name, {}, opts);
     const tags = args.tags ?? {};
-    const rc = regionCode(args.region);
     const targetGroupName = args.targetGroupName ?? `${name.slice(0, 29).replace(/-+$/, "")}-gw`;
     if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(targetGroupName)) throw new Error(`RegionalEntry ${name}: targetGroupName "${targetGroupName}" must be 1-32 letters, digits or dashes, not starting or ending with a dash`);
 
-    // One certificate covers the regional names and the global names that resolve here.
-    const certificate = new aws.acm.Certificate(
-      `${name}-cert`,
-      { domainName: `*.${rc}.${args.zoneName}`, subjectAlternativeNames: [`*.${args.zoneName}`], validationMethod: "DNS", keyAlgorithm: "EC_prime256v1", tags },
-      { parent: this },
-    );
-    // Two names, two validation records. ACM's record for *.<zone> is the same in every region of
-    // the account, so the regions share it (allowOverwrite).
-    const validationRecords = [0, 1].map((i) => {
-      const option = certificate.domainValidationOptions.apply((o) => o[i]);
-      return new aws.route53.Record(
-        `${name}-cert-validation-${i}`,
-        { zoneId: args.zoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
-        { parent: this },
-      );
-    });
-    const validation = new aws.acm.CertificateValidation(
-      `${name}-cert`,
-      { certificateArn: certificate.arn, validationRecordFqdns: validationRecords.map((r) => r.fqdn) },
-      { parent: this },
-    );
-    this.certificateArn = validation.certificateArn;
+    this.certificateArn = pulumi.output(args.certificateArn);
 
     const sg = new aws.ec2.SecurityGroup(`${name}-nlb`, { vpcId: args.vpcId, description: `Regional inference NLB (${args.region})`, tags: { ...tags, Name: `${name}-nlb` } }, { parent: this });
     (args.allowedCidrs ?? ["0.0.0.0/0"]).forEach((cidr, i) => {

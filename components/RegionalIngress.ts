@@ -62,7 +62,11 @@ export class RegionalIngress extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     const waitFor = args.waitFor ?? [];
 
-    const role = new aws.iam.Role(`${name}-lbc`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), tags }, { parent: this });
+    // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
+    const podTrust = pulumi
+      .all([aws.getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
+      .apply(([accountId, clusterName]) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName })));
+    const role = new aws.iam.Role(`${name}-lbc`, { assumeRolePolicy: podTrust, tags }, { parent: this });
     new aws.iam.RolePolicy(`${name}-lbc`, { role: role.name, policy: pulumi.output(args.targetGroupArn).apply((arn) => JSON.stringify(targetRegistrationPolicy(arn))) }, { parent: this });
     const association = new aws.eks.PodIdentityAssociation(
       `${name}-lbc`,

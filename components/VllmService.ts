@@ -99,7 +99,11 @@ export class VllmService extends pulumi.ComponentResource {
     const timeouts = deploymentTimeouts(budget, args.replicas.max, MAX_SURGE);
     const drain = drainPlan(requestTimeout);
 
-    this.role = new aws.iam.Role(`${name}-reader`, { assumeRolePolicy: JSON.stringify(podIdentityTrust()), description: `Reads ${artifactPrefix(spec.version)} only`, tags: args.tags ?? {} }, { parent: this });
+    // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
+    const podTrust = pulumi
+      .all([aws.getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
+      .apply(([accountId, clusterName]) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName })));
+    this.role = new aws.iam.Role(`${name}-reader`, { assumeRolePolicy: podTrust, description: `Reads ${artifactPrefix(spec.version)} only`, tags: args.tags ?? {} }, { parent: this });
     new aws.iam.RolePolicy(
       `${name}-reader`,
       { role: this.role.name, policy: pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([b, k]) => JSON.stringify(modelReadPolicy(b, k, args.region, spec.version))) },

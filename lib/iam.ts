@@ -18,14 +18,68 @@ export function policyDocument(...statements: PolicyStatement[]): PolicyDocument
   return { Version: "2012-10-17", Statement: statements };
 }
 
-/** Trust policy for a role assumed by an AWS service (ec2, eks, vpc-flow-logs). */
+/** Trust policy for a role assumed by an AWS service that acts for no resource of ours (ec2 instances, the EKS cluster role, codebuild). */
 export function serviceTrust(service: string): PolicyDocument {
   return policyDocument({ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" });
 }
 
-/** Trust policy for EKS Pod Identity: the agent assumes the role and tags the session with pod attributes. */
-export function podIdentityTrust(): PolicyDocument {
-  return policyDocument({ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] });
+/**
+ * Confused-deputy guard for a service role: the service may assume it only while acting for a
+ * resource of this account (`aws:SourceAccount`) matching `sourceArn` (`aws:SourceArn`, ArnLike so a
+ * resource id unknown before creation can be `*`). Both keys, because some ARNs (S3 buckets) carry
+ * no account. IAM user guide "The confused deputy problem" (cross-service prevention), read 2026-11-25.
+ */
+export function scopedServiceTrust(service: string, accountId: string, sourceArn: string, action: string | string[] = "sts:AssumeRole"): PolicyDocument {
+  return policyDocument({
+    Effect: "Allow",
+    Principal: { Service: service },
+    Action: action,
+    Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": sourceArn } },
+  });
+}
+
+/** VPC flow logs to CloudWatch: the role publishes only for flow logs of this account and region. */
+export function flowLogTrust(accountId: string, region: string): PolicyDocument {
+  // VPC user guide "IAM role for publishing flow logs to CloudWatch Logs" (flow-logs-iam-role), read
+  // 2026-11-25: aws:SourceAccount = flow log owner, aws:SourceArn = the flow log's ARN, id may be `*`.
+  return scopedServiceTrust("vpc-flow-logs.amazonaws.com", accountId, `arn:aws:ec2:${region}:${accountId}:vpc-flow-log/*`);
+}
+
+/** S3 replication: the role is assumed only to replicate from `sourceBucket` of this account. */
+export function replicationTrust(accountId: string, sourceBucketArn: string): PolicyDocument {
+  return scopedServiceTrust("s3.amazonaws.com", accountId, sourceBucketArn);
+}
+
+/** The cluster a Pod Identity role serves. */
+export interface PodIdentityScope {
+  readonly accountId: string;
+  readonly region: string;
+  readonly clusterName: string;
+}
+
+export function eksClusterArn(scope: PodIdentityScope): string {
+  return `arn:aws:eks:${scope.region}:${scope.accountId}:cluster/${scope.clusterName}`;
+}
+
+/**
+ * Trust policy for EKS Pod Identity, tied to one account and cluster. The EKS user guide documents
+ * the session tags Pod Identity adds (pod-id-abac.adoc: eks-cluster-arn, ...; awsdocs/amazon-eks-user-guide
+ * f73db2f, read 2026-11-25), so `aws:RequestTag/eks-cluster-arn` names the cluster. EKS Auth also sends
+ * `aws:SourceAccount` and, as `aws:SourceArn`, the pod identity association's ARN
+ * (`arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>`): field-tested in
+ * awslabs/mountpoint-s3-csi-driver#781 (2026-04-29); the user guide does not list them, so the
+ * documented session tag stays as the cluster check of record.
+ */
+export function podIdentityTrust(scope: PodIdentityScope): PolicyDocument {
+  return policyDocument({
+    Effect: "Allow",
+    Principal: { Service: "pods.eks.amazonaws.com" },
+    Action: ["sts:AssumeRole", "sts:TagSession"],
+    Condition: {
+      StringEquals: { "aws:SourceAccount": scope.accountId, "aws:RequestTag/eks-cluster-arn": eksClusterArn(scope) },
+      ArnLike: { "aws:SourceArn": `arn:aws:eks:${scope.region}:${scope.accountId}:podidentityassociation/${scope.clusterName}/*` },
+    },
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } from "./rules/k8sSupport";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
+import { dnsRecordSingleOwner, eksClusterProtected, trustPoliciesScoped } from "./rules/hardening";
 import { helmValuesKnown } from "./rules/helmValues";
 import { errorSloCountsGateway, scrapeTargetsReachable } from "./rules/observability";
 import { namespacesDefaultDeny, namespacesPodSecurity } from "./rules/namespaces";
@@ -91,6 +92,9 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     failoverReadiness,
     ciAccessLeastPrivilege,
     clusterApiReachableByRunnersOnly,
+    trustPoliciesScoped,
+    eksClusterProtected,
+    dnsRecordSingleOwner,
     namespacesPodSecurity,
     namespacesDefaultDeny,
     modelEndpointsAuthenticated,

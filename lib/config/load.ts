@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { StackConfig, stackConfigSchema } from "./schema";
 import { BLUEPRINT_NAMESPACE, mergeServingConfig, ownershipProblems, platformOwnedKeys, PROJECT_DIRS, PROJECT_NAMES, ProjectRole } from "./projects";
+import { isConfigSecret, plaintextSecretProblems } from "./secrets";
 import { ConfigProblem, foreignKeyProblems, parseStackConfig, StackConfigError } from "./validate";
 
 /** Where Pulumi reads this stack's config from: `<stackConfigDir>/Pulumi.<stack>.yaml`, relative to the project. */
@@ -59,7 +60,10 @@ function readBlueprintKeys(role: ProjectRole | "single"): { raw: Record<string, 
   const all = pulumi.runtime.allConfig();
   const stackFile = shownStackFile();
   const raw = readProjectConfig(BLUEPRINT_NAMESPACE, all);
-  const problems = [...foreignKeyProblems(Object.keys(all), BLUEPRINT_NAMESPACE, [...Object.keys(stackConfigSchema.shape), "platformStack"])];
+  const problems = [
+    ...foreignKeyProblems(Object.keys(all), BLUEPRINT_NAMESPACE, [...Object.keys(stackConfigSchema.shape), "platformStack"]),
+    ...plaintextSecretProblems(BLUEPRINT_NAMESPACE, Object.keys(raw), isConfigSecret),
+  ];
   if (role !== "single") problems.push(...ownershipProblems(role, raw, pulumi.getStack()));
   return { raw, stackFile, problems };
 }

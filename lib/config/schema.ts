@@ -107,6 +107,11 @@ const regionSchema = strictObject({
   availabilityZones: z.array(z.string()).min(3, "at least 3 availability zones are required for a highly available control plane and nodes"),
   /** NAT gateways: one per AZ, or a single shared one. @default "perAz" in prod, "single" otherwise */
   natGateways: z.enum(["perAz", "single"]).optional(),
+  /** Days VPC flow logs are kept in CloudWatch, one of its retention values. @default 365 */
+  flowLogRetentionDays: z
+    .number()
+    .refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), { message: `must be a CloudWatch retention value: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}` })
+    .default(365),
   /** @default the system pool defaults */
   systemPool: systemPoolSchema.default({ ...SYSTEM_POOL_DEFAULTS }),
   gpuPools: z.array(gpuPoolSchema).min(1, "a region needs at least one GPU pool"),

@@ -88,7 +88,7 @@ function dependents(resources: readonly PolicyResource[], type: string, prop: st
 
 export const s3BucketBaseline: StackValidationPolicy = {
   name: "s3-bucket-baseline",
-  description: "S3: all public access blocked, default encryption (SSE-KMS for data buckets), versioning, TLS-only policy, protected from deletion; data buckets replicated in multi-region stacks.",
+  description: "S3: all public access blocked, default encryption (SSE-KMS for data buckets), versioning (access-log buckets too), TLS-only policy, protected from deletion; data buckets replicated in multi-region stacks.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const buckets = byType(args.resources, TYPES.bucket);
@@ -112,9 +112,9 @@ export const s3BucketBaseline: StackValidationPolicy = {
       if (!tlsOnly) report(`${label}: no TLS-only policy (Deny when aws:SecureTransport is false)`, b.urn);
       if (!b.opts.protect) report(`${label}: not protected; a destroy or refactor could delete its data`, b.urn);
       if (b.props.forceDestroy === true) report(`${label}: forceDestroy would empty the bucket on delete`, b.urn);
-      if (isLogBucket) continue;
+      // Access-log buckets too: an overwritten or deleted log is the trace of an abuse.
       const versioned = dependents(args.resources, TYPES.bucketVersioning, "bucket", b).some((v) => at(v.props, "versioningConfiguration.status") === "Enabled");
-      if (!versioned) report(`${label}: versioning is not enabled`, b.urn);
+      if (!versioned) report(`${label}: versioning is not enabled${isLogBucket ? " (access logs must survive an overwrite or delete)" : ""}`, b.urn);
     }
     const regions = new Set(dataBuckets.map((b) => b.provider?.props.region));
     if (regions.size > 1) {

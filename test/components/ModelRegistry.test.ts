@@ -59,9 +59,26 @@ describe("ModelRegistry", () => {
   });
 
   it("keeps every bucket setting on destroy, so a teardown cannot suspend versioning or lift the public-access block", () => {
-    const s3 = resources.filter((r) => r.type.startsWith("aws:s3/"));
+    const s3 = resources.filter((r) => r.type.startsWith("aws:s3/") && r.type !== "aws:s3/bucketReplicationConfig:BucketReplicationConfig");
     expect(s3.length).toBeGreaterThan(20);
     for (const r of s3) expect(r.options.retainOnDelete, r.urn).toBe(true);
+  });
+
+  it("lets the replication configuration go with its role (neither retained), so a primary-region change leaves no configuration naming a deleted role", () => {
+    const replication = resources.filter((r) => r.type === "aws:s3/bucketReplicationConfig:BucketReplicationConfig");
+    expect(replication.length).toBeGreaterThan(0);
+    for (const config of replication) {
+      const role = resources.find((r) => r.urn === config.propertyDependencies!.role[0])!;
+      expect([config.options.retainOnDelete, role.type, role.options.retainOnDelete]).toEqual([false, "aws:iam/role:Role", false]);
+    }
+  });
+
+  it("versions the access-log bucket and expires the versions its log expiry leaves behind", () => {
+    const versioning = resources.filter((r) => r.type === "aws:s3/bucketVersioning:BucketVersioning" && r.name.endsWith("-access-logs"));
+    expect(versioning.length).toBeGreaterThan(0);
+    for (const v of versioning) expect(input(v, "versioningConfiguration")).toEqual({ status: "Enabled" });
+    const lifecycle = resources.filter((r) => r.type === "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration" && r.name.endsWith("-access-logs"));
+    for (const l of lifecycle) expect(input(l, "rules")).toEqual([expect.objectContaining({ expiration: { days: 365 }, noncurrentVersionExpiration: { noncurrentDays: 30 } })]);
   });
 
   it("denies requests without TLS, logs access, and expires only noncurrent versions", () => {

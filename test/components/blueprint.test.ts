@@ -24,6 +24,8 @@ function regionOf(r: PlanResource, byUrn: Map<string, PlanResource>): string | u
     if (cur.type === "llm-blueprint:registry:ModelRegistry") return cur.name.replace(/-registry$/, "");
     // Global DNS and Route 53 health-check alarms are made through the us-east-1 provider.
     if (cur.type === "llm-blueprint:traffic:GlobalEndpoint" || cur.type === "llm-blueprint:traffic:HealthCheckAlerts") return "us-east-1";
+    // Entry certificates live in their region (<region>-entry-cert); their validation records, in Route 53, go through us-east-1.
+    if (cur.type === "llm-blueprint:traffic:EntryCertificates") return /^([a-z]{2}-[a-z]+-\d)-entry-cert$/.exec(r.name)?.[1] ?? "us-east-1";
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
+import { EntryCertificates } from "../../components/EntryCertificates";
 import { GlobalEndpoint } from "../../components/GlobalEndpoint";
 import { HealthCheckAlerts } from "../../components/HealthCheckAlerts";
 import { RegionalEntry } from "../../components/RegionalEntry";
@@ -69,14 +70,45 @@ describe("GlobalEndpoint", () => {
   });
 });
 
+describe("EntryCertificates: one owner per validation record", () => {
+  it("declares the *.<zone> record the regions share once and each region's own once, none with allowOverwrite, and validates each certificate with both", async () => {
+    const rs = await plan(() => {
+      const east = regionProvider("us-east-1");
+      const west = regionProvider("us-west-2");
+      new EntryCertificates("certs", { ...Z, regions: [{ region: "us-east-1", provider: east }, { region: "us-west-2", provider: west }], globalProvider: east }, { provider: east });
+    });
+    const records = ofType(rs, "aws:route53/record:Record");
+    expect(records.map((r) => r.name).sort()).toEqual(["acm-validation-inference.example.com", "acm-validation-use1.inference.example.com", "acm-validation-usw2.inference.example.com"]);
+    expect(records.filter((r) => input(r, "allowOverwrite") !== undefined)).toEqual([]);
+    const shared = records.find((r) => r.name === "acm-validation-inference.example.com")!;
+    for (const [region, code] of [["us-east-1", "use1"], ["us-west-2", "usw2"]]) {
+      const validation = ofType(rs, "aws:acm/certificateValidation:CertificateValidation").find((v) => v.name === `${region}-entry-cert`)!;
+      const own = records.find((r) => r.name === `acm-validation-${code}.inference.example.com`)!;
+      expect([...validation.propertyDependencies!.validationRecordFqdns].sort()).toEqual([own.urn, shared.urn].sort());
+    }
+    expect(input(shared, "name")).toMatch(/^_[0-9a-f]{32}\.inference\.example\.com\.$/);
+    expect(input(shared, "type")).toBe("CNAME");
+  });
+});
+
 describe("RegionalEntry (platform) and RegionalIngress (serving)", () => {
   let rs: PlanResource[];
   beforeAll(async () => {
     rs = await plan(() => {
       const aws = regionProvider("us-west-2");
+      const certificates = new EntryCertificates("certs", { ...Z, regions: [{ region: "us-west-2", provider: aws }], globalProvider: aws }, { provider: aws });
       const entry = new RegionalEntry(
         "usw2-entry",
-        { region: "us-west-2", vpcId: "vpc-1", vpcCidr: "10.1.0.0/16", publicSubnetIds: ["subnet-a", "subnet-b", "subnet-c"], clusterSecurityGroupId: "sg-cluster", ...Z, endpoints: ["chat", "code"] },
+        {
+          region: "us-west-2",
+          vpcId: "vpc-1",
+          vpcCidr: "10.1.0.0/16",
+          publicSubnetIds: ["subnet-a", "subnet-b", "subnet-c"],
+          clusterSecurityGroupId: "sg-cluster",
+          ...Z,
+          certificateArn: certificates.certificateArns["us-west-2"],
+          endpoints: ["chat", "code"],
+        },
         { providers: [aws] },
       );
       new RegionalIngress(
@@ -89,7 +121,7 @@ describe("RegionalEntry (platform) and RegionalIngress (serving)", () => {
 
   it("names the target group so its ARN says which it is, and refuses a name ELB would reject", () => {
     expect(input(one(rs, "aws:lb/targetGroup:TargetGroup"), "name")).toBe("usw2-entry-gw");
-    expect(() => new RegionalEntry("x", { region: "us-west-2", vpcId: "v", vpcCidr: "10.1.0.0/16", publicSubnetIds: [], clusterSecurityGroupId: "sg", ...Z, endpoints: ["chat"], targetGroupName: "-bad-" })).toThrow(
+    expect(() => new RegionalEntry("x", { region: "us-west-2", vpcId: "v", vpcCidr: "10.1.0.0/16", publicSubnetIds: [], clusterSecurityGroupId: "sg", ...Z, certificateArn: "arn", endpoints: ["chat"], targetGroupName: "-bad-" })).toThrow(
       'RegionalEntry x: targetGroupName "-bad-" must be 1-32 letters, digits or dashes, not starting or ending with a dash',
     );
   });

@@ -169,13 +169,18 @@ export class PlanMocks implements pulumi.runtime.Mocks {
           state.arn = `arn:aws:acm:${region}:${MOCK_ACCOUNT_ID}:certificate/${uuid(seed)}`;
           id = state.arn as string;
           const domains = [inputs.domainName as string, ...((inputs.subjectAlternativeNames as string[] | undefined) ?? [])];
-          // ACM's validation CNAME depends on the domain and the account, not the region.
-          state.domainValidationOptions = domains.map((d) => ({
-            domainName: d,
-            resourceRecordName: `_${hex(`acm/${d}`, 32)}.${d.replace(/^\*\./, "")}.`,
-            resourceRecordType: "CNAME",
-            resourceRecordValue: `_${hex(`acm-value/${d}`, 32)}.acm-validations.aws.`,
-          }));
+          // ACM's validation CNAME belongs to the domain (a wildcard shares its base's) and the account:
+          // every certificate of the account naming it, in any region, gets the same name and value
+          // (ACM user guide "DNS validation", read 2026-11-25).
+          state.domainValidationOptions = domains.map((d) => {
+            const base = d.replace(/^\*\./, "").toLowerCase();
+            return {
+              domainName: d,
+              resourceRecordName: `_${hex(`acm/${MOCK_ACCOUNT_ID}/${base}`, 32)}.${base}.`,
+              resourceRecordType: "CNAME",
+              resourceRecordValue: `_${hex(`acm-value/${MOCK_ACCOUNT_ID}/${base}`, 32)}.acm-validations.aws.`,
+            };
+          });
           break;
         }
         case "aws:acm/certificateValidation:CertificateValidation":

@@ -1,0 +1,32 @@
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { run } from "../spawn";
+
+const root = path.resolve(__dirname, "../..");
+const tsx = path.join(root, "node_modules/.bin/tsx");
+
+/** The plan CLI as a user runs it (npm's variables left out, as test/e2e/plan-cli.test.ts does). */
+async function runPlan(args: string[]) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const res = await run(tsx, ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 240_000, env: clean });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe("npm run plan: a secret by nature written as plaintext is a config error (exit 2)", () => {
+  it("names each plaintext secret key and the command that stores it encrypted", async () => {
+    const fixture = "test/fixtures/serving/Pulumi.plaintext-secrets.yaml";
+    const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", fixture]);
+    expect([code, stdout]).toEqual([2, ""]);
+    expect(stderr).toBe(
+      `Invalid stack configuration in ${fixture} (2 problems):\n` +
+        '  - llm-blueprint:huggingFaceToken: holds a Hugging Face token as plaintext; remove the line and set it encrypted with `pulumi config set --secret huggingFaceToken <value>` (the stack file then carries it as "secure:")\n' +
+        '  - llm-blueprint:alertReceiverSecret: holds a Slack webhook URL or PagerDuty routing key as plaintext; remove the line and set it encrypted with `pulumi config set --secret alertReceiverSecret <value>` (the stack file then carries it as "secure:")\n',
+    );
+  }, 300_000);
+
+  it("accepts the same values written as secure:", async () => {
+    const { code, stderr } = await runPlan(["--stack", "dev", "--config-file", "test/fixtures/serving/Pulumi.secure-secrets.yaml", "--quiet"]);
+    expect(code).not.toBe(2);
+    expect(stderr).not.toContain("as plaintext");
+  }, 300_000);
+});
