@@ -4,6 +4,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { run } from "./spawn";
+import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./e2e/verdict";
 
 const root = path.resolve(__dirname, "..");
 const dir = path.join(root, ".github", "workflows");
@@ -479,7 +480,10 @@ describe("offline-plans.sh (the PR comment)", () => {
       // The plan names what it planned (both projects of the stack); the stack is part of that name.
       expect(verdict[0]).toMatch(/^Plan \S+: exit 0: /);
       expect(/^Plan (\S+):/.exec(verdict[0])![1]).toContain(section.slice(1, section.indexOf("`", 1)));
-      expect(verdict.slice(1).map((l) => /^ {2}(policy|data at risk|changes|resources|cost delta|cost|plan document) /.exec(l)?.[1])).toEqual(["policy", "data at risk", "changes", "resources", "cost", "cost delta", "plan document"]);
+      // Every core line in order; the optional ones (an unauthenticated route, Kubernetes support) may come between.
+      const v = verdictOf(verdict.join("\n"));
+      expect(coreLabels(v)).toEqual([...CORE_LABELS]);
+      expect(v.labels.filter((l) => ![...CORE_LABELS, ...OPTIONAL_LABELS].includes(l as never))).toEqual([]);
     }
     for (const stack of stacksOf("platform")) expect(fs.existsSync(path.join(out, `head-${stack}.json`))).toBe(true);
     expect(comment.length).toBeLessThan(65536);

@@ -1,36 +1,88 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { StackConfigError } from "../../lib/config/validate";
 import { recordProgram } from "../../tools/engine/record";
+import { recordProjects } from "../../tools/engine/run";
 import { readConfigFile } from "../../lib/plan/stackfile";
-import { entryPoint } from "../harness";
 import { run } from "../spawn";
 
-const root = path.resolve(__dirname, "../..");
+// Platform's program runs once in-process for serving's reference, and plans run in child processes.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
-describe("a bad config", () => {
-  it("stops the real entry point before any resource is registered", async () => {
-    const { config } = readConfigFile(path.join(root, "test/fixtures/Pulumi.bad-config.yaml"), "bad", "llm-blueprint");
-    let caught: unknown;
-    const run = await recordProgram(
+const root = path.resolve(__dirname, "../..");
+const PLATFORM = "llm-blueprint-platform";
+const SERVING = "llm-blueprint-serving";
+
+/**
+ * Runs one project's real entry point (what `pulumi up` runs: platform/index.ts or serving/index.ts) from
+ * its directory with `configFile`'s config, and returns what it threw and what it registered. The error
+ * is caught inside the program, as the SDK would otherwise also surface it as an unhandled rejection.
+ */
+async function runEntryPoint(role: "platform" | "serving", stack: string, configFile: string, stackOutputs?: ReadonlyMap<string, Record<string, unknown>>) {
+  const project = role === "platform" ? PLATFORM : SERVING;
+  const { config, secretKeys } = readConfigFile(configFile, path.basename(configFile), project);
+  const previous = process.cwd();
+  process.chdir(path.join(root, role));
+  let caught: unknown;
+  try {
+    const recorded = await recordProgram(
       async () => {
-        const program = await entryPoint();
+        const mod = (await import(role === "platform" ? "../../platform/index" : "../../serving/index")) as unknown as { default?: () => Promise<unknown> } | (() => Promise<unknown>);
         try {
-          await program();
+          return await (typeof mod === "function" ? mod : mod.default!)();
         } catch (err) {
           caught = err;
+          return {};
         }
-        return {};
       },
-      { project: "llm-blueprint", stack: "bad", config },
+      { project, stack, config, secretKeys, stackOutputs },
     );
+    return { caught, types: recorded.resources.map((r) => r.type) };
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
+/** A copy of a committed stack file of one project with `edit` applied, written where --config-file can read it. */
+function stackVariant(project: "platform" | "serving", stack: string, name: string, edit: (text: string) => string): string {
+  const text = fs.readFileSync(path.join(root, project, "stacks", `Pulumi.${stack}.yaml`), "utf8");
+  const edited = edit(text);
+  expect(edited).not.toBe(text);
+  const file = path.join(tmp, `Pulumi.${name}.yaml`);
+  fs.writeFileSync(file, edited);
+  return file;
+}
+
+describe("a bad config", () => {
+  it("stops platform's entry point before any resource is registered", async () => {
+    const { caught, types } = await runEntryPoint("platform", "bad", path.join(root, "test/fixtures/platform/Pulumi.bad-config.yaml"));
     expect(StackConfigError.isInstance(caught)).toBe(true);
     expect((caught as StackConfigError).problems.length).toBeGreaterThanOrEqual(7);
     // Only the root stack resource, which Pulumi itself registers before the program runs.
-    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+    expect(types).toEqual(["pulumi:pulumi:Stack"]);
+  });
+
+  describe("in serving's stack file", () => {
+    let platformOutputs: ReadonlyMap<string, Record<string, unknown>>;
+    beforeAll(async () => {
+      const { outputs } = await recordProjects({ projectDir: root, stack: "dev", project: "platform" });
+      platformOutputs = new Map([[`${PLATFORM}/dev`, outputs[PLATFORM] as Record<string, unknown>]]);
+    });
+
+    it("stops serving's entry point after reading the platform stack, before any resource it manages", async () => {
+      // A replica floor over its ceiling, and more GPUs than platform's pool has: the second is found only
+      // with platform's regions at hand, so the program has read the reference by then.
+      const file = stackVariant("serving", "dev", "bad-serving", (t) => t.replace("replicas: { min: 1, max: 2 }", "replicas: { min: 3, max: 2 }"));
+      const { caught, types } = await runEntryPoint("serving", "dev", file, platformOutputs);
+      expect(StackConfigError.isInstance(caught), String(caught)).toBe(true);
+      expect((caught as StackConfigError).problems.map((p) => p.path)).toEqual(["llm-blueprint:serving.models[0].replicas.min", "llm-blueprint:serving.models"]);
+      expect((caught as StackConfigError).problems[1].message).toContain('need 3 GPUs in pool "l4" of us-west-2, which has at most 2');
+      expect(types).toEqual(["pulumi:pulumi:Stack", "pulumi:pulumi:StackReference"]);
+    });
   });
 });
 
@@ -39,37 +91,19 @@ async function runPlan(args: string[]) {
   const res = await run(path.join(root, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 120_000 });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
-/** A copy of a committed stack file with `edit` applied, written where --config-file can read it. */
-function stackVariant(stack: string, name: string, edit: (text: string) => string): string {
-  const file = path.join(tmp, `Pulumi.${name}.yaml`);
-  fs.writeFileSync(file, edit(fs.readFileSync(path.join(root, `stacks/Pulumi.${stack}.yaml`), "utf8")));
-  return file;
-}
 const NO_TRACE = /\n\s+at \S+ \(|plan failed/;
 
 describe("bad input through npm run plan", () => {
   it("a misspelt config namespace stops the program before any resource, naming the nearest valid key", async () => {
-    const file = stackVariant("dev", "misspelt-namespace", (t) => t.replace("llm-blueprint:observability:", "llm-bluepirnt:observability:"));
-    const { config } = readConfigFile(file, "misspelt", "llm-blueprint");
-    let caught: unknown;
-    const run = await recordProgram(
-      async () => {
-        try {
-          await (await entryPoint())();
-        } catch (err) {
-          caught = err;
-        }
-        return {};
-      },
-      { project: "llm-blueprint", stack: "dev", config },
-    );
+    // Observability is serving's key: serving's program stops before it even reads the platform stack.
+    const file = stackVariant("serving", "dev", "misspelt-namespace", (t) => t.replace("llm-blueprint:observability:", "llm-bluepirnt:observability:"));
+    const { caught, types } = await runEntryPoint("serving", "dev", file);
     expect(StackConfigError.isInstance(caught)).toBe(true);
     expect((caught as StackConfigError).problems).toContainEqual({
       path: "llm-bluepirnt:observability",
       message: '"llm-bluepirnt" is not a config namespace anything reads (did you mean "llm-blueprint:observability"?); allowed namespaces: llm-blueprint, pulumi, aws, kubernetes, random',
     });
-    expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+    expect(types).toEqual(["pulumi:pulumi:Stack"]);
     const { code, stderr, stdout } = await runPlan(["--stack", "dev", "--config-file", file]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
@@ -98,7 +132,8 @@ describe("bad input through npm run plan", () => {
   });
 
   it("a plan over the stack's monthly cost ceiling is a mandatory violation, exit 1", async () => {
-    const file = stackVariant("dev", "over-budget", (t) => `${t.trimEnd()}\n  llm-blueprint:costCeilingUsdPerMonth: 100\n`);
+    // The ceiling is platform's key (it covers both projects' cost).
+    const file = stackVariant("platform", "dev", "over-budget", (t) => `${t.trimEnd()}\n  llm-blueprint:costCeilingUsdPerMonth: 100\n`);
     const out = path.join(tmp, "over-budget.json");
     const { code, stderr } = await runPlan(["--stack", "dev", "--config-file", file, "--json", out]);
     expect(stderr).toBe("");

@@ -4,6 +4,7 @@ import * as path from "path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { run } from "../spawn";
+import { CORE_LABELS, coreLabels, verdictOf } from "./verdict";
 
 // Plans run in child processes; on a busy 2-core machine one can take a minute.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -18,6 +19,8 @@ async function runPlan(args: string[]) {
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 const changesSection = (stdout: string) => stdout.slice(stdout.indexOf("Changes against"));
+/** What the plan calls itself when it plans both projects of a stack. */
+const BOTH = "llm-blueprint-platform+llm-blueprint-serving";
 
 describe("npm run plan -- --diff", () => {
   const base = path.join(dir, "prod.json");
@@ -29,16 +32,18 @@ describe("npm run plan -- --diff", () => {
   it("finds no change against the plan it just wrote, and --fail-on-diff passes", async () => {
     const { code, stdout } = await runPlan(["--stack", "prod", "--diff", base, "--fail-on-diff"]);
     expect(code).toBe(0);
-    const head = stdout.split("\n").slice(0, 8);
-    expect(head[0]).toBe(`Plan llm-blueprint/prod: exit 0: planned cleanly, no mandatory policy violation, no changes against ${base}`);
-    expect(head[2]).toBe("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
-    expect(head[3]).toBe("  changes       0 to create, 0 to update, 0 to replace, 0 to delete");
-    expect(head[6]).toBe("  cost delta    +$0.00 / +$0.00 per hour at min / max");
+    const v = verdictOf(stdout);
+    expect(v.head).toBe(`Plan ${BOTH}/prod: exit 0: planned cleanly, no mandatory policy violation, no changes against ${base}`);
+    expect(coreLabels(v)).toEqual([...CORE_LABELS].filter((l) => l !== "plan document"));
+    expect(v.line("data at risk")).toBe("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
+    expect(v.line("changes")).toBe("  changes       0 to create, 0 to update, 0 to replace, 0 to delete");
+    expect(v.line("cost delta")).toBe("  cost delta    +$0.00 / +$0.00 per hour at min / max");
     expect(changesSection(stdout)).toMatch(/^Changes against .*: 0 to create, 0 to update, 0 to replace, 0 to delete\n {2}no changes\n {2}GPU capacity: unchanged\n {2}Cost per hour/);
   });
 
   it("shows a canary weight change as exactly that route's weights, and --fail-on-diff exits 3", async () => {
-    const stackFile = path.join(root, "stacks", "Pulumi.prod.yaml");
+    // Canary weights are serving's keys; the edited copy sets llm-blueprint:platformStack, so it is read as serving's file.
+    const stackFile = path.join(root, "serving", "stacks", "Pulumi.prod.yaml");
     const edited = fs.readFileSync(stackFile, "utf8").replace(/(canary: \{ version: [^,]+, weight: )10 \}/, "$125 }");
     expect(edited).not.toBe(fs.readFileSync(stackFile, "utf8"));
     const file = path.join(dir, "Pulumi.prod.yaml");
@@ -48,7 +53,7 @@ describe("npm run plan -- --diff", () => {
     expect(code).toBe(3);
     const section = changesSection(stdout);
     const changed = [...section.matchAll(/^ {4}(\S+) +(\S+) (\S+)$/gm)].map((m) => [m[1], m[2], m[3]]);
-    expect(stdout.split("\n")[0]).toBe(`Plan llm-blueprint/prod: exit 3: ${changed.length} changes against ${base} with --fail-on-diff`);
+    expect(stdout.split("\n")[0]).toBe(`Plan ${BOTH}/prod: exit 3: ${changed.length} changes against ${base} with --fail-on-diff`);
     expect(section.split("\n")[0]).toMatch(new RegExp(`0 to create, ${changed.length} to update, 0 to replace, 0 to delete$`));
     // The routes' weights change in every region, listed in the stack's region order; besides them at
     // most the canary's autoscaler (its replica ceiling follows the weight) may change.
@@ -64,7 +69,8 @@ describe("npm run plan -- --diff", () => {
   });
 
   it("shows GPU capacity and cost moving when a pool grows", async () => {
-    const stackFile = path.join(root, "stacks", "Pulumi.prod.yaml");
+    // Node pools are platform's keys: the copy of platform's stack file replaces platform's, serving reads it through the reference.
+    const stackFile = path.join(root, "platform", "stacks", "Pulumi.prod.yaml");
     const edited = fs.readFileSync(stackFile, "utf8").replace("maxSize: 4\n", "maxSize: 5\n");
     const file = path.join(dir, "Pulumi.prod-bigger.yaml");
     fs.writeFileSync(file, edited);
@@ -111,8 +117,9 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
     "        - { class: l4, instanceType: g6.2xlarge, minSize: 0, maxSize: 2 }",
     "",
   ].join("\n");
-  const devFile = (name: string, edit: (text: string) => string) => {
-    const text = fs.readFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "utf8");
+  /** A copy of one project's dev stack file with `edit` applied (regions are platform's keys, SLOs serving's). */
+  const devFile = (project: "platform" | "serving", name: string, edit: (text: string) => string) => {
+    const text = fs.readFileSync(path.join(root, project, "stacks", "Pulumi.dev.yaml"), "utf8");
     const edited = edit(text);
     expect(edited).not.toBe(text);
     const file = path.join(dir, name);
@@ -126,16 +133,21 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
   });
 
   it("shows a new region without prices as unpriced in the cost delta, not as a few cents", async () => {
-    const file = devFile("Pulumi.dev-us-west-1.yaml", (t) => t.replace("  llm-blueprint:serving:\n", `${newRegion}  llm-blueprint:serving:\n`));
+    // The regions list is the last key of platform's dev stack file: the new region goes at its end.
+    const file = devFile("platform", "Pulumi.dev-us-west-1.yaml", (t) => {
+      const regions = t.indexOf("  llm-blueprint:regions:\n");
+      expect(regions).toBeGreaterThan(0);
+      expect(t.slice(regions + 1)).not.toMatch(/^ {2}\S/m);
+      return `${t.trimEnd()}\n${newRegion}`;
+    });
     const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", file, "--diff", devBase, "--json", withRegion]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    const head = stdout.split("\n").slice(0, 9);
-    expect(head[2]).toBe("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
-    expect(head[4]).toBe("  resources     " + head[4].slice(16));
-    expect(head[4]).toContain("in 2 regions (us-west-2, us-west-1)");
-    expect(head[6]).toMatch(/^ {16}priced items only: \d+ unpriced in us-west-1/);
-    expect(head[7]).toMatch(/^ {2}cost delta {4}unpriced \(\d+ new items without a price in us-west-1\)$/);
+    const v = verdictOf(stdout);
+    expect(v.line("data at risk")).toBe("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
+    expect(v.line("resources")).toContain("in 2 regions (us-west-2, us-west-1)");
+    expect(v.details("cost")[0]).toMatch(/^ {16}priced items only: \d+ unpriced in us-west-1/);
+    expect(v.line("cost delta")).toMatch(/^ {2}cost delta {4}unpriced \(\d+ new items without a price in us-west-1\)$/);
     const costLine = stdout.slice(stdout.indexOf("  Cost per hour"));
     expect(costLine).toContain("delta unpriced");
     expect(costLine).toContain("(no prices for region us-west-1)");
@@ -146,15 +158,19 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
     expect(fs.existsSync(withRegion)).toBe(true);
     const { code, stdout } = await runPlan(["--stack", "dev", "--diff", withRegion]);
     expect(code).toBe(0);
-    const lines = stdout.split("\n");
-    expect(lines[2]).toMatch(/^ {2}data at risk {2}\d+ protected, retained or data-holding resource\(s\) deleted or replaced; [1-9]\d* lose their data$/);
-    const risks = lines.slice(3, lines.findIndex((l) => l.startsWith("  changes")));
-    expect(risks[0]).toMatch(/^ {4}delete us-west-1 LogGroup us-west-1-\S+: data lost \(log group\)$/);
-    expect(risks.some((l) => /^ {4}delete us-west-1 Bucket us-west-1-registry-\S+: protected: pulumi up refuses, retained: left unmanaged with its data$/.test(l))).toBe(true);
+    const v = verdictOf(stdout);
+    expect(v.line("data at risk")).toMatch(/^ {2}data at risk {2}\d+ protected, retained or data-holding resource\(s\) deleted or replaced; [1-9]\d* lose their data$/);
+    // One line per resource at risk (further-indented lines explain it); what loses its data comes first.
+    const risks = v.details("data at risk").filter((l) => /^ {4}\S/.test(l));
+    expect(risks[0]).toMatch(/^ {4}delete us-west-1 \S+ us-west-1-\S+: data lost \(/);
+    // The verdict lists the first few; every one is listed in the plan somewhere (the verdict or the full list).
+    const atRisk = [...stdout.matchAll(/^ {4}delete us-west-1 (\S+) (us-west-1-\S+): (.*)$/gm)];
+    expect(atRisk.some((m) => m[1] === "Bucket" && m[2].startsWith("us-west-1-registry-") && m[3] === "protected: pulumi up refuses, retained: left unmanaged with its data")).toBe(true);
+    for (const type of ["Bucket", "Key", "LogGroup"]) expect(atRisk.some((m) => m[1] === type), type).toBe(true);
   });
 
   it("shows the words around a changed SLO threshold in the alert expressions, never two identical excerpts", async () => {
-    const file = devFile("Pulumi.dev-slo.yaml", (t) => t.replace("    retentionDays: 3\n", "    retentionDays: 3\n    slos:\n      chat-small: { ttftP99Seconds: 3, tpotP99Seconds: 0.1, errorRatePercent: 1 }\n"));
+    const file = devFile("serving", "Pulumi.dev-slo.yaml", (t) => t.replace("    retentionDays: 3\n", "    retentionDays: 3\n    slos:\n      chat-small: { ttftP99Seconds: 3, tpotP99Seconds: 0.1, errorRatePercent: 1 }\n"));
     const { code, stdout } = await runPlan(["--stack", "dev", "--config-file", file, "--diff", devBase]);
     expect(code).toBe(0);
     const changes = stdout.slice(stdout.indexOf("Changes against"));
