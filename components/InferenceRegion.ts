@@ -42,6 +42,8 @@ export interface InferenceRegionArgs {
    * In-VPC CI runners (CiRunners) in this region's CI subnets; the cluster's control plane then admits
    * TCP 443 from them (and the peer regions' CI subnets) and nothing else. @default none
    */
+  /** Retention of the VPC flow-log group, days (CloudWatch values). @default 365 */
+  readonly flowLogRetentionDays?: number;
   readonly ciRunners?: Omit<CiRunnersArgs, "region" | "vpcId" | "ciSubnetIds" | "tags">;
   readonly systemPool: InferenceRegionPoolArgs;
   readonly gpuPools: readonly InferenceRegionGpuPoolArgs[];
@@ -84,6 +86,7 @@ export class InferenceRegion extends pulumi.ComponentResource {
         cidrBlock: args.vpcCidr,
         availabilityZones: args.availabilityZones,
         natGateways: args.natGateways,
+        flowLogRetentionDays: args.flowLogRetentionDays,
         clusterName: args.clusterName,
         tags,
       },

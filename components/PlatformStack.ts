@@ -129,6 +129,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
         vpcCidr: r.vpcCidr,
         availabilityZones: r.availabilityZones,
         natGateways: r.natGateways,
+        flowLogRetentionDays: r.flowLogRetentionDays,
         kubernetesVersion: cfg.cluster.kubernetesVersion,
         publicAccessCidrs: cfg.cluster.publicAccessCidrs,
         adminRoleArns: cfg.cluster.adminRoleArns,

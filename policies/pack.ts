@@ -7,8 +7,8 @@ import { ciAccessLeastPrivilege } from "./rules/access";
 import { modelEndpointsAuthenticated } from "./rules/auth";
 import { Approvals } from "./rules/approvals";
 import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
-import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } from "./rules/k8sSupport";
+import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
 import { dnsRecordSingleOwner, eksClusterProtected, trustPoliciesScoped } from "./rules/hardening";
 import { helmValuesKnown } from "./rules/helmValues";
@@ -78,11 +78,11 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     noCrossRegionSkew,
     noIgnoreChangesOnGovernedProperties,
     pinnedPlatformBaseline,
+    kubernetesVersionInStandardSupport(),
+    kubernetesVersionSupportRunway(),
     // Security and data loss
     eksClusterHardening,
     nodeHardening,
-    kubernetesVersionInStandardSupport(),
-    kubernetesVersionSupportRunway(),
     gpuPoolIsolation,
     s3BucketBaseline,
     kmsKeyRotation,
@@ -92,12 +92,12 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     failoverReadiness,
     ciAccessLeastPrivilege,
     clusterApiReachableByRunnersOnly,
-    trustPoliciesScoped,
-    eksClusterProtected,
-    dnsRecordSingleOwner,
     namespacesPodSecurity,
     namespacesDefaultDeny,
     modelEndpointsAuthenticated,
+    trustPoliciesScoped,
+    eksClusterProtected,
+    dnsRecordSingleOwner,
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,
     helmValuesKnown,

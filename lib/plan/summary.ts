@@ -1,7 +1,7 @@
 import { unauthenticatedRoutes } from "../auth";
 import { gpuInstanceSpec } from "../gpu";
-import type { CostEstimate } from "./cost";
 import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
+import type { CostEstimate } from "./cost";
 import type { RecoveryTime } from "../traffic";
 import type { PlanDiff } from "./diff";
 import { PlanDocument, PlanResource, PolicyViolation } from "./document";
@@ -71,7 +71,12 @@ export function byRegionOrder<T>(rows: readonly T[], order: readonly string[], r
 
 export interface ResourceCounts {
   readonly total: number;
+  /** Managed custom resources: what `pulumi up` creates (reads such as a StackReference are not). */
   readonly custom: number;
+  /** Resources the program reads instead of managing (a StackReference). */
+  readonly reads: number;
+  /** Root stack resources: one per planned project. */
+  readonly stacks: number;
   readonly byRegion: Record<string, { total: number; byComponent: Record<string, number> }>;
 }
 
@@ -80,10 +85,15 @@ export function countResources(doc: PlanDocument): ResourceCounts {
   const byUrn = index(doc.resources);
   const byRegion: ResourceCounts["byRegion"] = {};
   let custom = 0;
+  let reads = 0;
   // Entries are created in the stack's region order, so every listing of them follows it.
   for (const region of regionOrder(doc)) byRegion[region] = { total: 0, byComponent: {} };
   for (const r of doc.resources) {
     if (!r.custom) continue;
+    if (r.read) {
+      reads++;
+      continue;
+    }
     custom++;
     const region = regionOf(r, byUrn);
     const entry = (byRegion[region] ??= { total: 0, byComponent: {} });
@@ -92,7 +102,7 @@ export function countResources(doc: PlanDocument): ResourceCounts {
     entry.byComponent[component] = (entry.byComponent[component] ?? 0) + 1;
   }
   for (const [region, entry] of Object.entries(byRegion)) if (entry.total === 0) delete byRegion[region];
-  return { total: doc.resources.length, custom, byRegion };
+  return { total: doc.resources.length, custom, reads, stacks: doc.resources.filter((r) => r.type === "pulumi:pulumi:Stack").length, byRegion };
 }
 
 export interface PoolCapacity {
@@ -324,9 +334,9 @@ export interface VerdictOptions {
   readonly failOnDiff?: boolean;
   /** Where --json wrote the plan document. */
   readonly jsonFile?: string;
-}
   /** The day the Kubernetes support line is judged on (YYYY-MM-DD). @default the cost estimate's asOf, else today (UTC) */
   readonly today?: string;
+}
 
 export interface SummaryOptions extends VerdictOptions {
   /** List every stack output (--outputs); otherwise the summary only counts them. @default false */
@@ -378,16 +388,6 @@ export function renderVerdictLine(doc: PlanDocument, opts: VerdictOptions = {}):
   return `Plan ${doc.project}/${doc.stack}: exit ${v.exitCode}: ${v.reason}; policy: ${policyCounts(doc, v)}; ${opts.jsonFile ? `plan document written to ${opts.jsonFile}` : "no plan document written (--json <file> writes one)"}`;
 }
 
-/** The first lines of the summary: verdict, violations, data at risk, resource changes, cost and its delta. */
-export function renderVerdict(doc: PlanDocument, opts: VerdictOptions = {}): string[] {
-  const v = planVerdict(doc, opts);
-  const counts = countResources(doc);
-  const regions = regionOrder(doc).filter((r) => r !== "global" && counts.byRegion[r]);
-  const d = opts.diff;
-  const base = opts.baseLabel ?? "the baseline";
-  const lines = [`Plan ${doc.project}/${doc.stack}: exit ${v.exitCode}: ${v.reason}`, `  policy        ${policyCounts(doc, v)}`];
-  const open = unauthenticatedRoutes(doc.resources);
-  if (open.length > 0) lines.push(`  WARNING       ${open.length} model route(s) answer without authentication (serving.auth.type none, allowed in dev only): ${open.join(", ")}`);
 /**
  * One line per Kubernetes version the plan's EKS clusters pin: its standard-support end, or a warning
  * when that is 90 days away or past (the pack's kubernetes-version-* policies hold the same judgement).
@@ -401,8 +401,19 @@ export function kubernetesSupportLines(doc: PlanDocument, today: string): string
   });
 }
 
+/** The first lines of the summary: verdict, violations, data at risk, resource changes, cost and its delta. */
+export function renderVerdict(doc: PlanDocument, opts: VerdictOptions = {}): string[] {
+  const v = planVerdict(doc, opts);
+  const counts = countResources(doc);
+  const regions = regionOrder(doc).filter((r) => r !== "global" && counts.byRegion[r]);
+  const d = opts.diff;
+  const base = opts.baseLabel ?? "the baseline";
+  const lines = [`Plan ${doc.project}/${doc.stack}: exit ${v.exitCode}: ${v.reason}`, `  policy        ${policyCounts(doc, v)}`];
+  const open = unauthenticatedRoutes(doc.resources);
+  if (open.length > 0) lines.push(`  WARNING       ${open.length} model route(s) answer without authentication (serving.auth.type none, allowed in dev only): ${open.join(", ")}`);
+  lines.push(...kubernetesSupportLines(doc, opts.today ?? doc.cost?.asOf ?? utcDay()));
   if (!d) {
-    lines.push("  data at risk  n/a without --diff (deletes and replacements are only known against a baseline plan; so is the prod gate data-loss-not-allowed)");
+    lines.push("  data at risk  n/a without --diff (deletes, replacements and the prod gate data-loss-not-allowed need a baseline)");
   } else if (d.dataAtRisk.length === 0) {
     lines.push("  data at risk  none: no delete or replacement of a protected, retained or data-holding resource");
   } else {
@@ -412,9 +423,6 @@ export function kubernetesSupportLines(doc: PlanDocument, today: string): string
       lines.push(`    ${r.action} ${r.region} ${r.type.split(":").pop()} ${r.name}: ${r.reasons.join(", ")}`);
       lines.push(...wrap(`${r.project ? `${r.project}: ` : ""}loses ${r.lost}`, SUMMARY_WIDTH - 6, "", " ").map((l) => `      ${l}`));
     }
-  const open = unauthenticatedRoutes(doc.resources);
-  if (open.length > 0) lines.push(`  WARNING       ${open.length} model route(s) answer without authentication (serving.auth.type none, allowed in dev only): ${open.join(", ")}`);
-  lines.push(...kubernetesSupportLines(doc, opts.today ?? doc.cost?.asOf ?? utcDay()));
     if (d.dataAtRisk.length > 5) lines.push(`    ... ${d.dataAtRisk.length - 5} more (all listed under "Data at risk" before the changes at the end)`);
   }
   const where = `${plural(regions.length, "region")} (${regions.join(", ")})`;
@@ -422,7 +430,10 @@ export function kubernetesSupportLines(doc: PlanDocument, today: string): string
     const c = d.counts;
     lines.push(`  changes       ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`, `  resources     ${counts.custom} after the change, in ${where} and global`);
   } else {
-    lines.push(`  resources     ${counts.custom} to create in ${where} and global; ${counts.total - counts.custom} components and the stack`);
+    const components = counts.total - counts.custom - counts.reads - counts.stacks;
+    // One project: "and the stack"; both: each project's stack, and serving's StackReference read.
+    const rest = counts.stacks > 1 ? `${components} components, ${counts.stacks} stacks` : `${components} components and the stack`;
+    lines.push(`  resources     ${counts.custom} to create in ${where} and global; ${rest}${counts.reads > 0 ? `, ${plural(counts.reads, "read")}` : ""}`);
   }
   if (!doc.cost) {
     lines.push("  cost          not estimated (no price file)");

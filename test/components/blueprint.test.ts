@@ -109,3 +109,24 @@ describe("the prod stack in one program", () => {
     }
   });
 });
+
+describe("flow-log retention from config", () => {
+  it("keeps each region's flow logs for its regions[].flowLogRetentionDays, 365 days by default", async () => {
+    const { config, secretKeys } = combinedStackConfig("prod");
+    const regions = JSON.parse(config["llm-blueprint:regions"]) as Record<string, unknown>[];
+    regions[1].flowLogRetentionDays = 90;
+    const run = await recordProgram(async () => (await entryPoint())(), {
+      project: "llm-blueprint",
+      stack: "prod",
+      config: { ...config, "llm-blueprint:regions": JSON.stringify(regions) },
+      secretKeys,
+    });
+    const flowLogGroups = ofType(run.resources, "aws:cloudwatch/logGroup:LogGroup").filter((g) => String(input(g, "name")).includes("flow-logs"));
+    expect(flowLogGroups.map((g) => [String(input(g, "name")).includes("usw2") || g.name.startsWith("us-west-2"), input(g, "retentionInDays")])).toEqual([
+      [false, 365],
+      [true, 90],
+      [false, 365],
+    ]);
+    for (const g of flowLogGroups) expect(g.options.retainOnDelete, g.urn).toBe(true);
+  });
+});

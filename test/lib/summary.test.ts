@@ -76,10 +76,12 @@ describe("verdict", () => {
     const lines = renderSummary(twoRegions([violation("advisory", "x")]), { jsonFile: "out/plan.json" }).split("\n");
     expect(lines[0]).toBe("Plan p/s: exit 0: planned cleanly, no mandatory policy violation");
     expect(lines[1]).toBe("  policy        0 mandatory, 1 advisory violation");
-    expect(lines[2]).toMatch(/^ {2}data at risk {2}n\/a without --diff/);
-    expect(lines[3]).toBe("  resources     4 to create in 2 regions (us-west-2, us-east-1) and global; 2 components and the stack");
-    expect(lines[4]).toBe("  cost          not estimated (no price file)");
-    expect(lines[5]).toBe("  plan document out/plan.json");
+    // The fixture's clusters pin no version: the calendar cannot place them, which the verdict says.
+    expect(lines[2]).toBe("  WARNING       Kubernetes (unset) is not in the EKS version calendar (lib/k8sCalendar.ts): support phase and control-plane rate unknown");
+    expect(lines[3]).toMatch(/^ {2}data at risk {2}n\/a without --diff/);
+    expect(lines[4]).toBe("  resources     4 to create in 2 regions (us-west-2, us-east-1) and global; 2 components and the stack");
+    expect(lines[5]).toBe("  cost          not estimated (no price file)");
+    expect(lines[6]).toBe("  plan document out/plan.json");
   });
 
   it("--quiet's one line carries the exit reason, the counts and where the plan document went", () => {

@@ -8,6 +8,7 @@ import { readPriceFile } from "../../lib/pricing";
 import { estimateCost } from "../../lib/plan/cost";
 import { costCeilingViolation } from "../../lib/plan/costCeiling";
 import { DATA_LOSS_ALLOW_LIST_KEY, dataLossViolations } from "../../lib/plan/dataLoss";
+import { dataRetentionViolations } from "../../lib/plan/retention";
 import { diffPlans } from "../../lib/plan/diff";
 import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "../../lib/plan/policy";
 import { recordProgram } from "./record";
@@ -223,7 +224,9 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     }
     const cost = estimateCost(doc, prices);
     const overBudget = ceilingRun ? costCeilingViolation(cost, ceilingRun.config.config[ceilingKey], { key: ceilingKey, file: ceilingRun.config.file, packName: PACK_NAME }) : undefined;
-    const planned = { ...doc, policy: { violations: [...violations, ...(overBudget ? [overBudget] : [])] }, cost };
+    // retainOnDelete never reaches CrossGuard (@pulumi/policy 1.21.0 passes `protect` only), so the plan checks it.
+    const retention = dataRetentionViolations(resources, PACK_NAME);
+    const planned = { ...doc, policy: { violations: [...violations, ...retention, ...(overBudget ? [overBudget] : [])] }, cost };
     if (!opts.baseline) return planned;
     const allowKey = `${BLUEPRINT_NAMESPACE}:${DATA_LOSS_ALLOW_LIST_KEY}`;
     const sources = shownRuns.map((r) => ({ file: r.config.file, project: r.project.name, raw: r.config.config[allowKey] }));
