@@ -170,6 +170,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
               endpoints: names,
               allowedCidrs: traffic.allowedCidrs,
               deletionProtection: traffic.deletionProtection,
+              accessLogs: { bucketName: accountId(r).apply((id) => registryBucketName(cfg.namePrefix, stack, id, r.region, "nlb-logs")), days: traffic.accessLogDays },
             },
             { parent: component },
           )

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { TLS_POLICY } from "../lib/baseline";
 import { OFFLOAD_PORT } from "../lib/gateway";
+import { accessLogPrefixProblems, NLB_ACCESS_LOG_PREFIX, nlbAccessLogBucketPolicy, nlbAccessLogKeyPolicy } from "../lib/nlbAccessLogs";
 import { regionalName } from "../lib/traffic";
 
 export interface RegionalEntryArgs {
@@ -32,6 +33,18 @@ export interface RegionalEntryArgs {
   readonly allowedCidrs?: readonly string[];
   /** @default true */
   readonly deletionProtection?: boolean;
+  /**
+   * Where the NLB's access logs go: a bucket of this region that this component creates. Set
+   * `bucketName` (as the platform does, lib/naming.ts kind "nlb-logs") so the name is known at preview.
+   * @default { bucketName: autonamed, prefix: "nlb", days: 365 }
+   */
+  readonly accessLogs?: {
+    readonly bucketName?: pulumi.Input<string>;
+    /** Key prefix of the logs; ELB appends `AWSLogs/<account>/...`. @default "nlb" */
+    readonly prefix?: string;
+    /** Days a log object is kept. @default 365 */
+    readonly days?: number;
+  };
   /** @default {} */
   readonly tags?: Record<string, string>;
 }
@@ -42,13 +55,16 @@ export interface RegionalEntryArgs {
  * certificate (from EntryCertificates), a
  * target group of pod IPs on the gateway's offload port (filled by the serving project's
  * RegionalIngress through a TargetGroupBinding), and per public model a regional alias record with
- * target health evaluation. Nothing here talks to the cluster.
+ * target health evaluation. The NLB's access logs go to an encrypted, versioned, retained bucket of
+ * the region. Nothing here talks to the cluster.
  */
 export class RegionalEntry extends pulumi.ComponentResource {
   readonly loadBalancer: aws.lb.LoadBalancer;
   readonly targetGroup: aws.lb.TargetGroup;
   readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
   readonly certificateArn: pulumi.Output<string>;
+  /** The bucket the NLB writes its access logs to. */
+  readonly accessLogBucket: aws.s3.Bucket;
   /** Regional record name per endpoint. */
   readonly regionalNames: Record<string, string>;
 
@@ -58,6 +74,11 @@ export class RegionalEntry extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     const targetGroupName = args.targetGroupName ?? `${name.slice(0, 29).replace(/-+$/, "")}-gw`;
     if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(targetGroupName)) throw new Error(`RegionalEntry ${name}: targetGroupName "${targetGroupName}" must be 1-32 letters, digits or dashes, not starting or ending with a dash`);
+    const logPrefix = args.accessLogs?.prefix ?? NLB_ACCESS_LOG_PREFIX;
+    const prefixProblems = accessLogPrefixProblems(logPrefix);
+    if (prefixProblems.length > 0) throw new Error(`RegionalEntry ${name}: accessLogs.prefix ${prefixProblems.join("; ")}`);
+    const logDays = args.accessLogs?.days ?? 365;
+    if (!Number.isInteger(logDays) || logDays < 1) throw new Error(`RegionalEntry ${name}: accessLogs.days ${logDays} must be a whole number of days, at least 1`);
 
     this.certificateArn = pulumi.output(args.certificateArn);
 
@@ -83,6 +104,57 @@ export class RegionalEntry extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Access logs, so abuse of the public entry can be traced (issue 14): a bucket of this region
+    // encrypted with a customer managed key of its own (SSE-KMS, no bucket key: lib/nlbAccessLogs.ts
+    // says why), versioned, expiring after `days`. Bucket and key are protected and retained like the
+    // registry's: a rename or destroy never deletes the trace; the settings are retained with them.
+    const keep = { parent: this, protect: true, retainOnDelete: true };
+    const attached = { parent: this, retainOnDelete: true };
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const logKey = new aws.kms.Key(
+      `${name}-access-logs`,
+      {
+        description: `NLB access log encryption (${args.region})`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: account.apply((id) => JSON.stringify(nlbAccessLogKeyPolicy(id, args.region))),
+        tags,
+      },
+      keep,
+    );
+    const logs = new aws.s3.Bucket(`${name}-access-logs`, { bucket: args.accessLogs?.bucketName, tags }, keep);
+    this.accessLogBucket = logs;
+    const logsPab = new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
+    const logsOwnership = new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
+    const logsSse = new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-access-logs`,
+      { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: logKey.arn }, bucketKeyEnabled: false }] },
+      attached,
+    );
+    const logsVersioning = new aws.s3.BucketVersioning(`${name}-access-logs`, { bucket: logs.id, versioningConfiguration: { status: "Enabled" } }, attached);
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-access-logs`,
+      {
+        bucket: logs.id,
+        rules: [
+          {
+            id: "expire-access-logs",
+            status: "Enabled",
+            filter: { prefix: "" },
+            expiration: { days: logDays },
+            // An overwritten or deleted log stays readable 30 days as a noncurrent version, then goes.
+            noncurrentVersionExpiration: { noncurrentDays: 30 },
+          },
+        ],
+      },
+      { ...attached, dependsOn: [logsVersioning] },
+    );
+    const logsPolicy = new aws.s3.BucketPolicy(
+      `${name}-access-logs`,
+      { bucket: logs.id, policy: pulumi.all([logs.arn, account]).apply(([arn, id]) => JSON.stringify(nlbAccessLogBucketPolicy(arn, logPrefix, id, args.region))) },
+      { ...attached, dependsOn: [logsPab] },
+    );
+
     this.loadBalancer = new aws.lb.LoadBalancer(
       `${name}-nlb`,
       {
@@ -92,9 +164,11 @@ export class RegionalEntry extends pulumi.ComponentResource {
         securityGroups: [sg.id],
         enableCrossZoneLoadBalancing: true,
         enableDeletionProtection: args.deletionProtection ?? true,
+        // ELB checks it can write when logging is turned on: the policy, key and ownership come first.
+        accessLogs: { bucket: logs.bucket, prefix: logPrefix, enabled: true },
         tags,
       },
-      { parent: this },
+      { parent: this, dependsOn: [logsPolicy, logsSse, logsOwnership] },
     );
     this.targetGroup = new aws.lb.TargetGroup(
       `${name}-gateway`,
@@ -145,6 +219,7 @@ export class RegionalEntry extends pulumi.ComponentResource {
       targetGroupArn: this.targetGroup.arn,
       loadBalancerSecurityGroupId: sg.id,
       certificateArn: this.certificateArn,
+      accessLogBucketName: logs.bucket,
       regionalNames: this.regionalNames,
     });
   }

@@ -24,9 +24,10 @@ export function clusterName(prefix: string, stack: string, region: string): stri
 /**
  * Registry bucket name: globally unique through the account id, and known at preview time (an
  * autonamed bucket's name is not), so pods' model paths and the policies that read them can be
- * checked by `pulumi preview`. Lower-case, at most 63 characters.
+ * checked by `pulumi preview`. Lower-case, at most 63 characters. The regional entry's NLB access-log
+ * bucket is named the same way (kind "nlb-logs").
  */
-export function registryBucketName(prefix: string, stack: string, accountId: string, region: string, kind: "models" | "access-logs"): string {
+export function registryBucketName(prefix: string, stack: string, accountId: string, region: string, kind: "models" | "access-logs" | "nlb-logs"): string {
   const suffix = `-${accountId}-${regionCode(region)}-${kind}`;
   const head = `${prefix}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63 - suffix.length).replace(/-+$/, "");
   return `${head}${suffix}`;

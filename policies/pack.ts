@@ -11,6 +11,7 @@ import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } fr
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
 import { dnsRecordSingleOwner, eksClusterProtected, trustPoliciesScoped } from "./rules/hardening";
+import { loadBalancerAccessLogs } from "./rules/loadBalancerLogs";
 import { helmValuesKnown } from "./rules/helmValues";
 import { errorSloCountsGateway, scrapeTargetsReachable } from "./rules/observability";
 import { namespacesDefaultDeny, namespacesPodSecurity } from "./rules/namespaces";
@@ -98,6 +99,7 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     trustPoliciesScoped,
     eksClusterProtected,
     dnsRecordSingleOwner,
+    loadBalancerAccessLogs,
     // Published schemas: Kubernetes objects and Helm values
     kubernetesSchemas,
     helmValuesKnown,

@@ -290,6 +290,8 @@ const trafficSchema = strictObject({
   allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
   /** Load balancer deletion protection. @default true in prod */
   deletionProtection: z.boolean().optional(),
+  /** Days the regional NLBs' access logs (TLS connections: client, SNI, bytes) are kept in their bucket. @default 365 */
+  accessLogDays: z.number().int().min(1).max(3650).default(365),
   /**
    * The public names and the regions that answer for each: the DNS records, certificates' names and
    * health checks the platform project owns. The serving project may only serve a model in a region
@@ -538,6 +540,7 @@ export interface TrafficConfig {
   readonly requestTimeoutSeconds: number;
   readonly allowedCidrs: readonly string[];
   readonly deletionProtection: boolean;
+  readonly accessLogDays: number;
   /** Public names and the regions answering for each (config, else the served models' placements). */
   readonly endpoints: Readonly<Record<string, readonly string[]>>;
   readonly alarmEmails: readonly string[];
@@ -601,6 +604,7 @@ export function resolveDefaults(parsed: Parsed): StackConfig {
             requestTimeoutSeconds: t.requestTimeoutSeconds,
             allowedCidrs: t.allowedCidrs,
             deletionProtection: t.deletionProtection ?? parsed.environment === "prod",
+            accessLogDays: t.accessLogDays,
             // Filled from the served models' placements when the config leaves it out (lib/config/validate.ts).
             endpoints: t.endpoints ?? {},
             alarmEmails: t.alarmEmails,

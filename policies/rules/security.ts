@@ -82,6 +82,8 @@ export const gpuPoolIsolation: ResourceValidationPolicy = {
  * Resources whose `prop` input came from `bucket`. Linking through property dependencies (not
  * through ids) works in a preview, where a new bucket's id is still unknown.
  */
+const LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer";
+
 function dependents(resources: readonly PolicyResource[], type: string, prop: string, bucket: PolicyResource) {
   return byType(resources, type).filter((r) => (r.propertyDependencies[prop] ?? []).some((d) => d.urn === bucket.urn));
 }
@@ -93,7 +95,12 @@ export const s3BucketBaseline: StackValidationPolicy = {
   validateStack: (args, report) => {
     const buckets = byType(args.resources, TYPES.bucket);
     if (buckets.length === 0) args.notApplicable("no S3 buckets");
-    const logBuckets = new Set(byType(args.resources, TYPES.bucketLogging).flatMap((l) => (l.propertyDependencies.targetBucket ?? []).map((d) => d.urn)));
+    // Log buckets: S3 server access-log targets and load balancers' access-log buckets (regional by
+    // nature: an NLB logs to a bucket of its own region, so they are not replicated).
+    const logBuckets = new Set([
+      ...byType(args.resources, TYPES.bucketLogging).flatMap((l) => (l.propertyDependencies.targetBucket ?? []).map((d) => d.urn)),
+      ...byType(args.resources, LOAD_BALANCER).flatMap((lb) => (lb.propertyDependencies.accessLogs ?? []).map((d) => d.urn)),
+    ]);
     const replicated = new Set(
       byType(args.resources, TYPES.bucketReplication).flatMap((r) => [...(r.propertyDependencies.bucket ?? []), ...(r.propertyDependencies.rules ?? [])].map((d) => d.urn)),
     );

@@ -164,6 +164,40 @@ describe("RegionalEntry (platform) and RegionalIngress (serving)", () => {
     expect(input(one(rs, "aws:lb/listener:Listener"), "tcpIdleTimeoutSeconds")).toBeUndefined();
   });
 
+  it("logs TLS connections to an encrypted, versioned, expiring bucket of its own, kept with its key on delete", () => {
+    const nlb = one(rs, "aws:lb/loadBalancer:LoadBalancer");
+    const bucket = one(rs, "aws:s3/bucket:Bucket");
+    const key = one(rs, "aws:kms/key:Key");
+    expect(input(nlb, "accessLogs")).toMatchObject({ prefix: "nlb", enabled: true });
+    expect(nlb.propertyDependencies!.accessLogs).toEqual([bucket.urn]);
+    for (const r of [bucket, key]) expect(r.options).toMatchObject({ protect: true, retainOnDelete: true });
+    const settings = rs.filter((r) => (r.propertyDependencies?.bucket ?? []).includes(bucket.urn));
+    expect(settings.map((r) => r.type.split(":").pop()).sort()).toEqual([
+      "BucketLifecycleConfiguration",
+      "BucketOwnershipControls",
+      "BucketPolicy",
+      "BucketPublicAccessBlock",
+      "BucketServerSideEncryptionConfiguration",
+      "BucketVersioning",
+    ]);
+    for (const r of settings) expect(r.options.retainOnDelete).toBe(true);
+    const sse = settings.find((r) => r.type.endsWith("BucketServerSideEncryptionConfiguration"))!;
+    expect(input(sse, "rules")).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: expect.stringMatching(/^arn:aws:kms:us-west-2:/) }, bucketKeyEnabled: false }]);
+    expect(sse.propertyDependencies!.rules).toEqual([key.urn]);
+    const lifecycle = settings.find((r) => r.type.endsWith("BucketLifecycleConfiguration"))!;
+    expect((input(lifecycle, "rules") as { expiration: { days: number } }[])[0].expiration.days).toBe(365);
+    const policy = settings.find((r) => r.type.endsWith("BucketPolicy"))!;
+    const statements = (JSON.parse(String(input(policy, "policy"))) as { Statement: { Sid: string; Resource: string }[] }).Statement;
+    expect(statements.find((st) => st.Sid === "AWSLogDeliveryWrite")!.Resource).toBe(`arn:aws:s3:::${(input(nlb, "accessLogs") as { bucket: string }).bucket}/nlb/AWSLogs/123456789012/*`);
+    expect(nlb.options.dependsOn).toEqual(expect.arrayContaining([policy.urn, sse.urn]));
+  });
+
+  it("refuses an access-log prefix ELB would reject", () => {
+    const args = { region: "us-west-2", vpcId: "v", vpcCidr: "10.1.0.0/16", publicSubnetIds: [], clusterSecurityGroupId: "sg", ...Z, certificateArn: "arn", endpoints: ["chat"] };
+    expect(() => new RegionalEntry("x", { ...args, accessLogs: { prefix: "logs/AWSLogs" } })).toThrow('RegionalEntry x: accessLogs.prefix "logs/AWSLogs" must not contain AWSLogs (ELB appends AWSLogs/<account>/... itself)');
+    expect(() => new RegionalEntry("x", { ...args, accessLogs: { days: 0 } })).toThrow("RegionalEntry x: accessLogs.days 0 must be a whole number of days, at least 1");
+  });
+
   it("gives each endpoint a regional alias to the NLB with target health evaluation", () => {
     const aliases = ofType(rs, "aws:route53/record:Record").filter((r) => input(r, "type") === "A");
     expect(aliases.map((r) => input(r, "name"))).toEqual(["chat.usw2.inference.example.com", "code.usw2.inference.example.com"]);

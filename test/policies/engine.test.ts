@@ -70,7 +70,7 @@ describe("the pack", () => {
   it("has uniquely named, described policies, all mandatory by default", () => {
     const policies = buildPolicies();
     expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
-    expect(policies.length).toBe(30);
+    expect(policies.length).toBe(39);
     for (const p of policies) {
       expect(p.description.length).toBeGreaterThan(20);
       expect(p.enforcementLevel).toBe("mandatory");
