@@ -94,6 +94,8 @@ describe("summary", () => {
   it("counts custom resources by region and component", () => {
     expect(countResources(doc)).toEqual({
       total: 5,
+      reads: 0,
+      stacks: 0,
       custom: 3,
       byRegion: { "us-east-1": { total: 2, byComponent: { NodePool: 2 } }, global: { total: 1, byComponent: { "(stack)": 1 } } },
     });

@@ -130,7 +130,8 @@ describe("traffic-path", () => {
   it("catches a NetworkPolicy that no longer admits the proxies on the vLLM port", async () => {
     const got = await messages(p, (rs) => (at<{ ports: { port: number }[] }[]>(find(rs, T.netpol, "us-west-2-chat-small-netpol"), "spec.ingress")[0].ports[0].port = 9000));
     expect(got).toEqual(
-      ["stable", "canary"].map((t) => `NetworkPolicy chat-small/vllm -> vLLM port: no ingress rule admits the proxies' namespace envoy-gateway-system on tcp/8000; the vLLM pods of chat-small/chat-small-${t} listen there`),
+      // Both policies selecting the pods are named: the namespace's default deny and the vllm allow policy.
+      ["stable", "canary"].map((t) => `NetworkPolicy chat-small/default-deny, chat-small/vllm -> vLLM port: no ingress rule admits the proxies' namespace envoy-gateway-system on tcp/8000; the vLLM pods of chat-small/chat-small-${t} listen there`),
     );
   });
 
@@ -139,7 +140,10 @@ describe("traffic-path", () => {
       const d = find(rs, T.deployment, "us-east-1-chat-large-stable-deployment");
       const args = at<{ args: string[] }[]>(d, "spec.template.spec.containers")[0].args;
       args[args.indexOf("--port") + 1] = "9000";
-      for (const r of rs.filter((x) => x.type === T.route && x.name === "us-east-2-chat-small-route")) at<{ path: { value: string } }[]>(r, "spec.rules.0.matches")[0].path.value = "/v2/";
+      // The model route and its GET-only probe route (which answers the health check without a token) both move away.
+      for (const r of rs.filter((x) => x.type === T.route && (x.name === "us-east-2-chat-small-route" || x.name === "us-east-2-chat-small-probe-route"))) {
+        at<{ path: { value: string } }[]>(r, "spec.rules.0.matches")[0].path.value = "/v2/";
+      }
     });
     expect(got).toEqual(
       expect.arrayContaining([
@@ -246,7 +250,8 @@ describe("timeout-chain", () => {
 
   it("catches the original chain: 600 s routes behind a 350 s NLB, pods that stop after 120 s", async () => {
     const got = await messages(p, (rs) => {
-      for (const r of rs.filter((x) => x.type === T.route && x.name.startsWith("us-east-1-chat-large"))) at<{ timeouts: { request: string } }[]>(r, "spec.rules")[0].timeouts.request = "600s";
+      // The model route only: its probe route keeps a short timeout.
+      for (const r of rs.filter((x) => x.type === T.route && x.name === "us-east-1-chat-large-route")) at<{ timeouts: { request: string } }[]>(r, "spec.rules")[0].timeouts.request = "600s";
       at<{ terminationGracePeriodSeconds: number }>(find(rs, T.deployment, "us-east-1-chat-large-stable-deployment"), "spec.template.spec").terminationGracePeriodSeconds = 120;
     });
     expect(got[0]).toBe(
