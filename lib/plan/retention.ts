@@ -8,6 +8,9 @@ import type { PlanResource, PolicyViolation } from "./document";
  * - Every CloudWatch log group (control-plane audit, flow logs, container and runner logs) is retained
  *   on delete: a rename or region change must not take the evidence with it.
  * - The KMS key of a retained log group is retained too, or the logs that stay become unreadable.
+ * - Every S3 bucket (model registries, their access logs, NLB access logs) and the KMS key that
+ *   encrypts it by default is retained on delete: `protect` stops a `pulumi destroy`, but a bucket
+ *   dropped from the program is deleted unless it is also retained.
  * - A retained S3 replication configuration has a retained role: otherwise removing it from the
  *   program (a primary-region change) deletes the role and leaves the configuration naming it, and
  *   every new object fails to replicate.
@@ -18,6 +21,8 @@ const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 const KMS_KEY = "aws:kms/key:Key";
 const REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig";
 const ROLE = "aws:iam/role:Role";
+const BUCKET = "aws:s3/bucket:Bucket";
+const BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
 
 export function dataRetentionViolations(resources: readonly PlanResource[], packName: string): PolicyViolation[] {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -34,6 +39,19 @@ export function dataRetentionViolations(resources: readonly PlanResource[], pack
     for (const key of sources(group, "kmsKeyId").filter((k) => k.type === KMS_KEY)) {
       if (!key.options.retainOnDelete) report(key.urn, `${label} is retained but its KMS key ${key.name} is not: the logs left behind could not be decrypted`);
     }
+  }
+  for (const bucket of resources.filter((r) => r.type === BUCKET)) {
+    const label = `bucket ${typeof bucket.inputs.bucket === "string" ? bucket.inputs.bucket : bucket.name}`;
+    if (!bucket.options.retainOnDelete) {
+      report(bucket.urn, `${label} is not retained on delete (retainOnDelete: true): dropping it from the program would delete what it holds`);
+      continue;
+    }
+    // The key its default encryption names (a configuration that depends on the bucket and on a key).
+    const keys = resources
+      .filter((r) => r.type === BUCKET_SSE && sources(r, "bucket").some((b) => b.urn === bucket.urn))
+      .flatMap((sse) => Object.keys(sse.propertyDependencies ?? {}).flatMap((prop) => sources(sse, prop)))
+      .filter((k) => k.type === KMS_KEY);
+    for (const key of keys.filter((k) => !k.options.retainOnDelete)) report(key.urn, `${label} is retained but its KMS key ${key.name} is not: the objects left behind could not be decrypted`);
   }
   for (const config of resources.filter((r) => r.type === REPLICATION && r.options.retainOnDelete)) {
     const roles = sources(config, "role").filter((r) => r.type === ROLE);

@@ -139,6 +139,20 @@ describe("data-retained-on-delete (plan-level: retainOnDelete is not sent to ana
     expect(msgs.filter((m) => m.endsWith(`but its KMS key ${keyOfRetained.name} is not: the logs left behind could not be decrypted`))).toHaveLength(1);
   });
 
+  it("fails on a bucket (registry, access logs, NLB logs) not retained on delete, and on a retained bucket whose encryption key is not", () => {
+    const rs = structuredClone(prod) as PlanResource[];
+    const buckets = rs.filter((r) => r.type === "aws:s3/bucket:Bucket");
+    expect(buckets.length).toBeGreaterThanOrEqual(3 * 3);
+    const nlbLogs = buckets.find((b) => b.name.includes("entry"))!;
+    options(nlbLogs).retainOnDelete = false;
+    const sse = rs.find((r) => r.type === "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration" && r.name.includes("registry-models"))!;
+    const registryKey = rs.find((r) => Object.values(sse.propertyDependencies ?? {}).flat().includes(r.urn) && r.type === "aws:kms/key:Key")!;
+    options(registryKey).retainOnDelete = false;
+    const msgs = messages(dataRetentionViolations(rs, "llm-blueprint"));
+    expect(msgs.filter((m) => m.includes("is not retained on delete (retainOnDelete: true): dropping it from the program would delete what it holds"))).toHaveLength(1);
+    expect(msgs.filter((m) => m.endsWith(`but its KMS key ${registryKey.name} is not: the objects left behind could not be decrypted`))).toHaveLength(1);
+  });
+
   it("fails on the old replication configuration: retained while its role is not", () => {
     const rs = structuredClone(prod) as PlanResource[];
     const replication = rs.find((r) => r.type === "aws:s3/bucketReplicationConfig:BucketReplicationConfig")!;
