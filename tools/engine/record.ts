@@ -115,14 +115,27 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
   const register = monitor.registerResource.bind(monitor);
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
 
-  monitor.registerResource = (req, cb) =>
-    register(req, (err, resp) => {
+  /** Records what a request produced once the mock monitor answered it; a failure is kept for the end. */
+  const recorded =
+    <Req extends { getType(): string; getName(): string }>(what: string, req: Req, build: (req: Req, urn: string) => PlanResource, cb: Callback<RegisterResponse>) =>
+    (err: Error | null, resp?: RegisterResponse) => {
       if (err || !resp) {
-        failures.push(err ?? new Error(`registerResource ${req.getType()} ${req.getName()} returned nothing`));
+        failures.push(err ?? new Error(`${what} ${req.getType()} ${req.getName()} returned nothing`));
       } else {
+        const record = build(req, resp.getUrn());
+        resources.push(record);
+        byUrn.set(record.urn, record);
+      }
+      cb(err, resp);
+    };
+
+  monitor.registerResource = (req, cb) =>
+    register(
+      req,
+      recorded("registerResource", req, (req, urn) => {
         const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never);
-        const record: PlanResource = {
-          urn: resp.getUrn(),
+        return {
+          urn,
           type: req.getType(),
           name: req.getName(),
           parent: req.getParent() || undefined,
@@ -144,21 +157,19 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
             },
           },
         };
-        resources.push(record);
-        byUrn.set(record.urn, record);
-      }
-      cb(err, resp);
-    });
+      }, cb),
+    );
 
   // Reads (a StackReference is one) are recorded too, so the plan shows what a stack reads from another.
   const read = monitor.readResource.bind(monitor);
   monitor.readResource = (req, cb) =>
-    read(req, (err, resp) => {
-      if (err || !resp) {
-        failures.push(err ?? new Error(`readResource ${req.getType()} ${req.getName()} returned nothing`));
-      } else {
-        const record: PlanResource = {
-          urn: resp.getUrn(),
+    read(
+      req,
+      recorded(
+        "readResource",
+        req,
+        (req, urn) => ({
+          urn,
           type: req.getType(),
           name: req.getName(),
           parent: req.getParent() || undefined,
@@ -168,12 +179,10 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
           // What the engine passes analyzers for a read: the id it reads (a StackReference's `name` is its id).
           inputs: req.getType() === "pulumi:pulumi:StackReference" ? { name: req.getId() } : {},
           options: { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: req.getDependenciesList(), deleteBeforeReplace: false, aliases: [] },
-        };
-        resources.push(record);
-        byUrn.set(record.urn, record);
-      }
-      cb(err, resp);
-    });
+        }),
+        cb,
+      ),
+    );
 
   monitor.registerResourceOutputs = (req, cb) => {
     const record = byUrn.get(req.getUrn());
