@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { retainedLogGroup } from "./retainedLogGroup";
 import { parseIpv4Cidr } from "../lib/cidr";
 import {
   CONNECTION_ARN,
@@ -13,7 +14,7 @@ import {
   runnerProjectName,
   runnerServicePolicy,
 } from "../lib/ci";
-import { logGroupKeyPolicy, serviceTrust } from "../lib/iam";
+import { serviceTrust } from "../lib/iam";
 
 /**
  * CodeBuild compute types for Linux containers (CodeBuild User Guide, "Build environment compute
@@ -156,21 +157,18 @@ export class CiRunners extends pulumi.ComponentResource {
 
     const logGroupName = `/aws/codebuild/${projectName}`;
     // Build logs may show deploy output; their key, like every key of the stack, outlives a destroy.
-    const logsKey = new aws.kms.Key(
-      `${name}-logs`,
+    const { group: logGroup } = retainedLogGroup(
       {
+        keyResourceName: `${name}-logs`,
+        groupResourceName: `${name}-logs`,
+        logGroupName,
         description: `CodeBuild runner log encryption for ${projectName}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: account.apply((id) => JSON.stringify(logGroupKeyPolicy(id, args.region, logGroupName))),
+        region: args.region,
+        accountId: account,
+        retentionInDays: args.logRetentionDays ?? 365,
         tags,
       },
-      { parent: this, retainOnDelete: true },
-    );
-    const logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-logs`,
-      { name: logGroupName, retentionInDays: args.logRetentionDays ?? 365, kmsKeyId: logsKey.arn, tags },
-      { parent: this, retainOnDelete: true },
+      this,
     );
 
     const role = new aws.iam.Role(`${name}-service`, { assumeRolePolicy: JSON.stringify(serviceTrust("codebuild.amazonaws.com")), tags }, { parent: this });

@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { retainedLogGroup } from "./retainedLogGroup";
 import { accessPolicyShortName, CI_ROLE_TAG, ciAccessEntries, CiPrincipals, ciPrincipalsProblems } from "../lib/access";
 import { EKS_LOG_TYPES, KUBERNETES_BASELINES, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
-import { logGroupKeyPolicy, managedPolicyArn, podIdentityTrust, policyDocument, serviceTrust } from "../lib/iam";
+import { managedPolicyArn, podIdentityTrust, policyDocument, serviceTrust } from "../lib/iam";
 
 export interface GpuClusterArgs {
   /** Physical EKS cluster name. */
@@ -131,22 +132,19 @@ export class GpuCluster extends pulumi.ComponentResource {
     new aws.kms.Alias(`${name}-secrets`, { name: `alias/eks/${args.clusterName}/secrets`, targetKeyId: this.secretsKey.keyId }, { parent: this });
 
     const logGroupName = `/aws/eks/${args.clusterName}/cluster`;
-    const logsKey = new aws.kms.Key(
-      `${name}-logs`,
+    // The audit trail outlives the cluster: a destroy or a rename leaves the log group (and its key) in place.
+    const { group: logGroup } = retainedLogGroup(
       {
+        keyResourceName: `${name}-logs`,
+        groupResourceName: `${name}-control-plane`,
+        logGroupName,
         description: `EKS control-plane log encryption for ${args.clusterName}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: account.apply((id) => JSON.stringify(logGroupKeyPolicy(id, args.region, logGroupName))),
+        region: args.region,
+        accountId: account,
+        retentionInDays: args.logRetentionDays ?? 90,
         tags,
       },
-      { parent: this, retainOnDelete: true },
-    );
-    // The audit trail outlives the cluster: a destroy or a rename leaves the log group (and its key) in place.
-    const logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-control-plane`,
-      { name: logGroupName, retentionInDays: args.logRetentionDays ?? 90, kmsKeyId: logsKey.arn, tags },
-      { parent: this, retainOnDelete: true },
+      this,
     );
 
     const clusterRole = new aws.iam.Role(

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { retainedLogGroup } from "./retainedLogGroup";
 import { parseIpv4Cidr } from "../lib/cidr";
-import { flowLogTrust, logGroupKeyPolicy, logWritePolicy } from "../lib/iam";
+import { flowLogTrust, logWritePolicy } from "../lib/iam";
 import { CI_SUBNET_TIER, MAX_AZS, SUBNET_TIER_TAG, subnetLayout } from "../lib/network";
 
 export interface RegionNetworkArgs {
@@ -171,21 +172,18 @@ export class RegionNetwork extends pulumi.ComponentResource {
     // Flow logs are encrypted with a key of their own, kept on destroy like the logs it protects.
     const flowLogName = `/aws/vpc/${args.clusterName}/flow-logs`;
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    const flowLogKey = new aws.kms.Key(
-      `${name}-flow-logs`,
+    const { group: flowLogGroup } = retainedLogGroup(
       {
+        keyResourceName: `${name}-flow-logs`,
+        groupResourceName: `${name}-flow-logs`,
+        logGroupName: flowLogName,
         description: `VPC flow log encryption for ${args.clusterName}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: account.apply((id) => JSON.stringify(logGroupKeyPolicy(id, args.region, flowLogName))),
+        region: args.region,
+        accountId: account,
+        retentionInDays: args.flowLogRetentionDays ?? 365,
         tags: tagged(`${name}-flow-logs`),
       },
-      { parent: this, retainOnDelete: true },
-    );
-    const flowLogGroup = new aws.cloudwatch.LogGroup(
-      `${name}-flow-logs`,
-      { name: flowLogName, retentionInDays: args.flowLogRetentionDays ?? 365, kmsKeyId: flowLogKey.arn, tags: tagged(`${name}-flow-logs`) },
-      { parent: this, retainOnDelete: true },
+      this,
     );
     const flowLogRole = new aws.iam.Role(
       `${name}-flow-logs`,
