@@ -17,6 +17,12 @@ export interface GpuInstanceSpec {
   readonly gpuMemoryGiB: number;
   readonly vcpus: number;
   readonly memoryGiB: number;
+  /**
+   * Local NVMe instance store in GiB (0 when EBS only): image layers and caches go there (RAID0 by the
+   * node class). Instance pages as above, read 2026-11-25: p5.48xlarge 8 x 3840 GB; g6 1 x 250 / 450 /
+   * 600 / 900 GB (xlarge to 8xlarge), 2 x 940 GB (16xlarge), 4 x 940 GB (12xlarge, 24xlarge), 8 x 940 GB (48xlarge).
+   */
+  readonly instanceStoreGiB: number;
 }
 
 export interface GpuClassSpec {
@@ -28,21 +34,25 @@ export interface GpuClassSpec {
   readonly instances: readonly GpuInstanceSpec[];
 }
 
-const h100 = (instanceType: string, gpus: number, vcpus: number, memoryGiB: number): GpuInstanceSpec => ({
+/** Decimal GB of an instance page to GiB, rounded down. */
+const gb = (n: number) => Math.floor((n * 1e9) / 1024 ** 3);
+const h100 = (instanceType: string, gpus: number, vcpus: number, memoryGiB: number, instanceStoreGB: number): GpuInstanceSpec => ({
   instanceType,
   gpuClass: "h100",
   gpus,
   gpuMemoryGiB: 80,
   vcpus,
   memoryGiB,
+  instanceStoreGiB: gb(instanceStoreGB),
 });
-const l4 = (instanceType: string, gpus: number, vcpus: number, memoryGiB: number): GpuInstanceSpec => ({
+const l4 = (instanceType: string, gpus: number, vcpus: number, memoryGiB: number, instanceStoreGB: number): GpuInstanceSpec => ({
   instanceType,
   gpuClass: "l4",
   gpus,
   gpuMemoryGiB: 24,
   vcpus,
   memoryGiB,
+  instanceStoreGiB: gb(instanceStoreGB),
 });
 
 export const GPU_CLASS_SPECS: Readonly<Record<GpuClass, GpuClassSpec>> = {
@@ -50,21 +60,21 @@ export const GPU_CLASS_SPECS: Readonly<Record<GpuClass, GpuClassSpec>> = {
     gpuClass: "h100",
     product: "NVIDIA H100 80GB",
     label: "h100",
-    instances: [h100("p5.48xlarge", 8, 192, 2048)],
+    instances: [h100("p5.48xlarge", 8, 192, 2048, 8 * 3840)],
   },
   l4: {
     gpuClass: "l4",
     product: "NVIDIA L4 24GB",
     label: "l4",
     instances: [
-      l4("g6.xlarge", 1, 4, 16),
-      l4("g6.2xlarge", 1, 8, 32),
-      l4("g6.4xlarge", 1, 16, 64),
-      l4("g6.8xlarge", 1, 32, 128),
-      l4("g6.16xlarge", 1, 64, 256),
-      l4("g6.12xlarge", 4, 48, 192),
-      l4("g6.24xlarge", 4, 96, 384),
-      l4("g6.48xlarge", 8, 192, 768),
+      l4("g6.xlarge", 1, 4, 16, 250),
+      l4("g6.2xlarge", 1, 8, 32, 450),
+      l4("g6.4xlarge", 1, 16, 64, 600),
+      l4("g6.8xlarge", 1, 32, 128, 900),
+      l4("g6.16xlarge", 1, 64, 256, 2 * 940),
+      l4("g6.12xlarge", 4, 48, 192, 4 * 940),
+      l4("g6.24xlarge", 4, 96, 384, 4 * 940),
+      l4("g6.48xlarge", 8, 192, 768, 8 * 940),
     ],
   },
 };
