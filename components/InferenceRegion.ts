@@ -14,12 +14,10 @@ export interface InferenceRegionPoolArgs {
   readonly diskSizeGiB: number;
 }
 
-export interface InferenceRegionGpuPoolArgs extends InferenceRegionPoolArgs {
+export interface InferenceRegionGpuPoolArgs extends Omit<InferenceRegionPoolArgs, "desiredSize"> {
   /** Unique within the region; names the node group. */
   readonly name: string;
   readonly class: GpuClass;
-  /** @default "ON_DEMAND" */
-  readonly capacityType?: "ON_DEMAND" | "SPOT" | "CAPACITY_BLOCK";
 }
 
 export interface InferenceRegionArgs {
@@ -139,9 +137,8 @@ export class InferenceRegion extends pulumi.ComponentResource {
           instanceType: pool.instanceType,
           minSize: pool.minSize,
           maxSize: pool.maxSize,
-          desiredSize: pool.desiredSize,
+          desiredSize: pool.minSize,
           diskSizeGiB: pool.diskSizeGiB,
-          capacityType: pool.capacityType,
         },
         { parent: this },
       );

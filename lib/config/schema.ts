@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { RolloutPolicy } from "../rollout";
 import { CLOUDWATCH_RETENTION_DAYS, SUPPORTED_KUBERNETES_VERSIONS } from "../baseline";
 import { authIssues, DEFAULT_CLIENT_CLAIM, DEFAULT_REQUESTS_PER_MINUTE, ServingAuth, ServingRateLimit } from "../auth";
 import { CONNECTION_ARN, GITHUB_REPOSITORY } from "../ci";
@@ -17,10 +18,12 @@ import { HEALTH_CHECK_INTERVALS, NLB_TLS_IDLE_TIMEOUT_SECONDS, RegionRouting, RO
  */
 
 /** A strict object whose unknown-key error names the nearest valid key and lists the keys that are allowed. */
-function strictObject<T extends z.ZodRawShape>(shape: T) {
+function strictObject<T extends z.ZodRawShape>(shape: T, removed: Readonly<Record<string, string>> = {}) {
   const keys = Object.keys(shape);
   const allowed = keys.join(", ");
-  return z.strictObject(shape, {
+  // A removed key gets its own message (what replaced it) instead of "unknown key".
+  const removedKeys = Object.fromEntries(Object.entries(removed).map(([k, message]) => [k, z.unknown().refine((v) => v === undefined, { error: message }).optional()]));
+  return z.strictObject({ ...shape, ...removedKeys } as T, {
     error: (iss) =>
       iss.code === "unrecognized_keys"
         ? `unknown key${iss.keys.length > 1 ? "s" : ""} ${iss.keys.map((k) => `"${k}"${didYouMean(k, keys)}`).join(", ")}; allowed keys: ${allowed}`
@@ -74,24 +77,86 @@ const systemPoolSchema = strictObject({
 /** Root volume defaults sized for model caches: H100 nodes pull 100-400 GB checkpoints, L4 nodes smaller ones. */
 export const GPU_DISK_DEFAULT_GIB: Readonly<Record<GpuClass, number>> = { h100: 1024, l4: 500 };
 
-const gpuPoolSchema = strictObject({
+/** EC2 capacity reservation id (ODCR or Capacity Block), the pattern of Karpenter's EC2NodeClass CRD (karpenter.k8s.aws_ec2nodeclasses.yaml, v1.14.1). */
+const capacityReservationId = z.string().regex(/^cr-[0-9a-z]+$/, 'must be a capacity reservation id such as "cr-0123456789abcdef0"');
+/** Reservation tags, as Karpenter's capacityReservationSelectorTerms[].tags accepts them (at most 20, no empty key or value). */
+const reservationTags = z
+  .record(z.string().min(1, "tag keys must not be empty"), z.string().min(1, "tag values must not be empty; Karpenter refuses them"))
+  .refine((t) => Object.keys(t).length >= 1 && Object.keys(t).length <= 20, "list 1 to 20 tags");
+const isoInstant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 instant with its zone, such as "2027-01-04T11:30:00Z"' });
+
+/** A reservation a GPU pool uses before on-demand: selected by id or by tags, in one zone of the region. */
+const reservationSchema = z.discriminatedUnion(
+  "type",
+  [
+    strictObject({
+      /** An On-Demand Capacity Reservation (billed while it exists, used or not). */
+      type: z.literal("on-demand-reservation"),
+      id: capacityReservationId.optional(),
+      tags: reservationTags.optional(),
+      /** Zone of the reservation; the pool's nodes are pinned to the zones of its reservations. */
+      availabilityZone: z.string(),
+      /** Instances reserved: the nodes of the pool that run on reserved capacity. */
+      instanceCount: z.number().int().min(1).max(MAX_NODES_PER_POOL),
+    }),
+    strictObject({
+      /** An EC2 Capacity Block for ML: a fixed window, paid upfront. */
+      type: z.literal("capacity-block"),
+      id: capacityReservationId.optional(),
+      tags: reservationTags.optional(),
+      availabilityZone: z.string(),
+      instanceCount: z.number().int().min(1).max(MAX_NODES_PER_POOL),
+      /** Window start and end as EC2 reports them; the plan refuses a block that has ended and warns 14 days before. */
+      start: isoInstant,
+      end: isoInstant,
+      /** Upfront price of the whole block in USD, for the cost estimate. @default unpriced */
+      upfrontPriceUsd: z.number().positive().optional(),
+    }),
+  ],
+  { error: (iss) => (iss.code === "invalid_union" ? 'type must be "on-demand-reservation" or "capacity-block"' : undefined) },
+);
+
+/** How a GPU pool gets capacity, in order: its reservations, then on-demand, then spot (opt-in, L4 only). */
+const gpuCapacitySchema = strictObject({
+  /** Reservations used first. @default [] */
+  reservations: z.array(reservationSchema).max(30, "Karpenter accepts at most 30 capacity reservation selector terms").default([]),
+  /** Launch on-demand when the reservations are used up or absent. @default true */
+  onDemand: z.boolean().default(true),
+  /** Allow spot after on-demand: for L4 pools of models that tolerate a node's loss; never for h100. @default false */
+  spot: z.boolean().default(false),
+});
+export const GPU_CAPACITY_DEFAULTS = { reservations: [], onDemand: true, spot: false };
+
+const gpuPoolSchema = strictObject(
+  {
   /** Pool name, unique within its region. @default the GPU class */
   name: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be lower-case letters, digits and dashes, starting with a letter, at most 31 characters")
     .optional(),
   class: z.enum(GPU_CLASSES, { error: (iss) => `"${String(iss.input)}" is not a GPU class; allowed: ${GPU_CLASSES.join(", ")}` }),
+  /** The instance type served models are sized for (lib/sizing.ts). */
   instanceType: z.string(),
-  /** 0 lets the pool scale to zero when nothing asks for its GPUs. */
+  /**
+   * Instance types Karpenter may launch for the pool, all of its class with the GPUs per node of
+   * `instanceType` (so the pool's GPU limit is a node count). @default [instanceType]
+   */
+  instanceTypes: z.array(z.string()).min(1).optional(),
+  /** Nodes the served models' minimum replicas keep (Karpenter has no floor; it is the capacity plan's minimum). 0 scales to zero. */
   minSize: size("minSize"),
+  /** Most nodes: the NodePool's nvidia.com/gpu limit is maxSize x GPUs per node. */
   maxSize: size("maxSize").min(1, "maxSize must be at least 1"),
-  /** @default minSize */
-  desiredSize: size("desiredSize").optional(),
   /** Root volume size. @default 1024 for h100, 500 for l4 */
   diskSizeGiB: z.number().int().min(100, "must be at least 100 GiB: the pool caches model weights").max(16384).optional(),
-  /** @default "ON_DEMAND" */
-  capacityType: z.enum(["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"]).default("ON_DEMAND"),
-});
+  /** @default { reservations: [], onDemand: true, spot: false } */
+  capacity: gpuCapacitySchema.default({ ...GPU_CAPACITY_DEFAULTS }),
+  },
+  {
+    capacityType:
+      'was replaced by capacity (Karpenter picks capacity types in order): CAPACITY_BLOCK -> capacity.reservations[] with type "capacity-block", id or tags, availabilityZone, instanceCount, start, end; SPOT -> capacity.spot: true (L4 only); ON_DEMAND -> the default (capacity.onDemand: true)',
+    desiredSize: "was for managed node groups; Karpenter launches GPU nodes for pending pods, so remove it (minSize and maxSize remain)",
+  },
+);
 
 const regionSchema = strictObject({
   region: awsRegion,
@@ -181,20 +246,47 @@ const servedModelSchema = strictObject({
   pool: z.string().optional(),
   /** Regions that serve it. @default every region */
   regions: z.array(z.string()).min(1).optional(),
-  stable: versionRefSchema,
-  /** A second version taking `weight` percent of live traffic. Weight 0 keeps it warm with no traffic (rollback). */
-  canary: strictObject({
-    version: versionRefSchema,
-    weight: z.number().int().min(0).max(100),
-    /** The canary's own minimum replicas per region; its maximum follows its weight. @default 1 */
-    minReplicas: z.number().int().min(1).default(1),
-  }).optional(),
-  /** A version receiving a mirrored `percent` of requests; its responses are discarded. */
+  /**
+   * The version this endpoint should serve. Changing it is the whole rollout: Flagger runs the new
+   * version as its canary through `rollout.steps` and promotes it, or rolls it back (lib/rollout.ts).
+   */
+  version: versionRefSchema,
+  /**
+   * A version receiving a mirrored copy of requests; its responses are discarded. Flagger's mirror
+   * (Canary spec.service.mirror, v1.44.0) copies only the backendRef, so every request is mirrored:
+   * `percent` must be 100 until it carries a fraction.
+   */
   shadow: strictObject({
     version: versionRefSchema,
     percent: z.number().int().min(1).max(100),
     /** The shadow's own minimum replicas per region; its maximum follows its percent. @default 1 */
     minReplicas: z.number().int().min(1).default(1),
+  }).optional(),
+  /** How a change of `version` is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT; warmRollbackHours 168 in prod, else 0 */
+  rollout: strictObject({
+    /** Canary weights in percent, growing, each 1-99; promotion follows the last. @default [1, 5, 25, 50] */
+    steps: z.array(z.number().int().min(1).max(99)).min(1).optional(),
+    /** Analysis interval per step (Flagger's pattern <n>s or <n>m). @default "10m" */
+    interval: z.string().regex(/^\d+(s|m)$/, 'must be <n>s or <n>m, such as "10m"').optional(),
+    /** Failed checks that roll the canary back. @default 2 */
+    failedChecks: z.number().int().min(1).max(20).optional(),
+    /** Gate thresholds; ratios are canary over primary. */
+    gates: strictObject({
+      /** @default 1.2 */
+      ttftP99MaxRatio: z.number().min(1).max(10).optional(),
+      /** @default 1.2 */
+      tpotP99MaxRatio: z.number().min(1).max(10).optional(),
+      /** @default 1 */
+      vllmErrorRateMaxPercent: z.number().min(0).max(100).optional(),
+      /** @default 1 */
+      gatewayErrorRateMaxPercent: z.number().min(0).max(100).optional(),
+      /** A score the model's evaluation pipeline exports to Prometheus, per pod, and its floor. @default none */
+      quality: strictObject({ metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a Prometheus metric name"), min: z.number() }).optional(),
+    }).optional(),
+    /** Emergency only: promote `version` at once, without analysis (Flagger skipAnalysis). @default false */
+    skipAnalysis: z.boolean().optional(),
+    /** Hours the previous version stays warm after a promotion. @default 168 in prod, else 0 */
+    warmRollbackHours: z.number().int().min(0).max(24 * 30).optional(),
   }).optional(),
   /** Replica bounds of each track. @default { min: 1, max: 2 } */
   replicas: strictObject({ min: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`), max: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`) }).default({ min: 1, max: 2 }),
@@ -473,11 +565,8 @@ export function crossCheckIssues(cfg: unknown): CrossCheckIssue[] {
       }
       const min = num(p.minSize);
       const max = num(p.maxSize);
-      const desired = num(p.desiredSize);
       if (min !== undefined && max !== undefined && min > max) add(at("minSize"), `minSize ${min} is greater than maxSize ${max}`);
-      else if (desired !== undefined && min !== undefined && max !== undefined && (desired < min || desired > max)) {
-        add(at("desiredSize"), `desiredSize ${desired} must lie between minSize ${min} and maxSize ${max}`);
-      }
+      issues.push(...gpuCapacityIssues(p, ["regions", i, "gpuPools", j], cls, instanceType, max, azs));
       const name = str(p.name) ?? cls;
       if (name === undefined) return;
       const other = poolNames.get(name);
@@ -505,17 +594,67 @@ export function crossCheckIssues(cfg: unknown): CrossCheckIssue[] {
   return issues;
 }
 
+/**
+ * A GPU pool's instance types and capacity (the Karpenter layer, lib/capacity.ts): every allowed type of
+ * the class with the GPUs per node of `instanceType`; reservations in a zone of the region (the pool is
+ * pinned to it, and its nodes need a subnet there), selected by id or tags, within maxSize; spot only
+ * on L4. Capacity Block windows against the clock are checked by lib/capacity.ts (the time is an input).
+ */
+function gpuCapacityIssues(p: Record<string, unknown>, base: (string | number)[], cls: GpuClass | undefined, instanceType: string | undefined, max: number | undefined, regionAzs: readonly unknown[]): CrossCheckIssue[] {
+  const issues: CrossCheckIssue[] = [];
+  const add = (path: (string | number)[], message: string) => issues.push({ path: [...base, ...path], message });
+  const sizingSpec = instanceType !== undefined && cls ? GPU_CLASS_SPECS[cls].instances.find((x) => x.instanceType === instanceType) : undefined;
+  (Array.isArray(p.instanceTypes) ? p.instanceTypes : []).forEach((t: unknown, k) => {
+    if (!cls || typeof t !== "string") return;
+    const spec = GPU_CLASS_SPECS[cls].instances.find((x) => x.instanceType === t);
+    if (!spec) add(["instanceTypes", k], `"${t}" is not a ${GPU_CLASS_SPECS[cls].product} instance type; allowed for class ${cls}: ${instanceTypesOf(cls).join(", ")}`);
+    else if (sizingSpec && spec.gpus !== sizingSpec.gpus) {
+      const same = GPU_CLASS_SPECS[cls].instances.filter((x) => x.gpus === sizingSpec.gpus).map((x) => x.instanceType);
+      add(["instanceTypes", k], `"${t}" has ${spec.gpus} GPUs per node but instanceType ${instanceType} has ${sizingSpec.gpus}; a pool's types share one GPU count so its GPU limit is a node count; allowed: ${same.join(", ")}`);
+    }
+  });
+  if (Array.isArray(p.instanceTypes) && instanceType !== undefined && !p.instanceTypes.includes(instanceType)) {
+    add(["instanceTypes"], `must include instanceType "${instanceType}", the type the served models are sized for`);
+  }
+  const capacity = isObj(p.capacity) ? p.capacity : {};
+  const reservations = Array.isArray(capacity.reservations) ? capacity.reservations : [];
+  let reserved = 0;
+  reservations.forEach((r: unknown, k) => {
+    if (!isObj(r)) return;
+    const at = ["capacity", "reservations", k];
+    if ((r.id === undefined) === (r.tags === undefined)) add(at, "select the reservation by id or by tags, exactly one of them (Karpenter's selector term takes an id alone)");
+    const az = str(r.availabilityZone);
+    if (az !== undefined && !regionAzs.includes(az)) {
+      add([...at, "availabilityZone"], `"${az}" is not one of the region's availabilityZones (${regionAzs.map(String).join(", ")}): the pool's nodes need a node subnet in the reservation's zone; add the zone to availabilityZones or use a reservation in one of them`);
+    }
+    reserved += num(r.instanceCount) ?? 0;
+    const start = str(r.start);
+    const end = str(r.end);
+    if (r.type === "capacity-block" && start !== undefined && end !== undefined && Date.parse(end) <= Date.parse(start)) add([...at, "end"], `${end} is not after start ${start}`);
+  });
+  if (max !== undefined && reserved > max) add(["capacity", "reservations"], `reserve ${reserved} instances in all but maxSize is ${max}: Karpenter's GPU limit would leave ${reserved - max} reserved (and billed) instances unused; raise maxSize or reserve fewer`);
+  if (capacity.spot === true && cls === "h100") {
+    add(["capacity", "spot"], "spot is refused on h100 pools: a reclaimed p5 takes its model's replica down for a cold start measured in minutes, and spot p5 capacity is rarely there; use reservations and on-demand, or spot on an l4 pool of a model that tolerates it");
+  }
+  if (capacity.onDemand === false && capacity.spot !== true && reservations.length === 0) {
+    add(["capacity"], "allows no capacity type: with onDemand false, list reservations or (l4 only) set spot: true");
+  }
+  return issues;
+}
+
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 type Parsed = z.output<typeof stackConfigSchema>;
 type ParsedRegion = Parsed["regions"][number];
 type ParsedGpuPool = ParsedRegion["gpuPools"][number];
 
 /** A GPU pool with every default resolved. */
-export interface GpuPoolConfig extends Omit<ParsedGpuPool, "name" | "desiredSize" | "diskSizeGiB"> {
+export interface GpuPoolConfig extends Omit<ParsedGpuPool, "name" | "instanceTypes" | "diskSizeGiB"> {
   readonly name: string;
-  readonly desiredSize: number;
+  readonly instanceTypes: readonly string[];
   readonly diskSizeGiB: number;
 }
+export type GpuCapacityConfig = ParsedGpuPool["capacity"];
+export type ReservationConfig = GpuCapacityConfig["reservations"][number];
 export type SystemPoolConfig = ParsedRegion["systemPool"];
 export interface RegionConfig extends Omit<ParsedRegion, "natGateways" | "gpuPools"> {
   readonly natGateways: "perAz" | "single";
@@ -567,6 +706,8 @@ export interface ServedModelConfig {
   readonly replicas: { readonly min: number; readonly max: number };
   readonly targetWaitingRequests: number;
   readonly placements: readonly Placement[];
+  /** How a change of the version is rolled out (defaults filled, lib/rollout.ts). */
+  readonly rollout: RolloutPolicy;
 }
 
 export interface ServingConfig {
@@ -618,7 +759,7 @@ export function resolveDefaults(parsed: Parsed): StackConfig {
       gpuPools: r.gpuPools.map((p) => ({
         ...p,
         name: p.name ?? p.class,
-        desiredSize: p.desiredSize ?? p.minSize,
+        instanceTypes: p.instanceTypes ?? [p.instanceType],
         diskSizeGiB: p.diskSizeGiB ?? GPU_DISK_DEFAULT_GIB[p.class],
       })),
     })),

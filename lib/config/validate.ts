@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as path from "path";
+import { capacityBlockIssues } from "../capacity";
 import { readCatalog } from "../catalog";
 import { nearest } from "../nearest";
 import { crossCheckIssues, resolveDefaults, StackConfig, stackConfigSchema } from "./schema";
@@ -98,7 +99,7 @@ export function foreignKeyProblems(keys: readonly string[], namespace: string, p
  * Validates raw stack config (keys without namespace) and resolves defaults.
  * @throws StackConfigError listing every problem at once.
  */
-export function parseStackConfig(raw: unknown, opts: { namespace: string; stackFile: string; projectDir?: string }): StackConfig {
+export function parseStackConfig(raw: unknown, opts: { namespace: string; stackFile: string; projectDir?: string; now?: number }): StackConfig {
   const result = stackConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => ({ path: keyPath(opts.namespace, issue.path), message: messageOf(issue) }));
@@ -112,6 +113,9 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
     throw new StackConfigError(opts.stackFile, problems);
   }
   const cfg = resolveDefaults(result.data);
+  // Capacity Block windows against the plan's clock (an input, so tests and replays are deterministic).
+  const ended = capacityBlockIssues(cfg.regions, opts.now ?? Date.now()).errors;
+  if (ended.length > 0) throw new StackConfigError(opts.stackFile, ended.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
   const serving = result.data.serving;
   if (!serving) return withTraffic(cfg, opts);
 
@@ -125,7 +129,7 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
       catalogProblems.map((message) => ({ path: keyPath(opts.namespace, ["serving", "catalogFile"]), message: message.replace(catalogPath, serving.catalogFile) })),
     );
   }
-  const resolved = resolveServing(serving, cfg.regions, catalog, result.data.huggingFaceToken !== undefined);
+  const resolved = resolveServing(serving, cfg.regions, catalog, result.data.huggingFaceToken !== undefined, cfg.environment);
   if (!resolved.serving) {
     throw new StackConfigError(opts.stackFile, resolved.issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
   }

@@ -57,7 +57,7 @@ describe("committed stacks", () => {
     expect(prod.regions.map((r) => r.natGateways)).toEqual(["perAz", "perAz", "perAz"]);
     expect(prod.regions.map((r) => r.primary)).toEqual([true, false, false]);
     const h100 = prod.regions[0].gpuPools.find((p) => p.class === "h100")!;
-    expect(h100).toMatchObject({ name: "h100", desiredSize: h100.minSize, diskSizeGiB: 1024, capacityType: "ON_DEMAND" });
+    expect(h100).toMatchObject({ name: "h100", instanceTypes: ["p5.48xlarge"], diskSizeGiB: 1024 });
     const dev = parseStackConfig(committed("dev"), { namespace: NS, stackFile: "d" });
     expect(dev.regions[0].natGateways).toBe("single");
     expect(dev.cluster.publicAccessCidrs).toEqual(["203.0.113.0/24"]);
@@ -80,13 +80,13 @@ describe("rejections", () => {
     expect(p.message).toContain("allowed for class l4: g6.xlarge, g6.2xlarge");
   });
 
-  it("min greater than max, and desired outside the range", () => {
+  it("min greater than max; a GPU pool's desiredSize is gone with the managed node groups", () => {
     const raw = valid();
     Object.assign(raw.regions[0].gpuPools[0], { minSize: 3, maxSize: 2 });
-    raw.regions[1].gpuPools[0].desiredSize = 9;
+    Object.assign(raw.regions[1].gpuPools[0], { desiredSize: 2 });
     const problems = problemsOf(raw);
     expect(problems).toContainEqual({ path: `${NS}:regions[0].gpuPools[0].minSize`, message: "minSize 3 is greater than maxSize 2" });
-    expect(problems).toContainEqual({ path: `${NS}:regions[1].gpuPools[0].desiredSize`, message: "desiredSize 9 must lie between minSize 1 and maxSize 3" });
+    expect(problems).toContainEqual({ path: `${NS}:regions[1].gpuPools[0].desiredSize`, message: expect.stringContaining("was for managed node groups; Karpenter launches GPU nodes for pending pods") });
   });
 
   it("duplicated region", () => {
