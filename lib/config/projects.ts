@@ -28,6 +28,7 @@ export const KEY_OWNERS: Readonly<Record<string, readonly ProjectRole[]>> = {
   traffic: ["platform"],
   ci: ["platform"],
   costCeilingUsdPerMonth: ["platform"],
+  quotas: ["platform"],
   // The data-loss gate's allow list: each project names its own resources (lib/plan/dataLoss.ts).
   dataLossAllowList: ["platform", "serving"],
   platformStack: ["serving"],

@@ -180,6 +180,16 @@ const regionSchema = strictObject({
   /** @default the system pool defaults */
   systemPool: systemPoolSchema.default({ ...SYSTEM_POOL_DEFAULTS }),
   gpuPools: z.array(gpuPoolSchema).min(1, "a region needs at least one GPU pool"),
+  /**
+   * Secrets Manager secret of this region named `ecr-pullthroughcache/...` holding the Docker Hub
+   * `username` and `accessToken`: Docker Hub pull-through requires one, in the rule's own region (ECR
+   * user guide, "Creating a pull through cache rule", read 2026-11-25). With it the region's ECR cache
+   * mirrors the vLLM image and the pods pull it in-region. @default no Docker Hub cache (pods pull upstream)
+   */
+  dockerHubCredentialArn: z
+    .string()
+    .regex(/^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[A-Za-z0-9/_+=.@-]+$/, "must be the ARN of a Secrets Manager secret named ecr-pullthroughcache/... (the ECR pull-through cache credential)")
+    .optional(),
 });
 
 const ROLE_ARN = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN");
@@ -488,6 +498,11 @@ export const stackConfigSchema = strictObject({
     // A top-level scalar reaches the program as text, as `pulumi config set` stores it.
     .preprocess((v) => (typeof v === "string" && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v), z.number().positive("must be a positive number of USD per month").max(10_000_000, "must be at most 10000000 USD per month"))
     .optional(),
+  /**
+   * EC2 vCPU quotas: the plan prints what each region needs at maximum; with `requestIncreases` the
+   * platform also requests each quota at that value (Service Quotas). @default { requestIncreases: false }
+   */
+  quotas: strictObject({ requestIncreases: z.boolean().default(false) }).default({ requestIncreases: false }),
   /** Metrics, dashboards, alerts and logs in every cluster. @default on, with the documented defaults */
   observability: observabilitySchema.default({ retentionDays: 15, storageGiB: 100, logRetentionDays: 90, receiver: { type: "sns" }, alertEmails: [], defaultSlo: DEFAULT_SLO, slos: {}, alerts: DEFAULT_ALERTS }),
   /**
@@ -554,6 +569,11 @@ export function crossCheckIssues(cfg: unknown): CrossCheckIssue[] {
     const spDesired = num(sp.desiredSize) ?? SYSTEM_POOL_DEFAULTS.desiredSize;
     if (spMin > spMax) add(["regions", i, "systemPool", "minSize"], `minSize ${spMin} is greater than maxSize ${spMax}`);
     else if (spDesired < spMin || spDesired > spMax) add(["regions", i, "systemPool", "desiredSize"], `desiredSize ${spDesired} must lie between minSize ${spMin} and maxSize ${spMax}`);
+    const credential = str(r.dockerHubCredentialArn);
+    const credentialRegion = credential?.split(":")[3];
+    if (credential !== undefined && region !== undefined && credentialRegion !== undefined && credentialRegion !== region) {
+      add(["regions", i, "dockerHubCredentialArn"], `the secret is in ${credentialRegion}, but a pull-through rule reads its credential from its own region ${region}; replicate the secret to ${region} and use that ARN`);
+    }
     const poolNames = new Map<string, number>();
     (Array.isArray(r.gpuPools) ? r.gpuPools : []).forEach((p: unknown, j) => {
       if (!isObj(p)) return;

@@ -108,7 +108,7 @@ describe("rejections", () => {
     const raw = { ...valid(), regionz: [] } as Record<string, unknown>;
     (raw.cluster as Record<string, unknown>).kubernetesVerison = "1.33";
     const problems = problemsOf(raw);
-    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz" (did you mean "regions"?); allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, ci, costCeilingUsdPerMonth, observability, dataLossAllowList' });
+    expect(problems).toContainEqual({ path: `${NS}:<root>`, message: 'unknown key "regionz" (did you mean "regions"?); allowed keys: environment, namePrefix, tags, cluster, regions, registry, serving, huggingFaceToken, alertReceiverSecret, traffic, ci, costCeilingUsdPerMonth, quotas, observability, dataLossAllowList' });
     const nested = problems.find((p) => p.path === `${NS}:cluster`);
     expect(nested?.message).toMatch(/^unknown key "kubernetesVerison" \(did you mean "kubernetesVersion"\?\); allowed keys: kubernetesVersion, publicAccessCidrs/);
   });
