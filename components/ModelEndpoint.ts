@@ -1,6 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TrackSpec, trackReplicas, trafficSplit, VLLM_PORT } from "../lib/serving";
+import { versionId } from "../lib/catalog";
+import { LABEL } from "../lib/labels";
+import { SERIES_LABEL } from "../lib/observability";
+import { canarySpec, DEFAULT_ROLLOUT, gateTemplates, primaryOf, RolloutPolicy, rolloutPolicyProblems } from "../lib/rollout";
+import { queueDepthQuery, TrackSpec, trackReplicas, VLLM_PORT } from "../lib/serving";
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
 import { DEFAULT_REQUESTS_PER_MINUTE, PROBE_PATHS, rateLimitPolicySpec, securityPolicySpec, ServingAuth, ServingRateLimit, UNAUTHENTICATED_ANNOTATION } from "../lib/auth";
 import { ENVOY_GATEWAY_NAMESPACE, GATEWAY_NAME, GATEWAY_NAMESPACE, SERVING_NAMESPACE_LABEL } from "./ServingAddons";
@@ -22,8 +26,10 @@ type SharedTrackArgs = Pick<
 export interface ModelEndpointArgs extends SharedTrackArgs {
   /** Endpoint name: namespace, route path `/<name>/` and `--served-model-name`. */
   readonly name: string;
-  /** stable, and optionally canary (weight) and shadow (mirror percent). */
+  /** stable (the version to serve, Flagger's rollout target) and optionally shadow (mirrored). */
   readonly tracks: readonly TrackSpec[];
+  /** How a version change is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT, warmRollbackHours 0 */
+  readonly rollout?: RolloutPolicy;
   /**
    * DNS names the route answers on (global and regional). With names, clients call
    * https://<name>/v1; without, http://<gateway>/<endpoint>/v1 inside the cluster. @default []
@@ -48,15 +54,15 @@ export interface ModelEndpointArgs extends SharedTrackArgs {
   readonly probePath?: string;
 }
 
-export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "requestTimeoutSeconds" | "probePath">): string[] {
+export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "requestTimeoutSeconds" | "probePath" | "rollout">): string[] {
   const problems: string[] = [];
   const count = (t: string) => args.tracks.filter((x) => x.track === t).length;
   if (count("stable") !== 1) problems.push("tracks: exactly one stable track is required");
-  if (count("canary") > 1 || count("shadow") > 1) problems.push("tracks: at most one canary and one shadow");
-  const canary = args.tracks.find((t) => t.track === "canary");
-  if (canary && !(canary.weight !== undefined && canary.weight >= 0 && canary.weight <= 100)) problems.push("tracks: canary weight must be 0-100");
+  if (count("canary") > 0) problems.push("tracks: no canary track; Flagger runs the canary when the stable track's version changes");
+  if (count("shadow") > 1) problems.push("tracks: at most one shadow");
   const timeout = args.requestTimeoutSeconds;
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) problems.push(`requestTimeoutSeconds: ${timeout} is not a whole number of seconds >= 1`);
+  if (args.rollout) problems.push(...rolloutPolicyProblems(args.rollout).map((p) => `rollout.${p}`));
   if (args.probePath !== undefined && !PROBE_PATHS.includes(args.probePath)) problems.push(`probePath: "${args.probePath}" would be served without a token; allowed: ${PROBE_PATHS.join(", ")}`);
   return problems;
 }
@@ -81,14 +87,16 @@ export function servingNetworkPolicySpec() {
 }
 
 /**
- * One served model in one cluster: its namespace (restricted Pod Security, network policy), one
- * VllmService per track, and the HTTPRoute that splits live traffic between stable and canary by
- * weight and mirrors a percentage to the shadow. Rolling back is removing the canary (or weight 0).
+ * One served model in one cluster: its namespace (restricted Pod Security, network policy), the
+ * version to serve as Flagger's rollout target, an optional shadow, and the Canary that tells Flagger
+ * how to roll a new version out. Flagger owns the HTTPRoute (named after the endpoint), its weights,
+ * the Services and the primary Deployment and ScaledObject; this program declares none of them.
  */
 export class ModelEndpoint extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
   readonly services: Partial<Record<TrackSpec["track"], VllmService>>;
-  readonly route: k8s.apiextensions.CustomResource;
+  /** Flagger Canary: rollout steps, gates, the route it generates. */
+  readonly canary: k8s.apiextensions.CustomResource;
   /** Envoy Gateway SecurityPolicy requiring a client JWT on the route; absent with auth "none" (dev). */
   readonly securityPolicy?: k8s.apiextensions.CustomResource;
   /** Envoy Gateway BackendTrafficPolicy limiting requests per client on the route. */
@@ -98,6 +106,8 @@ export class ModelEndpoint extends pulumi.ComponentResource {
     const problems = endpointProblems(args);
     if (problems.length > 0) throw new Error(`ModelEndpoint ${name}: invalid args:\n  - ${problems.join("\n  - ")}`);
     super("llm-blueprint:serving:ModelEndpoint", name, {}, opts);
+    const rollout: RolloutPolicy = args.rollout ?? { ...DEFAULT_ROLLOUT, warmRollbackHours: 0 };
+    const requestTimeoutSeconds = args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
 
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-ns`,
@@ -124,56 +134,70 @@ export class ModelEndpoint extends pulumi.ComponentResource {
           bucketName: args.bucketName,
           bucketArn: args.bucketArn,
           kmsKeyArn: args.kmsKeyArn,
-          // Stable takes the endpoint's bounds; a canary or shadow its own minimum and a maximum for its share.
+          // The target takes the endpoint's bounds (its canary runs on them too); a shadow its own.
           replicas: trackReplicas(spec, args.replicas),
           // Pods drain admitted requests for as long as the route lets one run.
-          requestTimeoutSeconds: args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS,
+          requestTimeoutSeconds,
           targetWaitingRequests: args.targetWaitingRequests,
           prometheusUrl: args.prometheusUrl,
           waitFor: args.waitFor,
           huggingFaceToken: args.huggingFaceToken,
           tags: args.tags,
+          rolloutTarget: spec.track === "stable",
         },
         { parent: this },
       );
     }
 
-    const split = trafficSplit(args.tracks);
-    const backend = (track: TrackSpec["track"]) => ({ name: this.services[track]!.serviceName, port: VLLM_PORT });
+    const target = this.services.stable!;
+    const stable = args.tracks.find((t) => t.track === "stable")!;
     const hostnames = [...(args.hostnames ?? [])];
     const byHost = hostnames.length > 0;
-    const filters: Record<string, unknown>[] = byHost ? [] : [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }];
-    if (split.mirror) filters.push({ type: "RequestMirror", requestMirror: { backendRef: backend(split.mirror.track), percent: split.mirror.percent } });
-
-    this.route = new k8s.apiextensions.CustomResource(
-      `${name}-route`,
+    // The gates' PromQL, next to the Canary (Flagger runs with noCrossNamespaceRefs).
+    const templates = gateTemplates(args.name, SERIES_LABEL.endpoint, rollout.gates.quality).map(
+      (t) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-gate-${t.name}`,
+          {
+            apiVersion: "flagger.app/v1beta1",
+            kind: "MetricTemplate",
+            metadata: { name: t.name, namespace: ns, labels: { [LABEL.endpoint]: args.name } },
+            spec: { provider: { type: "prometheus", address: args.prometheusUrl }, query: t.query },
+          },
+          { parent: this, dependsOn: args.waitFor ?? [] },
+        ),
+    );
+    this.canary = new k8s.apiextensions.CustomResource(
+      `${name}-canary`,
       {
-        apiVersion: "gateway.networking.k8s.io/v1",
-        kind: "HTTPRoute",
+        apiVersion: "flagger.app/v1beta1",
+        kind: "Canary",
         metadata: {
           name: args.name,
           namespace: ns,
-          // Read by the plan summary's warning and the model-endpoints-authenticated policy.
+          labels: { [LABEL.endpoint]: args.name, [LABEL.model]: stable.version.name, [LABEL.revision]: stable.version.revision },
+          // Read by the plan summary's warning and the model-endpoints-authenticated policy (copied to the route: spec.service.apex).
           ...(args.auth.type === "none" ? { annotations: { [UNAUTHENTICATED_ANNOTATION]: "serving.auth.type none (acknowledged, dev only)" } } : {}),
         },
-        spec: {
-          parentRefs: [{ name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE }],
-          ...(byHost ? { hostnames } : {}),
-          rules: [
-            {
-              // OpenAI SDK base_url: https://<hostname>/v1, or http://<gateway>/<endpoint>/v1 in-cluster.
-              matches: [{ path: { type: "PathPrefix", value: byHost ? "/" : `/${args.name}/` } }],
-              filters,
-              backendRefs: split.backends.map((b) => ({ ...backend(b.track), weight: b.weight })),
-              // Envoy Gateway then sets the route's stream idle timeout to max(1 h, this), so Envoy's
-              // 5 min listener default does not cut a silent long generation first (envoyproxy/gateway
-              // v1.7.4 internal/xds/translator/route.go idleTimeout, read 2026-11-25).
-              timeouts: { request: `${args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS}s` },
-            },
-          ],
-        },
+        spec: pulumi.output(ns).apply((namespace) => {
+          const spec = canarySpec({
+            endpoint: args.name,
+            namespace,
+            target: target.serviceName,
+            versionId: versionId(stable.version),
+            policy: rollout,
+            hostnames,
+            gateway: { name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE },
+            requestTimeoutSeconds,
+            progressDeadlineSeconds: target.progressDeadlineSeconds,
+            primaryReplicas: args.replicas,
+            primaryQueueQuery: queueDepthQuery(namespace, primaryOf(target.serviceName)),
+            ...(this.services.shadow ? { mirrorService: this.services.shadow.serviceName } : {}),
+          });
+          return args.auth.type === "none" ? { ...spec, service: { ...spec.service, apex: { annotations: { [UNAUTHENTICATED_ANNOTATION]: "serving.auth.type none (acknowledged, dev only)" } } } } : spec;
+        }),
       },
-      { parent: this, dependsOn: [...(args.waitFor ?? []), ...Object.values(this.services).map((s) => s!.service)] },
+      { parent: this, dependsOn: [...(args.waitFor ?? []), ...templates, target.deployment, ...(this.services.shadow?.service ? [this.services.shadow.service] : [])] },
     );
 
     // Policies live beside the route (Envoy Gateway attaches them in the target's namespace only).
@@ -181,13 +205,14 @@ export class ModelEndpoint extends pulumi.ComponentResource {
       new k8s.apiextensions.CustomResource(
         `${name}-${suffix}`,
         { apiVersion: "gateway.envoyproxy.io/v1alpha1", kind, metadata: { name: args.name, namespace: ns }, spec },
-        { parent: this, dependsOn: [this.route] },
+        { parent: this, dependsOn: [this.canary] },
       );
     if (args.auth.type === "jwt") this.securityPolicy = policy("auth", "SecurityPolicy", securityPolicySpec(args.auth, args.name));
     this.rateLimitPolicy = policy("rate-limit", "BackendTrafficPolicy", rateLimitPolicySpec(args.auth, args.rateLimit ?? { requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE }, args.name));
 
     // Route 53 checks the hostnames without a token: one exact GET path, no inference, answered by the
-    // stable track. Exact beats the main route's prefix match (Gateway API match precedence).
+    // primary, through the Service Flagger names after the endpoint. Exact beats the generated route's
+    // prefix match (Gateway API match precedence).
     if (byHost && args.probePath !== undefined && args.auth.type === "jwt") {
       new k8s.apiextensions.CustomResource(
         `${name}-probe-route`,
@@ -201,13 +226,13 @@ export class ModelEndpoint extends pulumi.ComponentResource {
             rules: [
               {
                 matches: [{ path: { type: "Exact", value: args.probePath }, method: "GET" }],
-                backendRefs: [backend("stable")],
-                timeouts: { request: `${args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS}s` },
+                backendRefs: [{ name: args.name, port: VLLM_PORT }],
+                timeouts: { request: `${requestTimeoutSeconds}s` },
               },
             ],
           },
         },
-        { parent: this, dependsOn: [this.route] },
+        { parent: this, dependsOn: [this.canary] },
       );
     }
 
@@ -215,7 +240,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
       namespace: ns,
       routePath: byHost ? "/" : `/${args.name}/`,
       hostnames,
-      split: split,
+      rollout: { steps: rollout.steps, interval: rollout.interval, skipAnalysis: rollout.skipAnalysis },
       versions: Object.fromEntries(args.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
     });
   }

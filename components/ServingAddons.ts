@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENVOY_GATEWAY_CHART, KEDA_CHART } from "../lib/baseline";
+import { ENVOY_GATEWAY_CHART, FLAGGER_CHART, FLAGGER_LOADTESTER_CHART, KEDA_CHART } from "../lib/baseline";
 import { pinnedRelease } from "../lib/helm";
-import { envoyGatewayPolicies, kedaPolicies } from "../lib/networkPolicy";
+import { envoyGatewayPolicies, flaggerPolicies, kedaPolicies } from "../lib/networkPolicy";
+import { APPROVALS_CONFIGMAP, APPROVALS_FILE, APPROVALS_MOUNT, approvalRecordLine, FLAGGER_NAMESPACE, FLAGGER_PROVIDER, FLAGGER_SELECTOR_LABEL, LOADTESTER_RELEASE } from "../lib/rollout";
 import { podSecurityMetadata } from "../lib/podSecurity";
 import { VLLM_PORT } from "../lib/serving";
 import { declareNetworkPolicies } from "./networkPolicies";
@@ -28,6 +29,13 @@ export interface ServingAddonsArgs {
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
   /** Namespace of the Prometheus that KEDA queries and that scrapes the proxies. @default "monitoring" (Observability) */
   readonly monitoringNamespace?: string;
+  /** Prometheus Flagger reads the gate metrics from. @default the kube-prometheus-stack service in monitoringNamespace */
+  readonly prometheusUrl?: string;
+  /**
+   * Version tuples (`name@revision`) whose approval record is `approved` with an evaluation report
+   * (policies/approvals.json): the pre-rollout gate lets only these take traffic. @default [] (every canary refused)
+   */
+  readonly approvedVersions?: readonly string[];
 }
 
 const SYSTEM_NODES = { "node.role": "system" };
@@ -42,6 +50,9 @@ const servingNamespacesOnly = { namespaces: { from: "Selector", selector: { matc
 export class ServingAddons extends pulumi.ComponentResource {
   readonly envoyGateway: k8s.helm.v3.Release;
   readonly keda: k8s.helm.v3.Release;
+  /** Flagger: owns the model routes' weights and the primary Deployments (lib/rollout.ts). */
+  readonly flagger: k8s.helm.v3.Release;
+  readonly loadtester: k8s.helm.v3.Release;
   readonly gateway: k8s.apiextensions.CustomResource;
   /** Serving resources that use CRDs wait for these. */
   readonly ready: pulumi.Resource[];
@@ -86,6 +97,51 @@ export class ServingAddons extends pulumi.ComponentResource {
       kedaNamespace.metadata.name,
       { nodeSelector: SYSTEM_NODES, podSecurityContext: { operator: { runAsNonRoot: true }, metricServer: { runAsNonRoot: true }, webhooks: { runAsNonRoot: true } } },
       { parent: this, dependsOn: [...waitFor, ...kedaFlows] },
+    );
+
+    // Flagger and its load tester: both run non-root with every capability dropped when told so (chart
+    // values securityContext.context, rendered whole on the container; flagger v1.44.0 templates/deployment.yaml).
+    const restrictedContainer = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
+    const flaggerNamespace = namespaced("flagger", FLAGGER_NAMESPACE);
+    const flaggerFlows = declareNetworkPolicies(`${name}-flagger`, flaggerNamespace.metadata.name, flaggerPolicies({ release: "flagger", loadtesterRelease: LOADTESTER_RELEASE, monitoringNamespace }), {
+      parent: this,
+      dependsOn: waitFor,
+    });
+    const approvals = new k8s.core.v1.ConfigMap(
+      `${name}-model-approvals`,
+      { metadata: { name: APPROVALS_CONFIGMAP, namespace: flaggerNamespace.metadata.name }, data: { [APPROVALS_FILE]: [...(args.approvedVersions ?? [])].sort().map((v) => `${approvalRecordLine(v)}\n`).join("") } },
+      { parent: this, dependsOn: waitFor },
+    );
+    this.flagger = pinnedRelease(
+      `${name}-flagger`,
+      FLAGGER_CHART,
+      flaggerNamespace.metadata.name,
+      {
+        meshProvider: FLAGGER_PROVIDER,
+        metricsServer: args.prometheusUrl ?? `http://kube-prometheus-stack-prometheus.${monitoringNamespace}.svc:9090`,
+        // Canaries may reference MetricTemplates and AlertProviders in their own namespace only.
+        noCrossNamespaceRefs: true,
+        selectorLabels: FLAGGER_SELECTOR_LABEL,
+        nodeSelector: SYSTEM_NODES,
+        securityContext: { enabled: true, context: { ...restrictedContainer, runAsUser: 10001 } },
+        podMonitor: { enabled: true, namespace: flaggerNamespace.metadata.name },
+        prometheus: { install: false },
+      },
+      { parent: this, dependsOn: [...waitFor, ...flaggerFlows, this.envoyGateway, this.keda] },
+    );
+    this.loadtester = pinnedRelease(
+      `${name}-flagger-loadtester`,
+      FLAGGER_LOADTESTER_CHART,
+      flaggerNamespace.metadata.name,
+      {
+        nodeSelector: SYSTEM_NODES,
+        securityContext: { enabled: true, context: { ...restrictedContainer, runAsUser: 100, runAsGroup: 101 } },
+        podSecurityContext: { enabled: true, context: { fsGroup: 101 } },
+        volumes: [{ name: "approvals", configMap: { name: APPROVALS_CONFIGMAP } }],
+        volumeMounts: [{ name: "approvals", mountPath: APPROVALS_MOUNT, readOnly: true }],
+      },
+      { parent: this, dependsOn: [...waitFor, ...flaggerFlows, approvals] },
+      { releaseName: LOADTESTER_RELEASE },
     );
 
     const gatewayClass = new k8s.apiextensions.CustomResource(
@@ -140,7 +196,7 @@ export class ServingAddons extends pulumi.ComponentResource {
       { parent: this, dependsOn: [gatewayClass, proxyConfig] },
     );
 
-    this.ready = [this.envoyGateway, this.keda, this.gateway];
+    this.ready = [this.envoyGateway, this.keda, this.gateway, this.flagger, this.loadtester];
     this.registerOutputs({ gateway: `${GATEWAY_NAMESPACE}/${GATEWAY_NAME}`, envoyGatewayStatus: this.envoyGateway.status, kedaStatus: this.keda.status });
   }
 }

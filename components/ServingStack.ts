@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../lib/config/schema";
 import { clusterName } from "../lib/naming";
 import { runtimeOf } from "../lib/runtime";
+import { readApprovedVersions } from "../lib/rollout";
 import { podStartSeconds, startupBudget, trafficSplit } from "../lib/serving";
 import { endpointRecovery, globalName, globalRecords, regionalName } from "../lib/traffic";
 import { ClusterAddons } from "./ClusterAddons";
@@ -109,7 +110,7 @@ export function deployServing(
 
     const endpoints: Record<string, unknown> = {};
     if (cfg.serving && served.length > 0) {
-      const addons = new ServingAddons(`${r.region}-serving`, { waitFor: systemPool }, inCluster);
+      const addons = new ServingAddons(`${r.region}-serving`, { waitFor: systemPool, prometheusUrl: cfg.serving.prometheusUrl, approvedVersions: readApprovedVersions() }, inCluster);
       if (traffic) {
         if (view.targetGroupArn === undefined) throw new Error(`serving: the platform exports no ingress target group for ${r.region}`);
         new RegionalIngress(
@@ -126,6 +127,7 @@ export function deployServing(
             name: m.name,
             gpuClass: m.gpuClass,
             tracks: m.tracks,
+            rollout: m.rollout,
             instanceType: placement.instanceType,
             image: cfg.serving.vllmImage,
             region: r.region,

@@ -11,11 +11,13 @@ import {
   disruptionBudget,
   drainPlan,
   modelReadPolicy,
+  LABEL,
   NO_CONSOLIDATION_ANNOTATIONS,
   podSizing,
   queueDepthQuery,
   selectorLabels,
   startupBudget,
+  startupBasis,
   startupProbeFailureThreshold,
   STARTUP_BUDGET_ANNOTATION,
   STARTUP_PROBE_PERIOD_SECONDS,
@@ -26,6 +28,7 @@ import {
 } from "../lib/serving";
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
 
+import { FLAGGER_SELECTOR_LABEL, primaryOf, QUEUE_TRIGGER } from "../lib/rollout";
 /** Rolling updates add this many pods at a time (maxUnavailable 0): each surge pod may need a new GPU node. */
 const MAX_SURGE = 1;
 /** /tmp (TMPDIR): compiler scratch files and vLLM's IPC sockets. */
@@ -73,10 +76,17 @@ export interface VllmServiceArgs {
  * One model version serving one endpoint track: a service account bound through EKS Pod Identity
  * to a role that can only read that version's prefix, a hardened vLLM Deployment on the GPU pool
  * of its class, a Service, a PodDisruptionBudget and a KEDA ScaledObject on queue depth.
+  /**
+   * Flagger's rollout target: Flagger generates the Services and the primary (Deployment, ScaledObject)
+   * from this Deployment, so no Service is declared here and the PodDisruptionBudget guards the primary's
+   * pods. @default false (a shadow: its own Service)
+   */
+  readonly rolloutTarget?: boolean;
  */
 export class VllmService extends pulumi.ComponentResource {
   readonly deployment: k8s.apps.v1.Deployment;
-  readonly service: k8s.core.v1.Service;
+  /** Absent for a rollout target (Flagger generates its Services). */
+  readonly service?: k8s.core.v1.Service;
   readonly role: aws.iam.Role;
   readonly serviceName: string;
 
@@ -85,6 +95,8 @@ export class VllmService extends pulumi.ComponentResource {
     if (args.replicas.min > args.replicas.max) throw new Error(`VllmService ${name}: replicas.min ${args.replicas.min} > replicas.max ${args.replicas.max}`);
     const runtime = args.runtime ?? runtimeOf(args.image);
     // The Service, network policy and gateway backends address the pods on VLLM_PORT.
+  /** The Deployment's progress deadline (from the startup budget); a rollout's canary gets as long. */
+  readonly progressDeadlineSeconds: number;
     if (runtime.port !== VLLM_PORT) throw new Error(`VllmService ${name}: runtime ${runtime.image} listens on ${runtime.port}, but the serving path is wired for ${VLLM_PORT}; record the image's real port or change VLLM_PORT`);
     const requestTimeout = args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
     if (!(Number.isInteger(requestTimeout) && requestTimeout >= 1)) throw new Error(`VllmService ${name}: requestTimeoutSeconds ${requestTimeout} is not a whole number of seconds >= 1`);
@@ -108,6 +120,7 @@ export class VllmService extends pulumi.ComponentResource {
       `${name}-reader`,
       { role: this.role.name, policy: pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([b, k]) => JSON.stringify(modelReadPolicy(b, k, args.region, spec.version))) },
       { parent: this },
+    this.progressDeadlineSeconds = timeouts.progressDeadlineSeconds;
     );
     const sa = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
@@ -142,7 +155,7 @@ export class VllmService extends pulumi.ComponentResource {
           namespace: args.namespace,
           labels: meta.labels,
           // The budget's terms, so the plan can check the probe, deadline and await timeouts against them.
-          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify(budget) },
+          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify({ ...budget, basis }) },
         },
         spec: {
           // KEDA owns the replica count after creation.
@@ -173,12 +186,13 @@ export class VllmService extends pulumi.ComponentResource {
               },
               topologySpreadConstraints: [
                 // ScheduleAnyway: GPU capacity can be short in one zone; spread when possible, serve regardless.
-                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+                // Endpoint and track only: Flagger's primary copies them but renames the instance label.
+                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { [LABEL.endpoint]: args.endpoint, [LABEL.track]: spec.track } } },
               ],
               containers: [
                 {
                   name: "vllm",
-                  image: args.image,
+                  image,
                   imagePullPolicy: "IfNotPresent",
                   // The image's WORKDIR (/vllm-workspace) is on the read-only root; run from the writable
                   // home, as upstream's own non-root target does (WORKDIR /home/vllm).
@@ -239,14 +253,18 @@ export class VllmService extends pulumi.ComponentResource {
       },
     );
 
-    this.service = new k8s.core.v1.Service(
-      `${name}-service`,
-      { metadata: { name: workload, namespace: args.namespace, labels: meta.labels }, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: VLLM_PORT, targetPort: "http" }] } },
-      { parent: this },
-    );
+    if (!args.rolloutTarget) {
+      this.service = new k8s.core.v1.Service(
+        `${name}-service`,
+        { metadata: { name: workload, namespace: args.namespace, labels: meta.labels }, spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: VLLM_PORT, targetPort: "http" }] } },
+        { parent: this },
+      );
+    }
+    // A rollout target is scaled to zero between rollouts; the primary Flagger makes of it serves.
+    const guarded = args.rolloutTarget ? { [FLAGGER_SELECTOR_LABEL]: primaryOf(workload) } : selector;
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
-      { metadata: { name: workload, namespace: args.namespace, labels: meta.labels }, spec: { ...disruptionBudget(args.replicas.min), selector: { matchLabels: selector } } },
+      { metadata: { name: workload, namespace: args.namespace, labels: meta.labels }, spec: { ...disruptionBudget(args.replicas.min), selector: { matchLabels: guarded } } },
       { parent: this },
     );
     new k8s.apiextensions.CustomResource(
@@ -288,6 +306,8 @@ export class VllmService extends pulumi.ComponentResource {
       { parent: this, dependsOn: args.waitFor ?? [] },
     );
 
-    this.registerOutputs({ deployment: workload, serviceName: workload, roleArn: this.role.arn, version: meta.annotations["llm-blueprint/version"] });
+              // Named, so Flagger can give the primary's copy its own query (autoscalerRef.primaryScalerQueries).
+              name: QUEUE_TRIGGER,
+    this.registerOutputs({ deployment: workload, serviceName: args.rolloutTarget ? undefined : workload, roleArn: this.role.arn, version: meta.annotations["llm-blueprint/version"] });
   }
 }

@@ -111,6 +111,15 @@ export const ENVOY_GATEWAY_CHART: HelmChartPin = {
   version: "v1.7.4",
 };
 
+/**
+ * Flagger: progressive delivery of model versions (canary steps on the HTTPRoute, gate metrics from
+ * Prometheus, rollback). fluxcd/flagger v1.44.0 (commit 15bd6ad5), charts/flagger/Chart.yaml version
+ * 1.44.0 (appVersion 1.44.0; its crds/ directory installs the Canary, MetricTemplate and AlertProvider
+ * CRDs) and charts/loadtester 0.38.0 (runs the pre-rollout approval gate), read 2026-11-25.
+ */
+export const FLAGGER_CHART: HelmChartPin = { chart: "flagger", repo: "https://flagger.app", version: "1.44.0" };
+export const FLAGGER_LOADTESTER_CHART: HelmChartPin = { chart: "loadtester", repo: "https://flagger.app", version: "0.38.0" };
+
 /** KEDA: scales vLLM Deployments on Prometheus queries. https://github.com/kedacore/charts, read 2026-11-25. */
 export const KEDA_CHART: HelmChartPin = {
   chart: "keda",

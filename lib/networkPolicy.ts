@@ -244,3 +244,28 @@ export function envoyGatewayPolicies(o: {
     ),
   ];
 }
+
+/** Pod labels of the Flagger controller and its load tester (fluxcd/flagger v1.44.0 charts/flagger and charts/loadtester templates/deployment.yaml). */
+export const FLAGGER_POD_LABELS = { controller: { "app.kubernetes.io/name": "flagger" }, loadtester: { app: "loadtester" } } as const;
+/** Flagger's metrics and health port; the load tester's HTTP port behind its Service port 80 (same templates). */
+export const FLAGGER_HTTP_PORT = 8080;
+
+/**
+ * flagger-system: the controller reads the API server, queries Prometheus for the gates, calls the load
+ * tester's webhooks and is scraped on 8080; the load tester takes the webhooks from the controller and
+ * runs only local checks (no egress but DNS).
+ */
+export function flaggerPolicies(o: { readonly release: string; readonly loadtesterRelease: string; readonly monitoringNamespace: string }): NetworkPolicyDecl[] {
+  return [
+    allowPolicy(
+      "flagger",
+      FLAGGER_POD_LABELS.controller,
+      {
+        ingress: [{ peers: [inNamespace(o.monitoringNamespace, PROMETHEUS_POD_LABELS)], ports: tcp(FLAGGER_HTTP_PORT) }],
+        egress: [DNS_EGRESS, HTTPS_EGRESS, { peers: [inNamespace(o.monitoringNamespace, PROMETHEUS_POD_LABELS)], ports: tcp(PROMETHEUS_PORT) }, { peers: [samePods(FLAGGER_POD_LABELS.loadtester)], ports: tcp(FLAGGER_HTTP_PORT) }],
+      },
+      o.release,
+    ),
+    allowPolicy("flagger-loadtester", FLAGGER_POD_LABELS.loadtester, { ingress: [{ peers: [samePods(FLAGGER_POD_LABELS.controller)], ports: tcp(FLAGGER_HTTP_PORT) }], egress: [DNS_EGRESS] }, o.loadtesterRelease),
+  ];
+}

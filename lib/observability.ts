@@ -393,6 +393,7 @@ export const EKS_SCRAPE_REACHABILITY: Readonly<Record<string, Reachability>> = {
   grafana: { reachable: true, why: SAME_CLUSTER },
   "dcgm-exporter": { reachable: true, why: `DaemonSet on the GPU nodes, pod port 9400, admitted from Prometheus by the node-agents namespace's dcgm-exporter NetworkPolicy; ${NODE_PORT}` },
   "PodMonitor/monitoring/vllm": { reachable: true, why: "vLLM pods' http port; each serving namespace's NetworkPolicy admits the monitoring namespace on it" },
+  "flagger:podMonitor.enabled": { reachable: true, why: "Flagger's pod serves /metrics on its http port 8080 in flagger-system, whose flagger NetworkPolicy admits Prometheus on it (fluxcd/flagger v1.44.0 charts/flagger templates/podmonitor.yaml)" },
   "PodMonitor/monitoring/envoy-proxy": { reachable: true, why: "Envoy Gateway proxy pods' metrics port 19001 in envoy-gateway-system, whose envoy-proxy NetworkPolicy admits Prometheus on it" },
   "kube-controller-manager": { reachable: false, why: CONTROL_PLANE },
   "kube-scheduler": { reachable: false, why: CONTROL_PLANE },

@@ -2,8 +2,9 @@ import { Catalog, findVersion, ModelVersion, versionId } from "../catalog";
 import { gpuInstanceSpec } from "../gpu";
 import { findRuntime, readRuntimes, RUNTIMES_FILE } from "../runtime";
 import { MANAGED_FLAGS, TrackSpec, trackReplicas } from "../serving";
+import { DEFAULT_ROLLOUT, RolloutPolicy, rolloutPolicyProblems, warmRollbackDefaultHours } from "../rollout";
 import { checkSizing } from "../sizing";
-import { CrossCheckIssue, ParsedServing, Placement, RegionConfig, ServedModelConfig, ServingConfig } from "./schema";
+import { CrossCheckIssue, ParsedServedModel, ParsedServing, Placement, RegionConfig, ServedModelConfig, ServingConfig } from "./schema";
 
 /**
  * Resolves the `serving` block against the model catalog and the regions' GPU pools, and checks
@@ -15,6 +16,7 @@ export function resolveServing(
   regions: readonly RegionConfig[],
   catalog: Catalog,
   hasHuggingFaceToken = false,
+  environment = "dev",
 ): { serving?: ServingConfig; issues: CrossCheckIssue[] } {
   const issues: CrossCheckIssue[] = [];
   const add = (path: (string | number)[], message: string) => issues.push({ path: ["serving", ...path], message });
@@ -30,13 +32,16 @@ export function resolveServing(
     if (m.replicas.min > m.replicas.max) add(["models", i, "replicas", "min"], `min ${m.replicas.min} is greater than max ${m.replicas.max}`);
 
     const refs: { track: TrackSpec["track"]; ref: string; key: (string | number)[]; weight?: number; mirrorPercent?: number; minReplicas?: number }[] = [
-      { track: "stable", ref: m.stable, key: ["models", i, "stable"] },
+      { track: "stable", ref: m.version, key: ["models", i, "version"] },
     ];
-    if (m.canary) refs.push({ track: "canary", ref: m.canary.version, key: ["models", i, "canary", "version"], weight: m.canary.weight, minReplicas: m.canary.minReplicas });
     if (m.shadow) refs.push({ track: "shadow", ref: m.shadow.version, key: ["models", i, "shadow", "version"], mirrorPercent: m.shadow.percent, minReplicas: m.shadow.minReplicas });
     for (const r of refs.slice(1)) {
-      if (r.ref === m.stable) add(r.key, `is the stable version itself; a ${r.track} must be a different version`);
+      if (r.ref === m.version) add(r.key, `is the served version itself; a ${r.track} must be a different version`);
     }
+    // Flagger v1.44.0 copies only the mirror's backendRef into the route (pkg/router/gateway_api.go toV1RequestMirrorFilter).
+    if (m.shadow && m.shadow.percent !== 100) add(["models", i, "shadow", "percent"], `${m.shadow.percent}: the rollout controller (Flagger 1.44.0) mirrors every request to a shadow, it cannot sample; set 100 or remove the shadow`);
+    const rollout = resolveRollout(m.rollout, environment);
+    for (const problem of rolloutPolicyProblems(rollout)) add(["models", i, "rollout"], problem);
 
     // Where it runs.
     const wanted = m.regions ?? regions.map((r) => r.region);
@@ -85,7 +90,7 @@ export function resolveServing(
         track: r.track,
         version,
         profile,
-        weight: r.track === "shadow" ? undefined : (r.weight ?? (r.track === "stable" ? 100 - (m.canary?.weight ?? 0) : 0)),
+        weight: r.track === "shadow" ? undefined : 100,
         mirrorPercent: r.mirrorPercent,
         ...(r.minReplicas !== undefined ? { minReplicas: r.minReplicas } : {}),
       };
@@ -106,7 +111,7 @@ export function resolveServing(
       }
     }
     if (tracks.length === refs.length) {
-      models.push({ name: m.name, gpuClass: m.gpuClass, tracks, replicas: m.replicas, targetWaitingRequests: m.targetWaitingRequests, placements });
+      models.push({ name: m.name, gpuClass: m.gpuClass, tracks, replicas: m.replicas, targetWaitingRequests: m.targetWaitingRequests, placements, rollout });
     }
   });
 
@@ -139,4 +144,23 @@ function checkPlacements(version: ModelVersion, profile: NonNullable<ModelVersio
     const result = checkSizing({ ...version, ...profile, instanceType: p.instanceType });
     for (const problem of result.problems) report(`${versionId(version)} on ${p.instanceType} (pool "${p.pool}", ${p.region}): ${problem}`);
   }
+}
+
+/** The model's rollout policy with every default filled (lib/rollout.ts DEFAULT_ROLLOUT; warm window by environment). */
+export function resolveRollout(given: ParsedServedModel["rollout"], environment: string): RolloutPolicy {
+  const g = given ?? {};
+  return {
+    steps: g.steps ?? DEFAULT_ROLLOUT.steps,
+    interval: g.interval ?? DEFAULT_ROLLOUT.interval,
+    failedChecks: g.failedChecks ?? DEFAULT_ROLLOUT.failedChecks,
+    gates: {
+      ttftP99MaxRatio: g.gates?.ttftP99MaxRatio ?? DEFAULT_ROLLOUT.gates.ttftP99MaxRatio,
+      tpotP99MaxRatio: g.gates?.tpotP99MaxRatio ?? DEFAULT_ROLLOUT.gates.tpotP99MaxRatio,
+      vllmErrorRateMaxPercent: g.gates?.vllmErrorRateMaxPercent ?? DEFAULT_ROLLOUT.gates.vllmErrorRateMaxPercent,
+      gatewayErrorRateMaxPercent: g.gates?.gatewayErrorRateMaxPercent ?? DEFAULT_ROLLOUT.gates.gatewayErrorRateMaxPercent,
+      ...(g.gates?.quality ? { quality: g.gates.quality } : {}),
+    },
+    skipAnalysis: g.skipAnalysis ?? DEFAULT_ROLLOUT.skipAnalysis,
+    warmRollbackHours: g.warmRollbackHours ?? warmRollbackDefaultHours(environment),
+  };
 }

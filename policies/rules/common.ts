@@ -195,3 +195,70 @@ export function clusterOfProvider(resources: readonly PolicyResource[], provider
         : `kubernetes provider ${provider.name} cluster ${JSON.stringify(name)} names ${named.length} EKS clusters of this plan (${known}), so which one it deploys to cannot be told`,
   };
 }
+
+/**
+ * What Flagger generates from a Canary in the plan (fluxcd/flagger v1.44.0, read 2026-11-25): the
+ * primary Deployment's pods carry the target's template labels with the selector label valued
+ * `<value>-primary` (pkg/canary/util.go makePrimaryLabels), and the Services `<service.name>` and
+ * `<service.name>-primary` select them by that label alone, `<service.name>-canary` the target's pods
+ * (docs/gitbook/usage/how-it-works.md "Canary service"). The program declares none of these; checks
+ * that follow a route to its pods, or a budget to the pods it guards, read them from here.
+ */
+export const CANARY_TYPE = "kubernetes:flagger.app/v1beta1:Canary";
+export const METRIC_TEMPLATE_TYPE = "kubernetes:flagger.app/v1beta1:MetricTemplate";
+export const FLAGGER_SELECTOR_LABELS = ["app.kubernetes.io/instance"];
+
+const sameClusterNs = (a: PolicyResource, b: PolicyResource) => a.provider?.urn === b.provider?.urn && (str(at(a.props, "metadata.namespace")) ?? "default") === (str(at(b.props, "metadata.namespace")) ?? "default");
+
+/** The Canary whose targetRef is this Deployment (same cluster and namespace), if any. */
+export function canaryOf(d: PolicyResource, resources: readonly PolicyResource[]): PolicyResource | undefined {
+  if (d.type !== TYPES.deployment) return undefined;
+  return resources.find((c) => c.type === CANARY_TYPE && sameClusterNs(c, d) && str(at(c.props, "spec.targetRef.name")) === str(at(d.props, "metadata.name")));
+}
+
+/** The selector label Flagger keys on in a target's selector, and its value. */
+export function flaggerSelector(d: PolicyResource): { label: string; value: string } | undefined {
+  const sel = strMap(at(d.props, "spec.selector.matchLabels"));
+  const label = FLAGGER_SELECTOR_LABELS.find((l) => sel[l] !== undefined);
+  return label ? { label, value: sel[label] } : undefined;
+}
+
+/** Labels of the pods that serve for a Deployment: its own, or, for a Canary's target, its primary's. */
+export function servingPodLabels(d: PolicyResource, resources: readonly PolicyResource[]): Record<string, string> {
+  const labels = strMap(at(d.props, "spec.template.metadata.labels"));
+  const s = canaryOf(d, resources) ? flaggerSelector(d) : undefined;
+  return s ? { ...labels, [s.label]: `${s.value}-primary` } : labels;
+}
+
+/**
+ * The Services and primary Deployments Flagger generates for the Canaries in `resources`, as plan
+ * resources on the Canary's provider (URN suffixed with what they are), so route and pod checks can
+ * follow the path the controller builds.
+ */
+export function flaggerGenerated(resources: readonly PolicyResource[]): PolicyResource[] {
+  const out: PolicyResource[] = [];
+  for (const c of resources.filter((r) => r.type === CANARY_TYPE)) {
+    const ns = str(at(c.props, "metadata.namespace")) ?? "default";
+    const target = resources.find((d) => d.type === TYPES.deployment && sameClusterNs(d, c) && str(at(d.props, "metadata.name")) === str(at(c.props, "spec.targetRef.name")));
+    const s = target ? flaggerSelector(target) : undefined;
+    if (!target || !s) continue;
+    const svcName = str(at(c.props, "spec.service.name")) ?? str(at(c.props, "spec.targetRef.name")) ?? "";
+    const port = at(c.props, "spec.service.port");
+    const targetPort = at(c.props, "spec.service.targetPort") ?? port;
+    const primaryLabels = servingPodLabels(target, resources);
+    const primaryName = `${str(at(target.props, "metadata.name")) ?? ""}-primary`;
+    const gen = (type: string, suffix: string, props: Record<string, unknown>): PolicyResource => ({ ...c, type, urn: `${c.urn}$generated-${suffix}`, name: suffix, props, propertyDependencies: {}, dependencies: [] });
+    const service = (name: string, value: string) =>
+      gen("kubernetes:core/v1:Service", name, { metadata: { name, namespace: ns }, spec: { type: "ClusterIP", selector: { [s.label]: value }, ports: [{ name: "http", port, targetPort }] } });
+    out.push(service(svcName, `${s.value}-primary`), service(`${svcName}-primary`, `${s.value}-primary`), service(`${svcName}-canary`, s.value));
+    const spec = obj(target.props.spec);
+    out.push(
+      gen(TYPES.deployment, primaryName, {
+        ...target.props,
+        metadata: { ...obj(target.props.metadata), name: primaryName },
+        spec: { ...spec, selector: { matchLabels: { [s.label]: `${s.value}-primary` } }, template: { ...obj(spec.template), metadata: { ...obj(at(spec, "template.metadata")), labels: primaryLabels } } },
+      }),
+    );
+  }
+  return out;
+}

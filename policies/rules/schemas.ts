@@ -152,12 +152,140 @@ const targetGroupBindingV1beta1 = z
   })
   .strict();
 
+/**
+ * Flagger flagger.app/v1beta1 Canary and MetricTemplate, from the CRDs chart flagger 1.44.0 installs:
+ * fluxcd/flagger charts/flagger/crds/crd.yaml at v1.44.0 (15bd6ad5), read 2026-11-25 (no kubernetes-models
+ * package exists: `npm view @kubernetes-models/flagger` is a 404). Strict where the blueprint writes
+ * (targetRef, autoscalerRef, the gatewayapi service fields, analysis); the Istio/App Mesh-only service
+ * fields the CRD also has (trafficPolicy, corsPolicy, retries, ...) are left out, so setting one fails.
+ */
+const flaggerDuration = z.string().regex(/^[0-9]+(m|s)/);
+const canaryV1beta1 = z
+  .object({
+    apiVersion: z.literal("flagger.app/v1beta1"),
+    kind: z.literal("Canary"),
+    metadata: objectMeta,
+    spec: z
+      .object({
+        provider: z.enum(["apisix", "appmesh", "appmesh:v1beta2", "contour", "gatewayapi:v1", "gatewayapi:v1beta1", "gloo", "istio", "knative", "kubernetes", "kuma", "linkerd", "nginx", "osm", "skipper", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik"]).optional(),
+        metricsServer: z.string().optional(),
+        progressDeadlineSeconds: z.number().optional(),
+        targetRef: z.object({ apiVersion: z.string(), kind: z.enum(["DaemonSet", "Deployment", "Service"]), name: z.string() }).strict(),
+        autoscalerRef: z
+          .object({
+            apiVersion: z.string(),
+            kind: z.enum(["HorizontalPodAutoscaler", "ScaledObject"]),
+            name: z.string(),
+            primaryScalerQueries: z.record(z.string(), z.string()).optional(),
+            primaryScalerReplicas: z.object({ minReplicas: z.number().int().min(1).optional(), maxReplicas: z.number().int().min(1).optional() }).strict().optional(),
+          })
+          .strict()
+          .optional(),
+        service: z
+          .object({
+            name: z.string().optional(),
+            port: z.number(),
+            portName: z.string().optional(),
+            appProtocol: z.string().optional(),
+            targetPort: intOrString.optional(),
+            portDiscovery: z.boolean().optional(),
+            timeout: z.string().optional(),
+            backendTimeout: z.string().optional(),
+            hosts: z.array(z.string()).optional(),
+            match: z.array(z.object({ uri: z.object({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() }).strict().optional() }).strict()).optional(),
+            rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional(), type: z.string().optional() }).strict().optional(),
+            mirror: z.array(z.object({ backendRef: z.object({ group: z.string().optional(), kind: z.string().optional(), name: z.string().min(1), namespace: z.string().optional(), port: z.number().int().min(1).max(65535) }).strict() }).strict()).optional(),
+            gatewayRefs: z.array(z.object({ group: z.string().optional(), kind: z.string().optional(), name: z.string(), namespace: z.string().optional(), sectionName: z.string().optional(), port: z.number().optional() }).strict()).optional(),
+            apex: z.object({ labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() }).strict().optional(),
+            primary: z.object({ labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() }).strict().optional(),
+            canary: z.object({ labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() }).strict().optional(),
+          })
+          .strict(),
+        skipAnalysis: z.boolean().optional(),
+        revertOnDeletion: z.boolean().optional(),
+        suspend: z.boolean().optional(),
+        analysis: z
+          .object({
+            interval: flaggerDuration,
+            threshold: z.number(),
+            iterations: z.number().optional(),
+            maxWeight: z.number().optional(),
+            stepWeight: z.number().optional(),
+            stepWeights: z.array(z.number()).optional(),
+            stepWeightPromotion: z.number().optional(),
+            mirror: z.boolean().optional(),
+            mirrorWeight: z.number().optional(),
+            primaryReadyThreshold: z.number().optional(),
+            canaryReadyThreshold: z.number().optional(),
+            metrics: z
+              .array(
+                z
+                  .object({
+                    name: z.string(),
+                    interval: flaggerDuration.optional(),
+                    threshold: z.number().optional(),
+                    thresholdRange: z.object({ min: z.number().optional(), max: z.number().optional() }).strict().optional(),
+                    query: z.string().optional(),
+                    templateRef: z.object({ name: z.string(), namespace: z.string().optional() }).strict().optional(),
+                    templateVariables: z.record(z.string(), z.string()).optional(),
+                  })
+                  .strict(),
+              )
+              .optional(),
+            alerts: z.array(z.object({ name: z.string(), severity: z.enum(["", "info", "warn", "error"]).optional(), providerRef: z.object({ name: z.string(), namespace: z.string().optional() }).strict() }).strict()).optional(),
+            webhooks: z
+              .array(
+                z
+                  .object({
+                    name: z.string(),
+                    type: z.enum(["", "confirm-rollout", "pre-rollout", "rollout", "confirm-promotion", "post-rollout", "event", "rollback", "confirm-traffic-increase"]).optional(),
+                    muteAlert: z.boolean().optional(),
+                    url: z.string(),
+                    timeout: flaggerDuration.optional(),
+                    retries: z.number().optional(),
+                    disableTLS: z.boolean().optional(),
+                    metadata: z.record(z.string(), z.string()).optional(),
+                  })
+                  .strict(),
+              )
+              .optional(),
+          })
+          .strict()
+          .refine((a) => a.iterations !== undefined || a.stepWeight !== undefined || a.stepWeights !== undefined, "analysis needs iterations, stepWeight or stepWeights (the CRD's oneOf)"),
+      })
+      .strict(),
+  })
+  .strict();
+const metricTemplateV1beta1 = z
+  .object({
+    apiVersion: z.literal("flagger.app/v1beta1"),
+    kind: z.literal("MetricTemplate"),
+    metadata: objectMeta,
+    spec: z
+      .object({
+        provider: z
+          .object({
+            type: z.enum(["prometheus", "influxdb", "datadog", "externalmetrics", "stackdriver", "cloudwatch", "newrelic", "graphite", "dynatrace", "keptn", "splunk"]),
+            address: z.string().optional(),
+            secretRef: z.object({ name: z.string() }).strict().optional(),
+            insecureSkipVerify: z.boolean().optional(),
+            region: z.string().optional(),
+          })
+          .strict(),
+        query: z.string(),
+      })
+      .strict(),
+  })
+  .strict();
+
 /** apiVersion + kind → schema, with where it was read. Keep it small: prefer a published package. */
 export const HAND_WRITTEN_SCHEMAS: Readonly<Record<string, { schema: z.ZodType; source: string }>> = {
   "elbv2.k8s.aws/v1beta1 TargetGroupBinding": {
     schema: targetGroupBindingV1beta1,
     source: "aws/eks-charts stable/aws-load-balancer-controller/crds/crds.yaml @ chart 1.14.1",
   },
+  "flagger.app/v1beta1 Canary": { schema: canaryV1beta1, source: "fluxcd/flagger charts/flagger/crds/crd.yaml @ v1.44.0" },
+  "flagger.app/v1beta1 MetricTemplate": { schema: metricTemplateV1beta1, source: "fluxcd/flagger charts/flagger/crds/crd.yaml @ v1.44.0" },
 };
 
 // ---------------------------------------------------------------------------------------------

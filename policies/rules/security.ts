@@ -1,7 +1,7 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { EKS_LOG_TYPES } from "../../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, GPU_TAINT_KEY, gpuInstanceSpec } from "../../lib/gpu";
-import { arr, at, byType, containersOf, list, obj, podSpecOf, statementsOf, str, strMap, TYPES } from "./common";
+import { arr, at, byType, containersOf, list, obj, podSpecOf, servingPodLabels, statementsOf, str, strMap, TYPES } from "./common";
 
 /**
  * Security and data-loss baseline. Mandatory by default; a dev stack may lower individual rules to
@@ -205,7 +205,8 @@ export const podHardening: StackValidationPolicy = {
       }
       if (r.type === TYPES.deployment || r.type === "kubernetes:apps/v1:StatefulSet") {
         const ns = str(at(r.props, "metadata.namespace"));
-        const labels = strMap(at(r.props, "spec.template.metadata.labels"));
+        // A Canary's target serves through the primary Flagger makes of it: the budget guards those pods.
+        const labels = servingPodLabels(r, args.resources);
         // Same cluster (same kubernetes provider) and namespace: namespaces repeat across regions.
         const covered = pdbs.some((p) => {
           const sel = strMap(at(p.props, "spec.selector.matchLabels"));

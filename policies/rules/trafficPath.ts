@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, gpuInstanceSpec } from "../../lib/gpu";
-import { arr, at, byType, clusterOfProvider, containersOf, flag, LABELS, list, obj, podSpecOf, ProviderCluster, sidePresent, statementsOf, str, strMap, TYPES, vllmContainerOf } from "./common";
+import { arr, at, byType, clusterOfProvider, containersOf, flag, flaggerGenerated, LABELS, list, obj, podSpecOf, ProviderCluster, sidePresent, statementsOf, str, strMap, TYPES, vllmContainerOf } from "./common";
 
 /**
  * The serving path as it works at run time, read from the recorded plan: every hop a request takes
@@ -270,6 +270,8 @@ function checkBackend(resources: readonly PolicyResource[], route: PolicyResourc
   const routeNs = str(at(route.props, "metadata.namespace")) ?? "default";
   const ns = str(ref.namespace) ?? routeNs;
   const where = `HTTPRoute ${k8sName(route)} backendRef ${ns}/${String(ref.name)}:${String(ref.port)}`;
+  // A Canary's Services and primary are Flagger's, not the program's: follow them as Flagger makes them.
+  resources = [...resources, ...flaggerGenerated(resources)];
   const svc = byType(resources, T.service).find((s) => sameProvider(s, route) && at(s.props, "metadata.name") === ref.name && (str(at(s.props, "metadata.namespace")) ?? "default") === ns);
   if (!svc) {
     report(`${where} -> vLLM Service: no such Service in the plan`, route.urn);

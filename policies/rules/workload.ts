@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { ApprovedRuntime, Approvals } from "./approvals";
-import { arr, at, digestOf, flag, obj, podSpecOf, str, strMap, TYPES, vllmContainerOf, vllmWorkload } from "./common";
+import { arr, at, digestOf, flag, obj, podSpecOf, servingPodLabels, str, strMap, TYPES, vllmContainerOf, vllmWorkload } from "./common";
 
 /**
  * Run-time checks of the vLLM workloads: what has to hold between a pod, its image, its volumes, its
@@ -95,7 +95,7 @@ function scaledObjectOf(d: PolicyResource, resources: readonly PolicyResource[])
 
 /** PodDisruptionBudgets in the Deployment's cluster and namespace whose selector matches its pods. */
 function budgetsOf(d: PolicyResource, resources: readonly PolicyResource[]): PolicyResource[] {
-  const labels = strMap(at(d.props, "spec.template.metadata.labels"));
+  const labels = servingPodLabels(d, resources);
   return resources.filter((p) => {
     if (p.type !== TYPES.pdb || !sameClusterAndNamespace(p, d)) return false;
     const sel = strMap(at(p.props, "spec.selector.matchLabels"));
