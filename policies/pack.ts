@@ -10,6 +10,7 @@ import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
 import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } from "./rules/k8sSupport";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
+import { rolloutOwnedByController } from "./rules/rollout";
 import { dnsRecordSingleOwner, eksClusterProtected, trustPoliciesScoped } from "./rules/hardening";
 import { loadBalancerAccessLogs } from "./rules/loadBalancerLogs";
 import { helmValuesKnown } from "./rules/helmValues";
@@ -78,6 +79,7 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     imagesPinnedByDigest(approvals),
     noCrossRegionSkew,
     noIgnoreChangesOnGovernedProperties,
+    rolloutOwnedByController,
     pinnedPlatformBaseline,
     kubernetesVersionInStandardSupport(),
     kubernetesVersionSupportRunway(),

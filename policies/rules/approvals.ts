@@ -62,8 +62,6 @@ export interface Approvals {
   runtimeImages: ApprovedRuntime[];
 }
 
-/** A canary above this share of traffic counts as serving users and needs `approved`. */
-export const CANDIDATE_MAX_CANARY_PERCENT = 5;
 
 export function findApproval(models: readonly ApprovedModel[], name: string, revision: string): ApprovedModel | undefined {
   return models.find((m) => m.name === name && m.revision === revision);

@@ -1,9 +1,9 @@
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { shortJsonHash } from "../../lib/hash";
 import { APPROVAL_STATUSES, approvedModelItemSchema } from "../approvalsSchema";
-import { Approvals, ApprovedModel, CANDIDATE_MAX_CANARY_PERCENT, findApproval } from "./approvals";
-import { arr, at, digestOf, flag, LABELS, obj, str, TYPES, vllmWorkload } from "./common";
+import { Approvals, ApprovedModel, findApproval } from "./approvals";
+import { at, canaryOf, digestOf, flag, LABELS, obj, vllmWorkload } from "./common";
 
 /** Model governance: only approved versions serve, and a workload's labels tell the truth. */
 
@@ -14,22 +14,11 @@ const modelsSchema = (approvals: Approvals) => ({
   },
 });
 
-/** Share of live traffic the route in the workload's namespace sends to it (undefined: not routed). */
-function trafficWeight(resources: readonly PolicyResource[], namespace: string, service: string): number | undefined {
-  for (const r of resources) {
-    if (r.type !== TYPES.httpRoute || str(at(r.props, "metadata.namespace")) !== namespace) continue;
-    for (const rule of arr(at(r.props, "spec.rules"))) {
-      const ref = arr(obj(rule).backendRefs).map(obj).find((b) => b.name === service);
-      if (ref) return typeof ref.weight === "number" ? ref.weight : 1;
-    }
-  }
-  return undefined;
-}
 
 export function approvedModelVersions(approvals: Approvals): StackValidationPolicy {
   return {
     name: "approved-model-versions",
-    description: "Every vLLM workload serves a version on the approved list: revoked versions never run, candidates only as shadows or small canaries, stable and larger canaries need approval.",
+    description: "Every vLLM workload serves a version on the approved list: revoked versions never run, candidates only as shadows; a rollout target (what Flagger runs as canary, then promotes) needs approval.",
     enforcementLevel: "mandatory",
     configSchema: modelsSchema(approvals),
     validateStack: (args, report) => {
@@ -55,10 +44,10 @@ export function approvedModelVersions(approvals: Approvals): StackValidationPoli
         if (status === "revoked") {
           report(`${w.namespace}/${w.name} serves ${version}, which the approvers revoked${approval.revokedReason ? ` (${approval.revokedReason})` : ""}; roll back to an approved version`, r.urn);
         } else if (status === "candidate") {
-          const weight = trafficWeight(args.resources, w.namespace, w.name) ?? 0;
-          const allowed = track === "shadow" || (track === "canary" && weight <= CANDIDATE_MAX_CANARY_PERCENT);
-          if (!allowed) {
-            report(`${w.namespace}/${w.name} runs candidate ${version} as ${track}${track === "canary" ? ` at ${weight}%` : ""}; a candidate may only shadow or take at most ${CANDIDATE_MAX_CANARY_PERCENT}% as canary until approved`, r.urn);
+          // A Canary's target is what Flagger runs as canary and then promotes: it takes live traffic at the first step.
+          const target = canaryOf(r, args.resources);
+          if (track !== "shadow") {
+            report(`${w.namespace}/${w.name} runs candidate ${version} as ${target ? `the rollout target of Canary ${w.namespace}/${String(at(target.props, "metadata.name"))} (Flagger would send it live traffic from the first step)` : track}; a candidate may only shadow until approved`, r.urn);
           }
         } else {
           report(`${w.namespace}/${w.name} serves ${version}, whose approval status ${JSON.stringify(status)} is not one of ${APPROVAL_STATUSES.join(", ")}; it grants nothing until the approvers correct it`, r.urn);

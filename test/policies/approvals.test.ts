@@ -101,7 +101,7 @@ describe("anything not exactly approved grants nothing beyond its status", () =>
     const approvals = loadApprovals();
     const candidates = { ...approvals, models: approvals.models.map((m) => ({ ...m, status: "candidate" as const })) };
     const violations = await evaluatePolicies(resources, [approvedModelVersions(candidates)], { packName: PACK_NAME });
-    expect(violations.some((v) => /runs candidate \S+ as stable; a candidate may only shadow or take at most 5% as canary/.test(v.message))).toBe(true);
+    expect(violations.some((v) => /runs candidate \S+ as the rollout target of Canary chat-small\/chat-small \(Flagger would send it live traffic from the first step\); a candidate may only shadow until approved/.test(v.message))).toBe(true);
   });
 
   it("a pack config override with a misspelt status is refused before any policy runs", async () => {
