@@ -10,14 +10,13 @@ import {
   deploymentTimeouts,
   disruptionBudget,
   drainPlan,
-  modelReadPolicy,
   LABEL,
+  modelReadPolicy,
   NO_CONSOLIDATION_ANNOTATIONS,
   podSizing,
   queueDepthQuery,
   selectorLabels,
   startupBudget,
-  startupBasis,
   startupProbeFailureThreshold,
   STARTUP_BUDGET_ANNOTATION,
   STARTUP_PROBE_PERIOD_SECONDS,
@@ -27,8 +26,8 @@ import {
   vllmArgs,
 } from "../lib/serving";
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
-
 import { FLAGGER_SELECTOR_LABEL, primaryOf, QUEUE_TRIGGER } from "../lib/rollout";
+
 /** Rolling updates add this many pods at a time (maxUnavailable 0): each surge pod may need a new GPU node. */
 const MAX_SURGE = 1;
 /** /tmp (TMPDIR): compiler scratch files and vLLM's IPC sockets. */
@@ -70,18 +69,18 @@ export interface VllmServiceArgs {
   readonly waitFor?: pulumi.Input<pulumi.Resource>[];
   /** @default {} */
   readonly tags?: Record<string, string>;
-}
-
-/**
- * One model version serving one endpoint track: a service account bound through EKS Pod Identity
- * to a role that can only read that version's prefix, a hardened vLLM Deployment on the GPU pool
- * of its class, a Service, a PodDisruptionBudget and a KEDA ScaledObject on queue depth.
   /**
    * Flagger's rollout target: Flagger generates the Services and the primary (Deployment, ScaledObject)
    * from this Deployment, so no Service is declared here and the PodDisruptionBudget guards the primary's
    * pods. @default false (a shadow: its own Service)
    */
   readonly rolloutTarget?: boolean;
+}
+
+/**
+ * One model version serving one endpoint track: a service account bound through EKS Pod Identity
+ * to a role that can only read that version's prefix, a hardened vLLM Deployment on the GPU pool
+ * of its class, a Service, a PodDisruptionBudget and a KEDA ScaledObject on queue depth.
  */
 export class VllmService extends pulumi.ComponentResource {
   readonly deployment: k8s.apps.v1.Deployment;
@@ -89,14 +88,14 @@ export class VllmService extends pulumi.ComponentResource {
   readonly service?: k8s.core.v1.Service;
   readonly role: aws.iam.Role;
   readonly serviceName: string;
+  /** The Deployment's progress deadline (from the startup budget); a rollout's canary gets as long. */
+  readonly progressDeadlineSeconds: number;
 
   constructor(name: string, args: VllmServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const { spec } = args;
     if (args.replicas.min > args.replicas.max) throw new Error(`VllmService ${name}: replicas.min ${args.replicas.min} > replicas.max ${args.replicas.max}`);
     const runtime = args.runtime ?? runtimeOf(args.image);
     // The Service, network policy and gateway backends address the pods on VLLM_PORT.
-  /** The Deployment's progress deadline (from the startup budget); a rollout's canary gets as long. */
-  readonly progressDeadlineSeconds: number;
     if (runtime.port !== VLLM_PORT) throw new Error(`VllmService ${name}: runtime ${runtime.image} listens on ${runtime.port}, but the serving path is wired for ${VLLM_PORT}; record the image's real port or change VLLM_PORT`);
     const requestTimeout = args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
     if (!(Number.isInteger(requestTimeout) && requestTimeout >= 1)) throw new Error(`VllmService ${name}: requestTimeoutSeconds ${requestTimeout} is not a whole number of seconds >= 1`);
@@ -110,6 +109,7 @@ export class VllmService extends pulumi.ComponentResource {
     const budget = startupBudget(spec.version, args.gpuClass, runtime.compressedSizeGiB);
     const timeouts = deploymentTimeouts(budget, args.replicas.max, MAX_SURGE);
     const drain = drainPlan(requestTimeout);
+    this.progressDeadlineSeconds = timeouts.progressDeadlineSeconds;
 
     // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
     const podTrust = pulumi
@@ -120,7 +120,6 @@ export class VllmService extends pulumi.ComponentResource {
       `${name}-reader`,
       { role: this.role.name, policy: pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([b, k]) => JSON.stringify(modelReadPolicy(b, k, args.region, spec.version))) },
       { parent: this },
-    this.progressDeadlineSeconds = timeouts.progressDeadlineSeconds;
     );
     const sa = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
@@ -155,7 +154,7 @@ export class VllmService extends pulumi.ComponentResource {
           namespace: args.namespace,
           labels: meta.labels,
           // The budget's terms, so the plan can check the probe, deadline and await timeouts against them.
-          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify({ ...budget, basis }) },
+          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify(budget) },
         },
         spec: {
           // KEDA owns the replica count after creation.
@@ -192,7 +191,7 @@ export class VllmService extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "vllm",
-                  image,
+                  image: args.image,
                   imagePullPolicy: "IfNotPresent",
                   // The image's WORKDIR (/vllm-workspace) is on the read-only root; run from the writable
                   // home, as upstream's own non-root target does (WORKDIR /home/vllm).
@@ -296,6 +295,8 @@ export class VllmService extends pulumi.ComponentResource {
           },
           triggers: [
             {
+              // Named, so Flagger can give the primary's copy its own query (autoscalerRef.primaryScalerQueries).
+              name: QUEUE_TRIGGER,
               type: "prometheus",
               metricType: "AverageValue",
               metadata: { serverAddress: args.prometheusUrl, query: pulumi.output(args.namespace).apply((ns) => queueDepthQuery(ns, workload)), threshold: String(args.targetWaitingRequests ?? 8) },
@@ -306,8 +307,6 @@ export class VllmService extends pulumi.ComponentResource {
       { parent: this, dependsOn: args.waitFor ?? [] },
     );
 
-              // Named, so Flagger can give the primary's copy its own query (autoscalerRef.primaryScalerQueries).
-              name: QUEUE_TRIGGER,
     this.registerOutputs({ deployment: workload, serviceName: args.rolloutTarget ? undefined : workload, roleArn: this.role.arn, version: meta.annotations["llm-blueprint/version"] });
   }
 }

@@ -52,7 +52,7 @@ describe("Canary spec", () => {
     expect(spec.analysis.webhooks).toEqual([expect.objectContaining({ type: "pre-rollout", metadata: { type: "bash", cmd: "grep -qxF 'm@abc approved' /approvals/approved" } })]);
   });
   it("routes the in-cluster path prefix and mirrors to the shadow Service", () => {
-    expect(spec.service.match).toEqual([{ uri: { prefix: "/chat-small/" } }]);
+    expect((spec.service as Record<string, unknown>).match).toEqual([{ uri: { prefix: "/chat-small/" } }]);
     expect(spec.service.mirror).toEqual([{ backendRef: { name: "chat-small-shadow", port: 8000 } }]);
     expect(spec.autoscalerRef.primaryScalerQueries).toEqual({ "queue-depth": "q" });
   });
