@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ModelEndpoint, ModelEndpointArgs } from "../../components/ModelEndpoint";
+import { endpointProblems, ModelEndpoint, ModelEndpointArgs } from "../../components/ModelEndpoint";
+import { DEFAULT_ROLLOUT } from "../../lib/rollout";
 import { ModelVersion } from "../../lib/catalog";
 import { isAllowed, PolicyDocument } from "../../lib/iam";
 import { PlanResource } from "../../lib/plan/document";
@@ -82,10 +83,10 @@ describe("ModelEndpoint", () => {
         "chat",
         args({
           tracks: [
-            { track: "stable", version: small, profile: small.profiles.l4!, weight: 90 },
-            { track: "canary", version: smallNext, profile: smallNext.profiles.l4!, weight: 10, minReplicas: 1 },
-            { track: "shadow", version: smallNext, profile: smallNext.profiles.l4!, mirrorPercent: 20 },
+            { track: "stable", version: small, profile: small.profiles.l4!, weight: 100 },
+            { track: "shadow", version: smallNext, profile: smallNext.profiles.l4!, mirrorPercent: 100, minReplicas: 1 },
           ],
+          rollout: { ...DEFAULT_ROLLOUT, steps: [2, 10, 40], failedChecks: 3, warmRollbackHours: 0 },
         }),
         opts,
       );
@@ -128,27 +129,44 @@ describe("ModelEndpoint", () => {
   });
 
   it("spreads replicas across zones and labels pods with the whole version tuple", () => {
-    const d = deployment(resources, "chat", "canary");
+    const d = deployment(resources, "chat", "shadow");
     expect(podOf(d).topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
     const meta = input(d, "spec.template.metadata") as { labels: Record<string, string>; annotations: Record<string, string> };
-    expect(meta.labels).toMatchObject({ "llm-blueprint/model": "small", "llm-blueprint/revision": "c".repeat(40), "llm-blueprint/track": "canary" });
+    expect(meta.labels).toMatchObject({ "llm-blueprint/model": "small", "llm-blueprint/revision": "c".repeat(40), "llm-blueprint/track": "shadow" });
     expect(meta.labels["llm-blueprint/profile-hash"]).toMatch(/^[0-9a-f]{12}$/);
     expect(meta.annotations).toMatchObject({ "llm-blueprint/artifact-digest": `sha256:${"c".repeat(64)}`, "llm-blueprint/image-digest": DIGEST, "llm-blueprint/version": `small@${"c".repeat(40)}` });
   });
 
-  it("splits live traffic 90/10 between stable and canary and mirrors 20% to the shadow", () => {
-    const route = ofType(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").find((r) => r.name === "chat-route")!;
-    const [rule] = input(route, "spec.rules") as { backendRefs: unknown[]; filters: { type: string }[] }[];
-    expect(rule.backendRefs).toEqual([
-      { name: "chat-stable", port: 8000, weight: 90 },
-      { name: "chat-canary", port: 8000, weight: 10 },
+  it("leaves the route, its weights and the stable Services to Flagger: a Canary with the rollout policy, mirroring to the shadow", () => {
+    const canary = one(resources, "kubernetes:flagger.app/v1beta1:Canary", "chat-canary");
+    expect(input(canary, "spec")).toMatchObject({
+      provider: "gatewayapi:v1",
+      targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "chat-stable" },
+      autoscalerRef: { kind: "ScaledObject", name: "chat-stable", primaryScalerReplicas: { minReplicas: 1, maxReplicas: 4 } },
+      service: { name: "chat", port: 8000, targetPort: "http", gatewayRefs: [{ name: "inference", namespace: "inference-gateway" }], match: [{ uri: { prefix: "/chat/" } }], mirror: [{ backendRef: { name: "chat-shadow", port: 8000 } }] },
+      skipAnalysis: false,
+      analysis: { interval: "10m", threshold: 3, stepWeights: [2, 10, 40] },
+    });
+    const primaryQuery = (input(canary, "spec.autoscalerRef.primaryScalerQueries") as Record<string, string>)["queue-depth"];
+    expect(primaryQuery).toContain('pod=~"chat-stable-primary-[a-z0-9]+-[a-z0-9]+"');
+    const gates = input(canary, "spec.analysis.metrics") as { templateRef: { name: string; namespace: string } }[];
+    const templates = ofType(resources, "kubernetes:flagger.app/v1beta1:MetricTemplate").filter((t) => t.name.startsWith("chat-gate-")).map((t) => input(t, "metadata.name"));
+    for (const g of gates) expect(templates).toContain(g.templateRef.name);
+    const services = ofType(resources, "kubernetes:core/v1:Service").filter((x) => x.name.startsWith("chat-")).map((x) => input(x, "metadata.name"));
+    expect(services).toEqual(["chat-shadow"]);
+    expect(ofType(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").filter((r) => r.name.startsWith("chat-"))).toEqual([]);
+  });
+
+  it("refuses a canary track and a rollout policy whose steps shrink, with the key", () => {
+    const stable = { track: "stable" as const, version: small, profile: small.profiles.l4!, weight: 100 };
+    expect(endpointProblems({ tracks: [stable, { ...stable, track: "canary" as const }], rollout: { ...DEFAULT_ROLLOUT, steps: [10, 5], warmRollbackHours: 0 } })).toEqual([
+      "tracks: no canary track; Flagger runs the canary when the stable track's version changes",
+      "rollout.steps[1]: 5 does not grow from 10; steps only go up",
     ]);
-    expect(rule.filters).toContainEqual({ type: "RequestMirror", requestMirror: { backendRef: { name: "chat-shadow", port: 8000 }, percent: 20 } });
-    expect(input(route, "spec.parentRefs")).toEqual([{ name: "inference", namespace: "inference-gateway" }]);
   });
 
   it("binds each track's service account to a role that reads only its own version", () => {
-    for (const track of ["stable", "canary", "shadow"]) {
+    for (const track of ["stable", "shadow"]) {
       const d = deployment(resources, "chat", track);
       const assoc = ofType(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find((a) => a.name === `chat-${track}-identity`)!;
       expect(input(assoc, "serviceAccount")).toBe(podOf(d).serviceAccountName);
@@ -164,18 +182,22 @@ describe("ModelEndpoint", () => {
     const scaled = ofType(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((s) => s.name === "chat-stable-autoscaler")!;
     expect(input(scaled, "spec")).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 4, scaleTargetRef: { name: "chat-stable" } });
     expect(input(scaled, "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds")).toBeGreaterThanOrEqual(300);
-    const [trigger] = input(scaled, "spec.triggers") as { type: string; metadata: { query: string } }[];
+    const [trigger] = input(scaled, "spec.triggers") as { name: string; type: string; metadata: { query: string } }[];
     expect(trigger.type).toBe("prometheus");
+    expect(trigger.name).toBe("queue-depth");
     expect(trigger.metadata.query).toContain("vllm:num_requests_waiting");
     expect(deployment(resources, "chat", "stable").options.ignoreChanges).toContain("spec.replicas");
     const shadow = ofType(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((s) => s.name === "chat-shadow-autoscaler")!;
-    expect(input(shadow, "spec.maxReplicaCount")).toBe(1); // 20% of 4
+    expect(input(shadow, "spec.maxReplicaCount")).toBe(4); // mirrored every request: as many as the endpoint
   });
 
   it("isolates the namespace: restricted Pod Security, a disruption budget per track, and a network policy", () => {
     const ns = ofType(resources, "kubernetes:core/v1:Namespace").find((n) => n.name === "chat-ns")!;
     expect(input(ns, "metadata.labels")).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted", "llm-blueprint/serving": "true" });
-    expect(ofType(resources, "kubernetes:policy/v1:PodDisruptionBudget").filter((p) => p.name.startsWith("chat-"))).toHaveLength(3);
+    const budgets = ofType(resources, "kubernetes:policy/v1:PodDisruptionBudget").filter((p) => p.name.startsWith("chat-"));
+    expect(budgets).toHaveLength(2);
+    // The stable target is scaled to zero between rollouts; its budget guards the primary Flagger makes of it.
+    expect(input(budgets.find((b) => b.name === "chat-stable-pdb")!, "spec.selector.matchLabels")).toEqual({ "app.kubernetes.io/instance": "chat-stable-primary" });
     const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((n) => n.name === "chat-netpol")!;
     expect(input(netpol, "spec.policyTypes")).toEqual(["Ingress", "Egress"]);
     expect(JSON.stringify(input(netpol, "spec.egress"))).toContain('"except":["169.254.169.254/32"]');
@@ -239,14 +261,14 @@ describe("ModelEndpoint", () => {
     expect([...scaled.options.dependsOn, ...Object.values(scaled.propertyDependencies ?? {}).flat()]).not.toContain(large.urn);
   });
 
-  it("keeps two stable replicas behind a minAvailable budget, gives the canary its own minimum, and holds capacity when metrics fail", () => {
+  it("keeps two stable replicas behind a minAvailable budget, gives the shadow its own minimum, and holds capacity when metrics fail", () => {
     const pdb = (name: string) => input(ofType(resources, "kubernetes:policy/v1:PodDisruptionBudget").find((p) => p.name === `${name}-pdb`)!, "spec") as Record<string, unknown>;
     expect(pdb("large-stable")).toMatchObject({ minAvailable: 1 });
     expect(pdb("large-stable").maxUnavailable).toBeUndefined();
-    // One replica (the canary at its own minimum): evictable, or it would block every drain.
-    expect(pdb("chat-canary")).toMatchObject({ maxUnavailable: 1 });
+    // One replica (the shadow at its own minimum): evictable, or it would block every drain.
+    expect(pdb("chat-shadow")).toMatchObject({ maxUnavailable: 1 });
     const scaled = (name: string) => input(ofType(resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((x) => x.name === `${name}-autoscaler`)!, "spec") as Record<string, unknown>;
-    expect(scaled("chat-canary")).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 1 });
+    expect(scaled("chat-shadow")).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 4 });
     expect(scaled("large-stable")).toMatchObject({ minReplicaCount: 2, fallback: { failureThreshold: 3, replicas: 2, behavior: "currentReplicasIfHigher" } });
     const annotations = input(deployment(resources, "large", "stable"), "spec.template.metadata.annotations") as Record<string, string>;
     expect(annotations).toMatchObject({ "cluster-autoscaler.kubernetes.io/safe-to-evict": "false", "karpenter.sh/do-not-disrupt": "true" });

@@ -6,7 +6,8 @@ import { combinedStackConfig, entryPoint, input, ofType } from "../harness";
 
 interface ServedModelInput {
   name: string;
-  canary?: { version: string; weight: number };
+  version: string;
+  rollout?: { skipAnalysis?: boolean };
 }
 
 /** Plans a committed stack through the real entry point, optionally editing its serving block first. */
@@ -64,8 +65,8 @@ describe("prod serving", () => {
     expect(rules.map((r) => r.destination.bucket)).toEqual(["arn:aws:s3:::llm-prod-123456789012-usw2-models", "arn:aws:s3:::llm-prod-123456789012-use2-models"]);
   });
 
-  describe("rollback", () => {
-    const routes = (resources: PlanResource[]) => new Map(ofType(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").map((r) => [r.urn, JSON.stringify(r.inputs)]));
+  describe("version change and rollback", () => {
+    const PREVIOUS = "llama-3.1-8b-instruct@0e9e39f249a16976918f6564b8830bc894c89659";
     const changed = (before: PlanResource[], after: PlanResource[]) => {
       const a = new Map(before.map((r) => [r.urn, JSON.stringify([r.inputs, r.options])]));
       const b = new Map(after.map((r) => [r.urn, JSON.stringify([r.inputs, r.options])]));
@@ -75,39 +76,40 @@ describe("prod serving", () => {
         updated: [...a.keys()].filter((u) => b.has(u) && a.get(u) !== b.get(u)),
       };
     };
-
-    it("removing the canary deletes only the canary workloads and sends all traffic to stable", async () => {
-      const after = await planStack("prod", (models) => {
-        delete models.find((m) => m.name === "chat-small")!.canary;
+    let back: PlanResource[];
+    beforeAll(async () => {
+      back = await planStack("prod", (models) => {
+        models.find((m) => m.name === "chat-small")!.version = PREVIOUS;
       });
-      const diff = changed(prod, after);
-      expect(diff.added).toEqual([]);
-      expect(diff.removed.length).toBeGreaterThan(0);
-      for (const urn of diff.removed) expect(urn).toMatch(/::us-(east|west)-\d-chat-small-canary(-[a-z]+)?$/);
-      // The routes, and each cluster's alert rules: the canary's revision leaves the version-skew allow-list.
-      const alertRules = ofType(prod, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.urn);
-      expect(alertRules).toHaveLength(3);
-      expect(diff.updated.sort()).toEqual([...[...routes(prod).keys()].filter((u) => u.endsWith("chat-small-route")), ...alertRules].sort());
-      for (const r of ofType(after, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").filter((x) => x.urn.endsWith("chat-small-route"))) {
-        expect((input(r, "spec.rules") as { backendRefs: unknown[] }[])[0].backendRefs).toEqual([{ name: "chat-small-stable", port: 8000, weight: 100 }]);
-      }
-    });
+    }, 300_000);
 
-    it("setting the canary weight to 0 changes only the routes and keeps the canary warm", async () => {
-      const after = await planStack("prod", (models) => {
-        models.find((m) => m.name === "chat-small")!.canary!.weight = 0;
-      });
-      const diff = changed(prod, after);
+    it("changing the version touches only the model's target workload, its Canary and the alert allow-list, never a route or a Service", () => {
+      const diff = changed(prod, back);
       expect(diff.added).toEqual([]);
       expect(diff.removed).toEqual([]);
-      expect(diff.updated.sort()).toEqual([...routes(prod).keys()].filter((u) => u.endsWith("chat-small-route")).sort());
+      const alertRules = ofType(prod, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.urn);
+      for (const urn of diff.updated) {
+        if (alertRules.includes(urn)) continue;
+        expect(urn).toMatch(/::us-(east|west)-\d-chat-small-(stable-[a-z-]+|canary)$/);
+      }
+      expect(diff.updated.filter((u) => /HTTPRoute::|core\/v1:Service::/.test(u))).toEqual([]);
+      const canaries = ofType(back, "kubernetes:flagger.app/v1beta1:Canary").filter((c) => c.urn.endsWith("chat-small-canary"));
+      expect(canaries).toHaveLength(3);
+      for (const c of canaries) expect(JSON.stringify(input(c, "spec.analysis.webhooks"))).toContain(`${PREVIOUS} approved`);
     });
-  });
-});
 
-describe("dev serving", () => {
-  it("serves one small model on L4 in its one region", async () => {
-    const d = deployments(await planStack("dev"));
-    expect(d.map((x) => [x.region, x.endpoint, x.track, x.gpuClass, x.gpus])).toEqual([["us-west-2", "chat-small", "stable", "l4", "1"]]);
+    it("the emergency rollback is one more line: skipAnalysis on the Canary and nothing else", async () => {
+      const emergency = await planStack("prod", (models) => {
+        const m = models.find((x) => x.name === "chat-small")!;
+        m.version = PREVIOUS;
+        m.rollout = { skipAnalysis: true };
+      });
+      const diff = changed(back, emergency);
+      expect(diff.added).toEqual([]);
+      expect(diff.removed).toEqual([]);
+      expect(diff.updated.every((u) => u.endsWith("chat-small-canary"))).toBe(true);
+      expect(diff.updated).toHaveLength(3);
+      for (const u of diff.updated) expect(input(emergency.find((r) => r.urn === u)!, "spec.skipAnalysis")).toBe(true);
+    });
   });
 });

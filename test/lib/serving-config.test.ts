@@ -67,42 +67,72 @@ function problemsOf(raw: unknown): { path: string; message: string }[] {
 
 describe("served models resolve against the catalog and the pools", () => {
   it("places a model in every region with a pool of its class and resolves each track", () => {
-    const cfg = parse(config({ models: [{ name: "chat", gpuClass: "l4", stable: `small@${SHA("c")}`, canary: { version: `small@${SHA("d")}`, weight: 25 }, replicas: { min: 1, max: 4 } }] }));
+    const cfg = parse(config({ models: [{ name: "chat", gpuClass: "l4", version: `small@${SHA("c")}`, shadow: { version: `small@${SHA("d")}`, percent: 100 }, replicas: { min: 1, max: 4 } }] }));
     const chat = cfg.serving!.models[0];
     expect(chat.placements).toEqual([
       { region: "us-east-1", pool: "l4", instanceType: "g6.12xlarge" },
       { region: "us-west-2", pool: "l4", instanceType: "g6.2xlarge" },
     ]);
-    expect(chat.tracks.map((t) => [t.track, t.version.revision, t.weight])).toEqual([
-      ["stable", SHA("c"), 75],
-      ["canary", SHA("d"), 25],
+    expect(chat.tracks.map((t) => [t.track, t.version.revision, t.weight, t.mirrorPercent])).toEqual([
+      ["stable", SHA("c"), 100, undefined],
+      ["shadow", SHA("d"), undefined, 100],
+    ]);
+  });
+
+  it("fills the rollout policy's defaults: steps 1/5/25/50, a warm week in prod only", () => {
+    const served = { models: [{ name: "chat", gpuClass: "l4", version: `small@${SHA("c")}` }] };
+    const staging = parse(config(served)).serving!.models[0].rollout;
+    expect(staging).toEqual({
+      steps: [1, 5, 25, 50],
+      interval: "10m",
+      failedChecks: 2,
+      gates: { ttftP99MaxRatio: 1.2, tpotP99MaxRatio: 1.2, vllmErrorRateMaxPercent: 1, gatewayErrorRateMaxPercent: 1 },
+      skipAnalysis: false,
+      warmRollbackHours: 0,
+    });
+    expect(parse({ ...config(served), environment: "prod" }).serving!.models[0].rollout.warmRollbackHours).toBe(168);
+    const emergency = { models: [{ ...served.models[0], rollout: { skipAnalysis: true } }] };
+    expect(parse(config(emergency)).serving!.models[0].rollout.skipAnalysis).toBe(true);
+  });
+
+  it("refuses the removed canary key, a sampled shadow, shrinking steps and misspelt gates", () => {
+    const base = { name: "chat", gpuClass: "l4", regions: ["us-east-1"], version: `small@${SHA("c")}` };
+    expect(problemsOf(config({ models: [{ ...base, canary: { version: `small@${SHA("d")}`, weight: 10 } }] }))).toEqual([
+      { path: `${NS}:serving.models[0]`, message: expect.stringMatching(/^unknown key "canary".*allowed keys: .*version.*shadow.*rollout/) },
+    ]);
+    expect(problemsOf(config({ models: [{ ...base, shadow: { version: `small@${SHA("d")}`, percent: 20 } }] }))).toEqual([
+      { path: `${NS}:serving.models[0].shadow.percent`, message: "20: the rollout controller (Flagger 1.44.0) mirrors every request to a shadow, it cannot sample; set 100 or remove the shadow" },
+    ]);
+    expect(problemsOf(config({ models: [{ ...base, rollout: { steps: [10, 5] } }] }))).toEqual([{ path: `${NS}:serving.models[0].rollout`, message: "steps[1]: 5 does not grow from 10; steps only go up" }]);
+    expect(problemsOf(config({ models: [{ ...base, rollout: { gates: { ttftRatio: 2 } } }] }))).toEqual([
+      { path: `${NS}:serving.models[0].rollout.gates`, message: expect.stringMatching(/^unknown key "ttftRatio"/) },
     ]);
   });
 
   it("refuses floating references and unknown versions, naming the versions that exist", () => {
-    expect(problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", stable: "small@latest" }] }))).toEqual([
-      { path: `${NS}:serving.models[0].stable`, message: expect.stringContaining('tags, branches and "latest" are not allowed') },
+    expect(problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", version: "small@latest" }] }))).toEqual([
+      { path: `${NS}:serving.models[0].version`, message: expect.stringContaining('tags, branches and "latest" are not allowed') },
     ]);
-    expect(problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", stable: `small@${SHA("e")}` }] }))).toEqual([
-      { path: `${NS}:serving.models[0].stable`, message: `"small@${SHA("e")}" is not in models/catalog.yaml; versions of small there: small@${SHA("c")}, small@${SHA("d")}, small@${SHA("f")}` },
+    expect(problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", version: `small@${SHA("e")}` }] }))).toEqual([
+      { path: `${NS}:serving.models[0].version`, message: `"small@${SHA("e")}" is not in models/catalog.yaml; versions of small there: small@${SHA("c")}, small@${SHA("d")}, small@${SHA("f")}` },
     ]);
   });
 
   it("refuses a model that does not fit its GPU class, saying what would fit", () => {
     // big@b has an h100 profile at tensor-parallel 1: 131 GiB of weights on one 80 GB GPU.
-    const [tooSmallTp] = problemsOf(config({ models: [{ name: "chat", gpuClass: "h100", regions: ["us-east-1"], stable: `big@${SHA("b")}` }] }));
-    expect(tooSmallTp.path).toBe(`${NS}:serving.models[0].stable`);
+    const [tooSmallTp] = problemsOf(config({ models: [{ name: "chat", gpuClass: "h100", regions: ["us-east-1"], version: `big@${SHA("b")}` }] }));
+    expect(tooSmallTp.path).toBe(`${NS}:serving.models[0].version`);
     expect(tooSmallTp.message).toContain("needs tensor-parallel 4 on h100 (p5.48xlarge)");
     // big@a on L4 even at tensor-parallel 4 (the whole g6.12xlarge).
-    const onL4 = problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], stable: `big@${SHA("a")}` }] }));
+    const onL4 = problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], version: `big@${SHA("a")}` }] }));
     expect(onL4.map((p) => p.message)).toContainEqual(expect.stringContaining("does not fit on l4 even at tensor-parallel 4"));
   });
 
   it("refuses a tensor-parallel size that strands GPUs or exceeds the instance", () => {
-    const stranded = problemsOf(config({ models: [{ name: "chat", gpuClass: "h100", regions: ["us-east-1"], stable: `small@${SHA("c")}` }] }));
+    const stranded = problemsOf(config({ models: [{ name: "chat", gpuClass: "h100", regions: ["us-east-1"], version: `small@${SHA("c")}` }] }));
     expect(stranded.map((p) => p.message)).toContainEqual(expect.stringContaining("tensor-parallel 3 strands 2 of the 8 GPUs of p5.48xlarge; allowed: 1, 2, 4, 8"));
     // big@a's l4 profile wants 4 GPUs; us-west-2's g6.2xlarge has one.
-    const tooWide = problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", regions: ["us-west-2"], stable: `big@${SHA("a")}` }] }));
+    const tooWide = problemsOf(config({ models: [{ name: "chat", gpuClass: "l4", regions: ["us-west-2"], version: `big@${SHA("a")}` }] }));
     expect(tooWide.map((p) => p.message)).toContainEqual(expect.stringContaining("tensor-parallel 4 needs 4 GPUs but g6.2xlarge has 1"));
   });
 
@@ -110,9 +140,9 @@ describe("served models resolve against the catalog and the pools", () => {
     const problems = problemsOf(
       config({
         models: [
-          { name: "chat", gpuClass: "h100", stable: `big@${SHA("a")}` },
-          { name: "chat", gpuClass: "l4", regions: ["eu-west-1"], stable: `small@${SHA("c")}` },
-          { name: "wide", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("c")}`, replicas: { min: 1, max: 9 } },
+          { name: "chat", gpuClass: "h100", version: `big@${SHA("a")}` },
+          { name: "chat", gpuClass: "l4", regions: ["eu-west-1"], version: `small@${SHA("c")}` },
+          { name: "wide", gpuClass: "l4", regions: ["us-east-1"], version: `small@${SHA("c")}`, replicas: { min: 1, max: 9 } },
         ],
       }),
     );
@@ -126,23 +156,23 @@ describe("served models resolve against the catalog and the pools", () => {
     );
   });
 
-  it("refuses a canary or shadow that is the stable version, and extra flags that fight the profile", () => {
+  it("refuses a shadow that is the served version, and extra flags that fight the profile", () => {
     const problems = problemsOf(
       config({
         models: [
-          { name: "a", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("c")}`, canary: { version: `small@${SHA("c")}`, weight: 5 } },
-          { name: "b", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("f")}` },
+          { name: "a", gpuClass: "l4", regions: ["us-east-1"], version: `small@${SHA("c")}`, shadow: { version: `small@${SHA("c")}`, percent: 100 } },
+          { name: "b", gpuClass: "l4", regions: ["us-east-1"], version: `small@${SHA("f")}` },
         ],
       }),
     );
     expect(problems).toEqual([
-      { path: `${NS}:serving.models[0].canary.version`, message: "is the stable version itself; a canary must be a different version" },
-      { path: `${NS}:serving.models[1].stable`, message: "the l4 profile's extraArgs repeat flags the profile sets itself: --max-model-len=4096" },
+      { path: `${NS}:serving.models[0].shadow.version`, message: "is the served version itself; a shadow must be a different version" },
+      { path: `${NS}:serving.models[1].version`, message: "the l4 profile's extraArgs repeat flags the profile sets itself: --max-model-len=4096" },
     ]);
   });
 
   it("requires the Hugging Face token secret only when a served profile needs it", () => {
-    const served = { models: [{ name: "g", gpuClass: "l4", regions: ["us-east-1"], stable: `gated@${SHA("9")}` }] };
+    const served = { models: [{ name: "g", gpuClass: "l4", regions: ["us-east-1"], version: `gated@${SHA("9")}` }] };
     expect(problemsOf(config(served))).toEqual([{ path: `${NS}:huggingFaceToken`, message: expect.stringContaining("pulumi config set --secret huggingFaceToken") }]);
     const cfg = parse({ ...config(served), huggingFaceToken: "hf_x" });
     expect(cfg.serving!.models[0].tracks[0].profile.huggingFaceToken).toBe(true);
@@ -151,22 +181,22 @@ describe("served models resolve against the catalog and the pools", () => {
 
   it("refuses an image whose digest has no runtime record, instead of guessing its user and port", () => {
     const unrecorded = `docker.io/vllm/vllm-openai:v0.27.1@sha256:${"e".repeat(64)}`;
-    const served = { models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], stable: `small@${SHA("c")}` }] };
+    const served = { models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], version: `small@${SHA("c")}` }] };
     expect(problemsOf({ ...config(served), serving: { ...served, auth: JWT_AUTH, vllmImage: unrecorded } })).toEqual([
       { path: `${NS}:serving.vllmImage`, message: expect.stringContaining(`${unrecorded} has no record in models/runtimes.yaml`) },
     ]);
   });
 
-  it("gives a canary and a shadow their own minimum, below the stable track's", () => {
-    const tracks = (canaryMin?: number) => {
+  it("gives a shadow its own minimum, below the served track's", () => {
+    const tracks = (shadowMin?: number) => {
       const served = {
         models: [
           {
             name: "chat",
             gpuClass: "l4",
             regions: ["us-east-1"],
-            stable: `small@${SHA("c")}`,
-            canary: { version: `small@${SHA("d")}`, weight: 10, ...(canaryMin ? { minReplicas: canaryMin } : {}) },
+            version: `small@${SHA("c")}`,
+            shadow: { version: `small@${SHA("d")}`, percent: 100, ...(shadowMin ? { minReplicas: shadowMin } : {}) },
             replicas: { min: 2, max: 4 },
           },
         ],
@@ -176,9 +206,9 @@ describe("served models resolve against the catalog and the pools", () => {
     const cfg = parse(config(tracks()));
     expect(cfg.serving!.models[0].tracks.map((t) => [t.track, t.minReplicas])).toEqual([
       ["stable", undefined],
-      ["canary", 1],
+      ["shadow", 1],
     ]);
-    expect(problemsOf(config(tracks(3)))).toEqual([{ path: `${NS}:serving.models[0].canary.minReplicas`, message: expect.stringContaining("canary minReplicas 3 is above the stable track's replicas.min 2") }]);
+    expect(problemsOf(config(tracks(3)))).toEqual([{ path: `${NS}:serving.models[0].shadow.minReplicas`, message: expect.stringContaining("shadow minReplicas 3 is above the stable track's replicas.min 2") }]);
   });
 
   it("requires the image pinned by digest and reports a broken catalog on its key", () => {
@@ -186,7 +216,7 @@ describe("served models resolve against the catalog and the pools", () => {
       `${NS}:serving.models`,
       `${NS}:serving.vllmImage`,
     ]);
-    const broken = problemsOf(config({ catalogFile: "models/broken.yaml", models: [{ name: "chat", gpuClass: "l4", stable: `small@${SHA("c")}` }] }));
+    const broken = problemsOf(config({ catalogFile: "models/broken.yaml", models: [{ name: "chat", gpuClass: "l4", version: `small@${SHA("c")}` }] }));
     expect(broken.length).toBeGreaterThan(0);
     for (const p of broken) expect(p.path).toBe(`${NS}:serving.catalogFile`);
     expect(broken.map((p) => p.message)).toContainEqual(expect.stringContaining("models/broken.yaml models[0].revision: must be a full 40-character commit SHA"));
