@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_TAINT_KEY } from "../lib/gpu";
 import { pinnedRelease } from "../lib/helm";
-import { managedPolicyArn, podIdentityTrust, policyDocument, PolicyDocument } from "../lib/iam";
+import { managedPolicyArn, podIdentityTrust } from "../lib/iam";
 import { podSecurityMetadata } from "../lib/podSecurity";
 import { declareNetworkPolicies } from "./networkPolicies";
 import { NODE_ROLE_LABEL } from "./NodePool";
@@ -18,11 +18,6 @@ export interface ClusterAddonsArgs {
   /** Selects the pinned add-on and chart versions from KUBERNETES_BASELINES. */
   readonly kubernetesVersion: string;
   /**
-   * Time a node must be unneeded before cluster-autoscaler removes it. GPU nodes are slow and
-   * expensive to bring back, so the default is long. @default "10m"
-   */
-  readonly scaleDownUnneededTime?: string;
-  /**
    * Resources that must exist before anything here is installed: the system node pool, since
    * CoreDNS and the Helm releases need schedulable nodes. (A component's own `dependsOn` does not
    * hold back its children, so the wait is applied to each child.) @default []
@@ -32,75 +27,12 @@ export interface ClusterAddonsArgs {
   readonly tags?: Record<string, string>;
 }
 
-export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 /** Encrypted gp3 StorageClass for everything that keeps data on a volume (Prometheus, Alertmanager, Grafana). */
 export const ENCRYPTED_STORAGE_CLASS = "gp3-encrypted";
 export const ADDON_NAMESPACE = "kube-system";
 
-/**
- * Least-privilege cluster-autoscaler policy (autoscaler's AWS README): reads are account-wide
- * because the Describe APIs have no resource scoping; the two mutating calls only work on ASGs
- * that EKS tagged as owned by this cluster.
- */
-export function clusterAutoscalerPolicy(clusterName: string): PolicyDocument {
-  return policyDocument(
-    {
-      Sid: "Describe",
-      Effect: "Allow",
-      Action: [
-        "autoscaling:DescribeAutoScalingGroups",
-        "autoscaling:DescribeAutoScalingInstances",
-        "autoscaling:DescribeLaunchConfigurations",
-        "autoscaling:DescribeScalingActivities",
-        "autoscaling:DescribeTags",
-        "ec2:DescribeImages",
-        "ec2:DescribeInstanceTypes",
-        "ec2:DescribeLaunchTemplateVersions",
-        "ec2:GetInstanceTypesFromInstanceRequirements",
-        "eks:DescribeNodegroup",
-      ],
-      Resource: "*",
-    },
-    {
-      Sid: "ScaleOwnedGroups",
-      Effect: "Allow",
-      Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-      Resource: "*",
-      Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },
-    },
-  );
-}
-
 const GPU_TOLERATION = { key: GPU_TAINT_KEY, operator: "Exists", effect: "NoSchedule" };
 const SYSTEM_NODE_SELECTOR = { [NODE_ROLE_LABEL]: "system" };
-const RESTRICTED_CONTAINER = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ["ALL"] },
-};
-
-/** Helm values for cluster-autoscaler: autodiscovery of this cluster's groups, on system nodes. */
-export function clusterAutoscalerValues(clusterName: string, region: string, scaleDownUnneededTime: string): Record<string, unknown> {
-  return {
-    autoDiscovery: { clusterName },
-    awsRegion: region,
-    cloudProvider: "aws",
-    rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } },
-    nodeSelector: SYSTEM_NODE_SELECTOR,
-    replicaCount: 1,
-    extraArgs: {
-      "balance-similar-node-groups": true,
-      expander: "least-waste",
-      "scale-down-unneeded-time": scaleDownUnneededTime,
-      "skip-nodes-with-local-storage": false,
-    },
-    securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
-    containerSecurityContext: RESTRICTED_CONTAINER,
-    resources: { requests: { cpu: "100m", memory: "300Mi" }, limits: { memory: "600Mi" } },
-  };
-}
-
 /** Helm values for the NVIDIA device plugin: only on GPU nodes, tolerating their taint. */
 export function devicePluginValues(): Record<string, unknown> {
   return {
@@ -118,15 +50,15 @@ export function devicePluginValues(): Record<string, unknown> {
 
 /**
  * Add-ons that need schedulable nodes: managed CoreDNS, the EBS CSI driver with an encrypted gp3
- * StorageClass, cluster-autoscaler (EKS Pod Identity, tag-scoped IAM) and the NVIDIA device
- * plugin, each pinned by version. Pass the region's aws
+ * StorageClass, the EKS node monitoring agent (node health conditions for auto repair, GPU XID and
+ * DCGM errors included) and the NVIDIA device plugin, each pinned by version. GPU nodes come from
+ * Karpenter (KarpenterGpuPools); there is no cluster-autoscaler. Pass the region's aws
  * provider and the cluster's kubernetes provider in `opts.providers`, and make it depend on the
  * system pool.
  */
 export class ClusterAddons extends pulumi.ComponentResource {
-  readonly clusterAutoscaler: k8s.helm.v3.Release;
   readonly devicePlugin: k8s.helm.v3.Release;
-  readonly clusterAutoscalerRole: aws.iam.Role;
+  readonly nodeMonitoringAgent: aws.eks.Addon;
   /** The encrypted gp3 StorageClass; volume claims that use it wait for it. */
   readonly storageClass: k8s.storage.v1.StorageClass;
 
@@ -188,24 +120,19 @@ export class ClusterAddons extends pulumi.ComponentResource {
       { parent: this, dependsOn: [ebsCsi] },
     );
 
-    this.clusterAutoscalerRole = new aws.iam.Role(`${name}-cluster-autoscaler`, { assumeRolePolicy: podTrust, tags }, { parent: this });
-    new aws.iam.RolePolicy(
-      `${name}-cluster-autoscaler`,
-      { role: this.clusterAutoscalerRole.name, policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterNameLiteral)) },
-      { parent: this },
-    );
-    const association = new aws.eks.PodIdentityAssociation(
-      `${name}-cluster-autoscaler`,
-      { clusterName: args.clusterName, namespace: ADDON_NAMESPACE, serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, roleArn: this.clusterAutoscalerRole.arn, tags },
-      { parent: this },
-    );
-    this.clusterAutoscaler = pinnedRelease(
-      `${name}-cluster-autoscaler`,
-      baseline.clusterAutoscaler,
-      ADDON_NAMESPACE,
-      // The image minor follows the cluster minor, not the chart's appVersion (lib/baseline.ts).
-      { ...clusterAutoscalerValues(args.clusterNameLiteral, args.region, args.scaleDownUnneededTime ?? "10m"), image: { tag: baseline.clusterAutoscalerImageTag } },
-      { parent: this, dependsOn: [association, ...waitFor] },
+    // A DaemonSet on every node, GPU nodes included (the add-on tolerates all taints); its conditions
+    // drive node auto repair of the system group and Karpenter's node repair of the GPU pools.
+    this.nodeMonitoringAgent = new aws.eks.Addon(
+      `${name}-node-monitoring-agent`,
+      {
+        clusterName: args.clusterName,
+        addonName: "eks-node-monitoring-agent",
+        addonVersion: baseline.addons["eks-node-monitoring-agent"],
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        tags,
+      },
+      { parent: this, dependsOn: waitFor },
     );
 
     const pluginNamespace = new k8s.core.v1.Namespace(
@@ -224,8 +151,6 @@ export class ClusterAddons extends pulumi.ComponentResource {
     this.devicePlugin = pinnedRelease(`${name}-nvidia-device-plugin`, NVIDIA_DEVICE_PLUGIN_CHART, pluginNamespace.metadata.name, devicePluginValues(), { parent: this, dependsOn: waitFor });
 
     this.registerOutputs({
-      clusterAutoscalerRoleArn: this.clusterAutoscalerRole.arn,
-      clusterAutoscalerStatus: this.clusterAutoscaler.status,
       devicePluginStatus: this.devicePlugin.status,
     });
   }

@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { GpuClass, gpuInstanceSpec } from "../lib/gpu";
+import { poolCapacity, PoolCapacity } from "../lib/capacity";
+import type { GpuPoolConfig } from "../lib/config/schema";
 import { GpuCluster } from "./GpuCluster";
+import { KarpenterAws } from "./KarpenterAws";
 import { NodePool } from "./NodePool";
 import { CiRunners, CiRunnersArgs } from "./CiRunners";
 import { RegionNetwork } from "./RegionNetwork";
@@ -12,12 +14,6 @@ export interface InferenceRegionPoolArgs {
   readonly maxSize: number;
   readonly desiredSize: number;
   readonly diskSizeGiB: number;
-}
-
-export interface InferenceRegionGpuPoolArgs extends Omit<InferenceRegionPoolArgs, "desiredSize"> {
-  /** Unique within the region; names the node group. */
-  readonly name: string;
-  readonly class: GpuClass;
 }
 
 export interface InferenceRegionArgs {
@@ -44,19 +40,10 @@ export interface InferenceRegionArgs {
   readonly flowLogRetentionDays?: number;
   readonly ciRunners?: Omit<CiRunnersArgs, "region" | "vpcId" | "ciSubnetIds" | "tags">;
   readonly systemPool: InferenceRegionPoolArgs;
-  readonly gpuPools: readonly InferenceRegionGpuPoolArgs[];
+  /** GPU pools, provisioned by Karpenter (KarpenterAws here, KarpenterGpuPools in serving). */
+  readonly gpuPools: readonly GpuPoolConfig[];
   /** @default {} */
   readonly tags?: Record<string, string>;
-}
-
-/** GPU capacity a pool can offer, from its declared sizes. */
-export interface GpuPoolCapacity {
-  readonly name: string;
-  readonly class: GpuClass;
-  readonly instanceType: string;
-  readonly gpusPerNode: number;
-  readonly minGpus: number;
-  readonly maxGpus: number;
 }
 
 /**
@@ -70,8 +57,10 @@ export class InferenceRegion extends pulumi.ComponentResource {
   readonly ciRunners?: CiRunners;
   readonly cluster: GpuCluster;
   readonly systemPool: NodePool;
-  readonly gpuPools: Record<string, NodePool>;
-  readonly gpuCapacity: GpuPoolCapacity[];
+  /** The AWS half of the GPU capacity layer. */
+  readonly karpenter: KarpenterAws;
+  /** Each GPU pool as Karpenter provisions it (lib/capacity.ts). */
+  readonly gpuCapacity: PoolCapacity[];
 
   constructor(name: string, args: InferenceRegionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llm-blueprint:region:InferenceRegion", name, {}, opts);
@@ -116,38 +105,27 @@ export class InferenceRegion extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const poolBase = {
-      clusterName: this.cluster.clusterName,
-      nodeRoleArn: this.cluster.nodeRole.arn,
-      waitFor: this.cluster.nodeRoleAttachments,
-      subnetIds: this.network.privateSubnetIds,
-      kubernetesVersion: args.kubernetesVersion,
-      tags,
-    };
-    this.systemPool = new NodePool(`${name}-system`, { ...poolBase, role: "system", ...args.systemPool }, { parent: this });
+    this.systemPool = new NodePool(
+      `${name}-system`,
+      {
+        clusterName: this.cluster.clusterName,
+        nodeRoleArn: this.cluster.nodeRole.arn,
+        waitFor: this.cluster.nodeRoleAttachments,
+        subnetIds: this.network.privateSubnetIds,
+        kubernetesVersion: args.kubernetesVersion,
+        tags,
+        ...args.systemPool,
+      },
+      { parent: this },
+    );
 
-    this.gpuPools = {};
-    for (const pool of args.gpuPools) {
-      this.gpuPools[pool.name] = new NodePool(
-        `${name}-gpu-${pool.name}`,
-        {
-          ...poolBase,
-          role: "gpu",
-          gpuClass: pool.class,
-          instanceType: pool.instanceType,
-          minSize: pool.minSize,
-          maxSize: pool.maxSize,
-          desiredSize: pool.minSize,
-          diskSizeGiB: pool.diskSizeGiB,
-        },
-        { parent: this },
-      );
-    }
-
-    this.gpuCapacity = args.gpuPools.map((p) => {
-      const gpusPerNode = gpuInstanceSpec(p.instanceType)?.gpus ?? 0;
-      return { name: p.name, class: p.class, instanceType: p.instanceType, gpusPerNode, minGpus: p.minSize * gpusPerNode, maxGpus: p.maxSize * gpusPerNode };
-    });
+    // GPU nodes: Karpenter NodePools (serving); their AWS side here. No managed GPU groups, no cluster-autoscaler.
+    this.karpenter = new KarpenterAws(
+      `${name}-karpenter`,
+      { clusterName: this.cluster.clusterName, clusterNameLiteral: args.clusterName, region: args.region, nodeSubnetIds: this.network.privateSubnetIds, nodeSecurityGroupId: this.cluster.clusterSecurityGroupId, tags },
+      { parent: this },
+    );
+    this.gpuCapacity = args.gpuPools.map((p) => poolCapacity({ region: args.region, availabilityZones: args.availabilityZones }, p));
 
     this.registerOutputs({
       clusterName: this.cluster.clusterName,

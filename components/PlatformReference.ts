@@ -15,6 +15,9 @@ const REGION_OUTPUTS: readonly { readonly path: string; readonly why: string; re
   { path: "registry.bucketName", why: "the model servers' weights" },
   { path: "registry.bucketArn", why: "the model servers' read-only IAM" },
   { path: "registry.kmsKeyArn", why: "the model servers' decrypt permission" },
+  { path: "karpenter.nodeRoleName", why: "the GPU EC2NodeClasses (the role Karpenter's nodes run as)" },
+  { path: "karpenter.interruptionQueueName", why: "Karpenter's interruption handling (settings.interruptionQueue)" },
+  { path: "karpenter.controllerRoleArn", why: "the Karpenter controller, whose Pod Identity association platform made" },
   { path: "ingress.targetGroupArn", why: "the TargetGroupBinding that puts the gateway behind the regional NLB", whenTraffic: true },
 ];
 
@@ -63,6 +66,10 @@ export async function readPlatform(name: string): Promise<PlatformReference> {
           const v = at(region, o.path);
           if (typeof v !== "string" || v === "") missing(`regions.${r.region}.${o.path}`, o.why);
         }
+        // Every GPU pool of the config must be one platform provisioned capacity for (KarpenterAws, same commit).
+        const exported = at(region, "gpuPools");
+        const names = Array.isArray(exported) ? exported.map((p: unknown) => at(p, "pool")) : [];
+        for (const p of r.gpuPools) if (!names.includes(p.name)) missing(`regions.${r.region}.gpuPools[pool=${p.name}]`, `the Karpenter NodePool of GPU pool "${p.name}"`);
       }
       if (problems.length > 0) throw new StackConfigError(stackFile, problems);
       const regionsOutput = reference.getOutput("regions");
@@ -78,6 +85,7 @@ export async function readPlatform(name: string): Promise<PlatformReference> {
           clusterSecurityGroupId: v("clusterSecurityGroupId"),
           vpcId: v("vpcId"),
           registry: { bucketName: v("registry.bucketName"), bucketArn: v("registry.bucketArn"), kmsKeyArn: v("registry.kmsKeyArn") },
+          karpenter: { nodeRoleName: v("karpenter.nodeRoleName"), interruptionQueueName: v("karpenter.interruptionQueueName") },
           ...(v("ingress.targetGroupArn") ? { targetGroupArn: v("ingress.targetGroupArn") } : {}),
         };
       });

@@ -26,16 +26,19 @@ export interface PlatformRegionView {
   readonly clusterSecurityGroupId: pulumi.Input<string>;
   readonly vpcId: pulumi.Input<string>;
   readonly registry: { readonly bucketName: pulumi.Input<string>; readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  /** Karpenter's AWS half (KarpenterAws): the names its Kubernetes half (KarpenterGpuPools) configures. */
+  readonly karpenter: { readonly nodeRoleName: pulumi.Input<string>; readonly interruptionQueueName: pulumi.Input<string> };
   /** The NLB target group the gateway's pods fill; absent without `traffic`. */
   readonly targetGroupArn?: pulumi.Input<string>;
   /**
    * Resources in the same program that serving must wait for (one stack only): the system pool for
-   * the add-ons, each GPU pool for its models, the access associations for the Kubernetes provider.
+   * the add-ons, Karpenter's node access entry and controller association for the GPU pools, the
+   * access associations for the Kubernetes provider.
    * Two projects need none: platform's `pulumi up` finished before serving's starts.
    */
   readonly waitFor?: {
     readonly systemPool: pulumi.Resource[];
-    readonly gpuPools: Readonly<Record<string, pulumi.Resource[]>>;
+    readonly karpenter: pulumi.Resource[];
     readonly clusterAccess: pulumi.Resource[];
   };
 }
@@ -185,10 +188,11 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
       clusterSecurityGroupId: component.cluster.clusterSecurityGroupId,
       vpcId: component.network.vpcId,
       registry: { bucketName: registry.bucketName, bucketArn: registry.bucketArn, kmsKeyArn: registry.kmsKeyArn },
+      karpenter: { nodeRoleName: component.karpenter.nodeRole.name, interruptionQueueName: component.karpenter.queue.name },
       ...(entry ? { targetGroupArn: entry.targetGroup.arn } : {}),
       waitFor: {
         systemPool: [component.systemPool.nodeGroup],
-        gpuPools: Object.fromEntries(Object.entries(component.gpuPools).map(([k, p]) => [k, [p.nodeGroup]])),
+        karpenter: [component.karpenter.nodeAccessEntry, component.karpenter.podIdentityAssociation],
         clusterAccess: Object.values(component.cluster.ciAccess).flat(),
       },
     };
@@ -261,6 +265,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
           publicSubnetIds: component.network.publicSubnetIds,
           privateSubnetIds: component.network.privateSubnetIds,
           gpuPools: component.gpuCapacity,
+          karpenter: { ...view.karpenter, controllerRoleArn: component.karpenter.controllerRole.arn },
           registry: view.registry,
           ...(entry ? { ingress: { targetGroupArn: entry.targetGroup.arn, loadBalancerDnsName: entry.loadBalancer.dnsName, regionalNames: entry.regionalNames } } : {}),
         },

@@ -8,10 +8,14 @@ import { readApprovedVersions } from "../lib/rollout";
 import { podStartSeconds, startupBudget, trafficSplit } from "../lib/serving";
 import { endpointRecovery, globalName, globalRecords, regionalName } from "../lib/traffic";
 import { ClusterAddons } from "./ClusterAddons";
+import { KarpenterGpuPools } from "./KarpenterGpuPools";
+import { SYSTEM_NODE_LABELS } from "./NodePool";
+import { stackCapacity } from "../lib/capacity";
+import { KUBERNETES_BASELINES } from "../lib/baseline";
 import { kubeconfigFor } from "./GpuCluster";
 import { ModelEndpoint } from "./ModelEndpoint";
 import { Observability } from "./Observability";
-import { PlatformRegionView, regionalProviders } from "./PlatformStack";
+import { blueprintTags, PlatformRegionView, regionalProviders } from "./PlatformStack";
 import { RegionalIngress } from "./RegionalIngress";
 import * as random from "@pulumi/random";
 import { ServingAddons } from "./ServingAddons";
@@ -87,6 +91,21 @@ export function deployServing(
       { clusterName: view.clusterName, clusterNameLiteral: literalName, region: r.region, kubernetesVersion: cfg.cluster.kubernetesVersion, waitFor: systemPool },
       inCluster,
     );
+    // GPU capacity: Karpenter on the system nodes, a NodePool and EC2NodeClass per GPU pool of the region.
+    const gpuPools = new KarpenterGpuPools(
+      `${r.region}-karpenter`,
+      {
+        clusterName: literalName,
+        interruptionQueueName: view.karpenter.interruptionQueueName,
+        nodeRoleName: view.karpenter.nodeRoleName,
+        pools: stackCapacity([r]),
+        amiAlias: KUBERNETES_BASELINES[cfg.cluster.kubernetesVersion].gpuNodeAmiAlias,
+        systemNodeSelector: { ...SYSTEM_NODE_LABELS },
+        waitFor: [...systemPool, ...(view.waitFor?.karpenter ?? [])],
+        tags: blueprintTags(cfg, r.region),
+      },
+      inCluster,
+    );
     const served = (cfg.serving?.models ?? []).filter((m) => m.placements.some((p) => p.region === r.region));
     const o = cfg.observability;
     new Observability(
@@ -144,7 +163,7 @@ export function deployServing(
             auth: cfg.serving.auth,
             rateLimit: cfg.serving.rateLimit,
             // The GPU pool must exist before pods can be placed; the gateway and KEDA before routes and autoscalers.
-            waitFor: [...addons.ready, ...(view.waitFor?.gpuPools[placement.pool] ?? [])],
+            waitFor: [...addons.ready, gpuPools.nodePools[placement.pool]],
           },
           inCluster,
         );

@@ -11,6 +11,8 @@ export interface AddonVersions {
   readonly "eks-pod-identity-agent": string;
   /** Persistent volumes (Prometheus, Alertmanager, Grafana); EKS has no default CSI driver since 1.23. */
   readonly "aws-ebs-csi-driver": string;
+  /** Node health conditions (GPU XID errors, DCGM, kernel, storage) that node auto repair acts on. */
+  readonly "eks-node-monitoring-agent": string;
 }
 
 export interface HelmChartPin {
@@ -21,12 +23,12 @@ export interface HelmChartPin {
 
 export interface KubernetesBaseline {
   readonly addons: AddonVersions;
-  readonly clusterAutoscaler: HelmChartPin;
   /**
-   * cluster-autoscaler image tag: its minor must match the cluster's Kubernetes minor
-   * (kubernetes/autoscaler cluster-autoscaler/README.md "Releases"), whatever the chart's appVersion is.
+   * EKS-optimized AL2023 AMI release the GPU EC2NodeClasses pin ("al2023@v<release>"; Karpenter
+   * resolves the NVIDIA variant for the cluster's minor). Never "latest": every AMI release would
+   * drift and replace every GPU node.
    */
-  readonly clusterAutoscalerImageTag: string;
+  readonly gpuNodeAmiAlias: string;
 }
 
 /**
@@ -40,9 +42,15 @@ export interface KubernetesBaseline {
  * - vpc-cni, eks-pod-identity-agent, aws-ebs-csi-driver: not tied to a Kubernetes minor; no table read
  *   here lists a 1.36 row, so these stay at the builds pinned for 1.33. Confirm before the first apply:
  *   `aws eks describe-addon-versions --kubernetes-version 1.36 --addon-name <name>`.
- * - cluster-autoscaler chart 9.59.0 (kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0, 2026-07-21,
- *   the newest chart in the mirror read 2026-11-25): appVersion 1.35.0 and no kubeVersion constraint; the
- *   image is set to v1.36.1 (tag cluster-autoscaler-1.36.1, 2026-07-22) so its minor matches the cluster.
+ * - GPU capacity is Karpenter (KARPENTER_CHART below, 1.14.1); its compatibility matrix
+ *   (aws/karpenter-provider-aws website/content/en/v1.14/upgrading/compatibility.md at the v1.14.1 release
+ *   commit, read 2026-11-25) needs >= 1.13 for Kubernetes 1.36 and >= 1.5 for 1.33. cluster-autoscaler is gone.
+ * - gpuNodeAmiAlias al2023@v20260714: awslabs/amazon-eks-ami CHANGELOG.md "AMI Release v20260714" (the
+ *   newest entry, read 2026-11-25) lists AL2023_x86_64_NVIDIA for Kubernetes 1.36 and for 1.33-1.35.
+ * - eks-node-monitoring-agent: the agent's newest release is v1.7.0 (aws/eks-node-monitoring-agent,
+ *   pkg.go.dev, published 2026-08-04); the EKS add-on build suffix is not in anything read here, so
+ *   "v1.7.0-eksbuild.1" is the expected name. Confirm before the first apply:
+ *   `aws eks describe-addon-versions --addon-name eks-node-monitoring-agent --kubernetes-version 1.36`.
  * - Other charts' kubeVersion constraints at their pins (read 2026-11-25) all admit 1.36: keda 2.19.0
  *   ">=v1.23.0-0", kube-prometheus-stack 81.6.2 ">=1.25.0-0", nvidia-device-plugin 0.17.4 ">= 1.10.0-0",
  *   dcgm-exporter 4.4.0 ">= 1.19.0-0"; gateway-helm v1.7.4, aws-load-balancer-controller 1.14.1 and
@@ -61,9 +69,9 @@ export const KUBERNETES_BASELINES: Readonly<Record<string, KubernetesBaseline>> 
       "kube-proxy": "v1.36.0-eksbuild.14",
       "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
       "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
+      "eks-node-monitoring-agent": "v1.7.0-eksbuild.1",
     },
-    clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.59.0" },
-    clusterAutoscalerImageTag: "v1.36.1",
+    gpuNodeAmiAlias: "al2023@v20260714",
   },
   "1.33": {
     addons: {
@@ -73,10 +81,9 @@ export const KUBERNETES_BASELINES: Readonly<Record<string, KubernetesBaseline>> 
       "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
       // managing-ebs-csi.html; confirm with `aws eks describe-addon-versions --addon-name aws-ebs-csi-driver --kubernetes-version 1.33`.
       "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
+      "eks-node-monitoring-agent": "v1.7.0-eksbuild.1",
     },
-    clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.50.1" },
-    // Chart 9.50.1's appVersion (kubernetes/autoscaler tag cluster-autoscaler-chart-9.50.1).
-    clusterAutoscalerImageTag: "v1.33.0",
+    gpuNodeAmiAlias: "al2023@v20260714",
   },
 };
 
@@ -91,6 +98,14 @@ export const NVIDIA_DEVICE_PLUGIN_CHART: HelmChartPin = {
   repo: "https://nvidia.github.io/k8s-device-plugin",
   version: "0.17.4",
 };
+
+/**
+ * Karpenter, the GPU node provisioner, and its CRDs as their own release (Helm never upgrades a chart's
+ * crds/ directory). aws/karpenter-provider-aws charts/karpenter{,-crd}/Chart.yaml at the v1.14.1 release
+ * commit 1d927085d (2026-08-21), read 2026-11-25; published at oci://public.ecr.aws/karpenter.
+ */
+export const KARPENTER_CHART: HelmChartPin = { chart: "oci://public.ecr.aws/karpenter/karpenter", repo: "", version: "1.14.1" };
+export const KARPENTER_CRD_CHART: HelmChartPin = { chart: "oci://public.ecr.aws/karpenter/karpenter-crd", repo: "", version: "1.14.1" };
 
 /** Control-plane log types; all of them are always enabled. */
 export const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;

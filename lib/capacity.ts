@@ -6,17 +6,20 @@
  * all read this one resolution.
  *
  * Karpenter's capacity types and their order: a NodePool requirement on `karpenter.sh/capacity-type`
- * with values "reserved", "on-demand", "spot"; "Karpenter will prioritize utilizing the capacity in
- * these reservations before falling back to on-demand and spot" (aws/karpenter-provider-aws,
- * website/content/en/v1.14/concepts/nodeclasses.md "spec.capacityReservationSelectorTerms", release
- * commit of v1.14.1 1d927085d, read 2026-11-25; the reservedCapacity feature gate is beta and on by
- * default in charts/karpenter/values.yaml there).
+ * with values "reserved", "spot", "on-demand". "If a NodePool is compatible with multiple capacity
+ * types, Karpenter will prioritize `reserved` capacity, followed by `spot`, then finally `on-demand`"
+ * and falls back within milliseconds (aws/karpenter-provider-aws website/content/en/v1.14/concepts/
+ * nodepools.md, release commit of v1.14.1 1d927085d, read 2026-11-25); reservations are selected by the
+ * EC2NodeClass's capacityReservationSelectorTerms (concepts/nodeclasses.md there; the reservedCapacity
+ * feature gate is beta and on by default in charts/karpenter/values.yaml). The order is Karpenter's, not
+ * the requirement's: the blueprint lists the values in that order so the plan reads as it behaves.
+ * Spot is opt-in per pool and refused on h100, so on-demand is the fallback of every critical pool.
  */
 import type { GpuPoolConfig, RegionConfig, ReservationConfig } from "./config/schema";
 import { GpuClass, gpuInstanceSpec } from "./gpu";
 
-/** Values of the well-known label `karpenter.sh/capacity-type`, in the order the pool uses them. */
-export const CAPACITY_TYPES = ["reserved", "on-demand", "spot"] as const;
+/** Values of the well-known label `karpenter.sh/capacity-type`, in the order Karpenter uses them. */
+export const CAPACITY_TYPES = ["reserved", "spot", "on-demand"] as const;
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
 
 /** GPU classes on which spot is refused (config error and policy): a reclaimed p5 is a long cold start. */
@@ -95,7 +98,7 @@ function resolveReservation(r: ReservationConfig): ResolvedReservation {
 }
 
 /** One pool of one region, resolved. The config has been validated (lib/config/schema.ts). */
-export function poolCapacity(region: Pick<RegionConfig, "region" | "availabilityZones">, pool: GpuPoolConfig): PoolCapacity {
+export function poolCapacity(region: { readonly region: string; readonly availabilityZones: readonly string[] }, pool: GpuPoolConfig): PoolCapacity {
   const specs = pool.instanceTypes.map((t) => {
     const spec = gpuInstanceSpec(t);
     if (!spec) throw new Error(`${region.region} pool ${pool.name}: "${t}" is not in the GPU instance table (lib/gpu.ts)`);
@@ -105,8 +108,8 @@ export function poolCapacity(region: Pick<RegionConfig, "region" | "availability
   const reservations = pool.capacity.reservations.map(resolveReservation);
   const capacityTypes: CapacityType[] = [];
   if (reservations.length > 0) capacityTypes.push("reserved");
-  if (pool.capacity.onDemand) capacityTypes.push("on-demand");
   if (pool.capacity.spot) capacityTypes.push("spot");
+  if (pool.capacity.onDemand) capacityTypes.push("on-demand");
   const zones = reservations.length > 0 ? region.availabilityZones.filter((az) => reservations.some((r) => r.availabilityZone === az)) : [...region.availabilityZones];
   return {
     region: region.region,
@@ -129,20 +132,20 @@ export function poolCapacity(region: Pick<RegionConfig, "region" | "availability
 }
 
 /** Every pool of every region, in stack order. */
-export function stackCapacity(regions: readonly Pick<RegionConfig, "region" | "availabilityZones" | "gpuPools">[]): PoolCapacity[] {
+export function stackCapacity(regions: readonly { readonly region: string; readonly availabilityZones: readonly string[]; readonly gpuPools: readonly GpuPoolConfig[] }[]): PoolCapacity[] {
   return regions.flatMap((r) => r.gpuPools.map((p) => poolCapacity(r, p)));
 }
 
 /**
- * Nodes by capacity type when the pool runs `nodes` nodes: reserved first, up to the reservations;
- * the rest on-demand when allowed, else spot. Worst case for quota: `spotAtMax` counts the
- * remainder as spot when spot is allowed (spot and on-demand quotas are separate).
+ * Nodes by capacity type when the pool runs `nodes` nodes, as Karpenter fills them: reserved first, up
+ * to the reservations; the rest on spot when the pool allows it (Karpenter prefers spot to on-demand),
+ * else on-demand. Spot that is not there falls back to on-demand, which nodesAtMaxPerType sizes for.
  */
 export function nodesByCapacityType(c: PoolCapacity, nodes: number): NodesByCapacityType {
   const reserved = Math.min(nodes, c.reservedNodes);
   const rest = nodes - reserved;
-  const onDemandAllowed = c.capacityTypes.includes("on-demand");
-  return { reserved, onDemand: onDemandAllowed ? rest : 0, spot: onDemandAllowed ? 0 : c.capacityTypes.includes("spot") ? rest : 0 };
+  const spot = c.capacityTypes.includes("spot");
+  return { reserved, spot: spot ? rest : 0, onDemand: spot ? 0 : c.capacityTypes.includes("on-demand") ? rest : 0 };
 }
 
 /** The most nodes of each type the pool can hold at maxNodes, each counted on its own (quota sizing). */

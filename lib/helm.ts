@@ -13,7 +13,7 @@ export function pinnedRelease(
   namespace: pulumi.Input<string>,
   values: pulumi.Input<Record<string, unknown>>,
   opts: pulumi.CustomResourceOptions,
-  extra: { createNamespace?: boolean; releaseName?: string } = {},
+  extra: { createNamespace?: boolean; releaseName?: string; skipCrds?: boolean } = {},
 ): k8s.helm.v3.Release {
   const oci = pin.chart.startsWith("oci://");
   return new k8s.helm.v3.Release(
@@ -25,6 +25,8 @@ export function pinnedRelease(
       ...(oci ? {} : { repositoryOpts: { repo: pin.repo } }),
       namespace,
       createNamespace: extra.createNamespace ?? false,
+      // A chart whose CRDs come from their own release (Helm never upgrades a chart's crds/ directory).
+      ...(extra.skipCrds ? { skipCrds: true } : {}),
       values,
       atomic: true,
       cleanupOnFail: true,

@@ -7,6 +7,7 @@ import { ciAccessLeastPrivilege } from "./rules/access";
 import { modelEndpointsAuthenticated } from "./rules/auth";
 import { Approvals } from "./rules/approvals";
 import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
+import { karpenterGpuNodePools, noClusterAutoscaler } from "./rules/capacity";
 import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } from "./rules/k8sSupport";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
@@ -87,6 +88,8 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     eksClusterHardening,
     nodeHardening,
     gpuPoolIsolation,
+    noClusterAutoscaler,
+    karpenterGpuNodePools,
     s3BucketBaseline,
     kmsKeyRotation,
     logsAndAlertsEncrypted,

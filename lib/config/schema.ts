@@ -116,13 +116,16 @@ const reservationSchema = z.discriminatedUnion(
   { error: (iss) => (iss.code === "invalid_union" ? 'type must be "on-demand-reservation" or "capacity-block"' : undefined) },
 );
 
-/** How a GPU pool gets capacity, in order: its reservations, then on-demand, then spot (opt-in, L4 only). */
+/**
+ * How a GPU pool gets capacity, in Karpenter's order: its reservations, then spot when opted in (L4 only;
+ * Karpenter prefers spot to on-demand), then on-demand (lib/capacity.ts).
+ */
 const gpuCapacitySchema = strictObject({
   /** Reservations used first. @default [] */
   reservations: z.array(reservationSchema).max(30, "Karpenter accepts at most 30 capacity reservation selector terms").default([]),
-  /** Launch on-demand when the reservations are used up or absent. @default true */
+  /** Launch on-demand when the reservations (and spot, if allowed) are used up or absent. @default true */
   onDemand: z.boolean().default(true),
-  /** Allow spot after on-demand: for L4 pools of models that tolerate a node's loss; never for h100. @default false */
+  /** Allow spot, which Karpenter then prefers to on-demand: for L4 pools of models that tolerate a node's loss; never for h100. @default false */
   spot: z.boolean().default(false),
 });
 export const GPU_CAPACITY_DEFAULTS = { reservations: [], onDemand: true, spot: false };

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { AWS_LOAD_BALANCER_CONTROLLER_CHART, DCGM_EXPORTER_CHART, ENVOY_GATEWAY_CHART, FLAGGER_CHART, FLAGGER_LOADTESTER_CHART, FLUENT_BIT_CHART, KEDA_CHART, KUBE_PROMETHEUS_STACK_CHART, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../../lib/baseline";
+import { AWS_LOAD_BALANCER_CONTROLLER_CHART, DCGM_EXPORTER_CHART, ENVOY_GATEWAY_CHART, FLAGGER_CHART, FLAGGER_LOADTESTER_CHART, FLUENT_BIT_CHART, KARPENTER_CHART, KARPENTER_CRD_CHART, KEDA_CHART, KUBE_PROMETHEUS_STACK_CHART, KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../../lib/baseline";
 import { GPU_AMI_TYPE, GPU_CLASS_LABEL, GPU_CLASSES, GpuClass, gpuInstanceSpec, instanceTypesOf, SYSTEM_AMI_TYPE } from "../../lib/gpu";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { approvedModelItemSchema, approvedRuntimeItemSchema } from "../approvalsSchema";
@@ -146,7 +146,8 @@ export const noIgnoreChangesOnGovernedProperties: ResourceValidationPolicy = {
 };
 
 const CHART_PINS = [
-  ...Object.values(KUBERNETES_BASELINES).map((b) => b.clusterAutoscaler),
+  KARPENTER_CHART,
+  KARPENTER_CRD_CHART,
   NVIDIA_DEVICE_PLUGIN_CHART,
   ENVOY_GATEWAY_CHART,
   KEDA_CHART,

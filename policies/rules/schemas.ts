@@ -34,6 +34,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { z } from "zod";
 import { SECRET_MASK } from "../../lib/plan/document";
 import { Props } from "./common";
+import { ec2NodeClassV1, KARPENTER_SCHEMA_SOURCE, nodePoolV1 } from "./karpenterSchemas";
 
 /** Groups of built-in kinds, and the package module prefix that holds each group's models. */
 const BUILT_IN_GROUPS = [
@@ -286,6 +287,8 @@ export const HAND_WRITTEN_SCHEMAS: Readonly<Record<string, { schema: z.ZodType; 
   },
   "flagger.app/v1beta1 Canary": { schema: canaryV1beta1, source: "fluxcd/flagger charts/flagger/crds/crd.yaml @ v1.44.0" },
   "flagger.app/v1beta1 MetricTemplate": { schema: metricTemplateV1beta1, source: "fluxcd/flagger charts/flagger/crds/crd.yaml @ v1.44.0" },
+  "karpenter.sh/v1 NodePool": { schema: nodePoolV1, source: KARPENTER_SCHEMA_SOURCE },
+  "karpenter.k8s.aws/v1 EC2NodeClass": { schema: ec2NodeClassV1, source: KARPENTER_SCHEMA_SOURCE },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, gpuInstanceSpec } from "../../lib/gpu";
+import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME } from "../../lib/gpu";
 import { arr, at, byType, clusterOfProvider, containersOf, flag, flaggerGenerated, LABELS, list, obj, podSpecOf, ProviderCluster, sidePresent, statementsOf, str, strMap, TYPES, vllmContainerOf } from "./common";
 
 /**
@@ -642,21 +642,20 @@ export const capacityHeadroom: StackValidationPolicy = {
       loads.set(key, load);
     }
 
-    // GPU pool ceilings by region and class.
+    // GPU pool ceilings by region and class: each Karpenter NodePool's nvidia.com/gpu limit.
     const poolGpus = new Map<string, number>();
-    for (const ng of byType(rs, T.nodeGroup)) {
-      const cls = strMap(ng.props.labels)[GPU_CLASS_LABEL];
+    for (const np of byType(rs, "kubernetes:karpenter.sh/v1:NodePool")) {
+      const cls = strMap(at(np.props, "spec.template.metadata.labels"))[GPU_CLASS_LABEL];
       if (!cls) continue;
-      const lt = deps(ng, "launchTemplate", T.launchTemplate)[0];
-      const type = str(arr(ng.props.instanceTypes)[0]) ?? str(lt?.props.instanceType);
-      const spec = type ? gpuInstanceSpec(type) : undefined;
-      const region = regionOf(ng);
-      if (!spec || !region) {
-        report(`GPU node group ${ng.name}: instance type ${type ?? "unknown"} has no GPU entry in lib/gpu.ts (or no region), so its capacity cannot be counted`, ng.urn);
+      const limit = num(obj(at(np.props, "spec.limits"))[GPU_RESOURCE_NAME]);
+      const { cluster, problem } = clusterOf(rs, np);
+      const region = regionOf(cluster);
+      if (limit === undefined || !region) {
+        report(`GPU NodePool ${k8sName(np)}: ${limit === undefined ? `no limits["${GPU_RESOURCE_NAME}"]` : (problem ?? "no cluster region")}, so its capacity cannot be counted`, np.urn);
         continue;
       }
       const key = `${cls}@${region}`;
-      poolGpus.set(key, (poolGpus.get(key) ?? 0) + (num(at(ng.props, "scalingConfig.maxSize")) ?? 0) * spec.gpus);
+      poolGpus.set(key, (poolGpus.get(key) ?? 0) + limit);
     }
 
     const regions = [...new Set([...loads.values()].map((l) => l.region))].sort();

@@ -1,24 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ClusterAddons, clusterAutoscalerPolicy, ENCRYPTED_STORAGE_CLASS } from "../../components/ClusterAddons";
+import { ClusterAddons, ENCRYPTED_STORAGE_CLASS } from "../../components/ClusterAddons";
 import { KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART } from "../../lib/baseline";
 import { PlanResource } from "../../lib/plan/document";
 import { input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
-
-describe("cluster-autoscaler IAM policy", () => {
-  const doc = clusterAutoscalerPolicy("llm-prod-use1");
-  it("only lets the autoscaler change groups EKS tagged as owned by its cluster", () => {
-    const mutating = doc.Statement.filter((s) => [s.Action].flat().some((a) => a === "autoscaling:SetDesiredCapacity" || a === "autoscaling:TerminateInstanceInAutoScalingGroup"));
-    expect(mutating).toHaveLength(1);
-    expect(mutating[0].Condition).toEqual({ StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/llm-prod-use1": "owned" } });
-  });
-  it("grants no wildcard actions and nothing outside autoscaling, ec2 and eks reads", () => {
-    const actions = doc.Statement.flatMap((s) => [s.Action].flat());
-    expect(actions.some((a) => a.includes("*"))).toBe(false);
-    const unconditioned = doc.Statement.filter((s) => !s.Condition).flatMap((s) => [s.Action].flat());
-    for (const a of unconditioned) expect(a).toMatch(/^(autoscaling|ec2|eks):(Describe|Get)/);
-  });
-});
 
 describe("ClusterAddons", () => {
   let resources: PlanResource[];
@@ -30,30 +15,19 @@ describe("ClusterAddons", () => {
     });
   });
 
-  it("pins both Helm releases and makes failed upgrades roll back", () => {
+  it("pins the device plugin release (the only chart here) and makes failed upgrades roll back; no cluster-autoscaler", () => {
     const releases = ofType(resources, "kubernetes:helm.sh/v3:Release");
-    expect(releases).toHaveLength(2);
-    const ca = releases.find((r) => input(r, "chart") === "cluster-autoscaler")!;
-    expect(input(ca, "version")).toBe(KUBERNETES_BASELINES["1.33"].clusterAutoscaler.version);
-    const dp = releases.find((r) => input(r, "chart") === "nvidia-device-plugin")!;
-    expect(input(dp, "version")).toBe(NVIDIA_DEVICE_PLUGIN_CHART.version);
-    for (const r of releases) {
-      expect(input(r, "version")).toMatch(/^\d+\.\d+\.\d+$/);
-      expect(input(r, "atomic")).toBe(true);
-    }
+    expect(releases.map((r) => input(r, "chart"))).toEqual(["nvidia-device-plugin"]);
+    expect(input(releases[0], "version")).toBe(NVIDIA_DEVICE_PLUGIN_CHART.version);
+    expect(input(releases[0], "atomic")).toBe(true);
+    expect(ofType(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation")).toEqual([]);
+    expect(resources.some((r) => /autoscaler/.test(r.name))).toBe(false);
   });
 
-  it("binds cluster-autoscaler's service account to its role through Pod Identity before installing it", () => {
-    const assoc = one(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
-    const ca = ofType(resources, "kubernetes:helm.sh/v3:Release").find((r) => input(r, "chart") === "cluster-autoscaler")!;
-    expect(input(assoc, "serviceAccount")).toBe(CLUSTER_AUTOSCALER_SERVICE_ACCOUNT);
-    expect(input(ca, "values.rbac.serviceAccount.name")).toBe(input(assoc, "serviceAccount"));
-    expect(input(ca, "namespace")).toBe(input(assoc, "namespace"));
-    expect(input(ca, "values.autoDiscovery.clusterName")).toBe("llm-test-use1");
-    expect(input(ca, "values.nodeSelector")).toEqual({ "node.role": "system" });
-    expect(ca.options.dependsOn).toContain(assoc.urn);
-    const role = one(resources, "aws:iam/role:Role", "cluster-autoscaler");
-    expect(JSON.parse(input(role, "assumeRolePolicy") as string).Statement[0].Principal).toEqual({ Service: "pods.eks.amazonaws.com" });
+  it("installs the EKS node monitoring agent add-on at the baseline version, after the system nodes", () => {
+    const agent = one(resources, "aws:eks/addon:Addon", "node-monitoring-agent");
+    expect(input(agent, "addonName")).toBe("eks-node-monitoring-agent");
+    expect(input(agent, "addonVersion")).toBe(KUBERNETES_BASELINES["1.33"].addons["eks-node-monitoring-agent"]);
   });
 
   it("runs the device plugin only on GPU nodes, tolerating their taint", () => {

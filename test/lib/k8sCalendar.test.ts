@@ -34,8 +34,8 @@ describe("EKS version calendar", () => {
     const longest = inStandard.sort((a, b) => versionSupport(b, TODAY)!.daysToEndOfStandardSupport - versionSupport(a, TODAY)!.daysToEndOfStandardSupport)[0];
     expect(longest).toBe(DEFAULT_KUBERNETES_VERSION);
     expect(versionSupport(DEFAULT_KUBERNETES_VERSION, TODAY)?.endingSoon).toBe(false);
-    // cluster-autoscaler's image minor follows the cluster minor.
-    for (const [version, b] of Object.entries(KUBERNETES_BASELINES)) expect(b.clusterAutoscalerImageTag.startsWith(`v${version}.`)).toBe(true);
+    // GPU node classes pin an AL2023 AMI release, never "latest".
+    for (const b of Object.values(KUBERNETES_BASELINES)) expect(b.gpuNodeAmiAlias).toMatch(/^al2023@v\d{8}$/);
   });
 
   it("warns from 90 days before the end of standard support, not at 91; on the end date the version is in extended support", () => {
