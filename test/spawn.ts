@@ -1,4 +1,5 @@
 import { spawn } from "child_process";
+import * as path from "path";
 
 export interface SpawnResult {
   readonly status: number | null;
@@ -29,4 +30,21 @@ export function run(command: string, args: readonly string[], opts: { cwd?: stri
     });
     child.stdin.end(opts.input ?? "");
   });
+}
+
+const repoRoot = path.resolve(__dirname, "..");
+
+/**
+ * The command line of a repository tool as `npm run plan|drift` runs it: plain Node.js on the tool's bundle
+ * (tools/launch.mjs rebuilds it when a source changed), without npm, so npm's own variables stay out.
+ * `tool` is the TypeScript file, e.g. "tools/plan.ts".
+ */
+export function toolCommand(tool: string, args: readonly string[] = []): { command: string; args: string[] } {
+  return { command: process.execPath, args: [path.join(repoRoot, "tools", "launch.mjs"), tool, ...args] };
+}
+
+/** Runs a repository tool (see toolCommand) from the repository root. */
+export function runTool(tool: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<SpawnResult> {
+  const cmd = toolCommand(tool, args);
+  return run(cmd.command, cmd.args, { ...opts, cwd: opts.cwd ?? repoRoot });
 }

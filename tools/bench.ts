@@ -1,23 +1,31 @@
 /**
- * `npm run bench [-- --runs 5]`: times the offline plan. Prints figures; asserts nothing (targets live in README).
- * A plan of prod is both projects: platform, then serving fed platform's outputs through its StackReference.
- *  - cold: a fresh `tsx tools/plan.ts --stack prod` process, wall time (includes Node, tsx and SDK start-up)
- *  - warm: planStack() again in one process (program time only), prod and prod with its platform stack
- *    scaled to 3x regions (serving follows platform's regions, so both projects grow)
+ * `npm run bench [-- --runs 7]`: times the offline plan against the floor the Pulumi SDK sets. Prints figures;
+ * asserts nothing (targets live in README). A plan of prod is both projects: platform, then serving fed
+ * platform's outputs through its StackReference.
+ *  - plan: `npm run plan -- --stack prod`, a fresh process as a user runs it (npm, Node, the bundle, the SDK,
+ *    config checks, both programs, the policy pack, the cost estimate and the summary), wall time
+ *  - bare SDK: a plain Node.js script (written here from that plan's document) that registers the same
+ *    resources (type, name, parent, provider, inputs, options) with the same SDK under the same mocks
+ *    (tools/engine/mocks.ts), and nothing else, wall time of a fresh `node` process
+ *  - both at prod's size and with prod's platform regions scaled to 3x (serving follows platform's regions),
+ *    interleaved run by run so machine load hits both alike; medians, the plan/bare ratio and ms per resource
+ *  - in-process: planStack() again in this process (program time only, no start-up), at 1x and 3x
+ *  - start-up answers: --help, a bad argument and an unknown stack, through npm and with node directly
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { build } from "esbuild";
 import { parse as parseYaml, stringify } from "yaml";
 import { parseArgs } from "util";
-import { planStack } from "./engine/run";
 import { PROJECT_DIRS } from "../lib/config/projects";
-import { PlanDocument } from "../lib/plan/document";
+import { PlanDocument, PlanResource } from "../lib/plan/document";
 
 const root = path.resolve(__dirname, "..");
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
-function median(xs: number[]): number {
+function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -31,7 +39,7 @@ const EXTRA_REGIONS = ["us-west-1", "ca-central-1", "eu-west-1", "eu-west-2", "e
  * blocks), each public name answered by the added regions too, so serving serves its models there as well.
  * Planned with --config-file it replaces platform's stack file (it sets no llm-blueprint:platformStack).
  */
-function scaledProdFile(factor: number): string {
+function scaledProdFile(dir: string, factor: number): string {
   const prodFile = path.join(root, PROJECT_DIRS.platform, "stacks", "Pulumi.prod.yaml");
   const doc = parseYaml(fs.readFileSync(prodFile, "utf8")) as { config: Record<string, unknown> };
   const regions = doc.config["llm-blueprint:regions"] as { region: string; vpcCidr: string; availabilityZones: string[] }[];
@@ -44,7 +52,7 @@ function scaledProdFile(factor: number): string {
   doc.config["llm-blueprint:regions"] = scaled;
   const traffic = doc.config["llm-blueprint:traffic"] as { endpoints?: Record<string, string[]> } | undefined;
   for (const [name, answering] of Object.entries(traffic?.endpoints ?? {})) traffic!.endpoints![name] = [...answering, ...scaled.slice(regions.length).map((r) => r.region)];
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), `Pulumi.prod-x${factor}.yaml`);
+  const file = path.join(dir, `Pulumi.prod-x${factor}.yaml`);
   fs.writeFileSync(file, stringify(doc));
   return file;
 }
@@ -54,48 +62,245 @@ function byProject(doc: PlanDocument): string {
   return (doc.projects ?? []).map((p) => `${p.dir} ${doc.resources.filter((r) => r.custom && r.project === p.name).length}`).join(" + ");
 }
 
-async function warm(label: string, runs: number, configFile?: string) {
-  const times: number[] = [];
-  let resources = 0;
-  let split = "";
-  for (let i = 0; i < runs + 1; i++) {
-    const t0 = process.hrtime.bigint();
-    const doc = await planStack({ projectDir: root, stack: "prod", configFile });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (i > 0) times.push(ms); // the first run pays module loading; it is the cold half of "warm"
-    resources = doc.resources.filter((r) => r.custom).length;
-    split = byProject(doc);
-    // Still timed, but said: a plan with mandatory violations is not the plan a deploy would run.
-    const mandatory = [...new Set(doc.policy.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy))];
-    if (i === 0 && mandatory.length > 0) console.log(`note: ${label} has mandatory policy violations (${mandatory.join(", ")})`);
+/** One resource as the bare script registers it: indexes into the same project's list instead of URNs. */
+interface BareResource {
+  readonly type: string;
+  readonly name: string;
+  readonly kind: "provider" | "custom" | "component" | "read";
+  readonly parent?: number;
+  readonly provider?: number;
+  readonly dependsOn: number[];
+  readonly inputs: Record<string, unknown>;
+  readonly outputs?: Record<string, unknown>;
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  readonly customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+interface BareProject {
+  readonly name: string;
+  readonly stack: string;
+  readonly outputs: Record<string, unknown>;
+  readonly resources: BareResource[];
+}
+
+/** The plan's resources, project by project in registration order (a parent, provider or dependency comes first). */
+function bareProjects(doc: PlanDocument): BareProject[] {
+  return (doc.projects ?? []).map((project) => {
+    const own = doc.resources.filter((r) => r.project === project.name && r.type !== "pulumi:pulumi:Stack");
+    const index = new Map(own.map((r, i) => [r.urn, i]));
+    const ref = (urn: string | undefined, what: string, r: PlanResource): number | undefined => {
+      if (urn === undefined) return undefined;
+      const i = index.get(urn);
+      if (i === undefined) {
+        if (urn.includes("::pulumi:pulumi:Stack::")) return undefined; // the stack is the default parent
+        throw new Error(`bench: ${r.urn} names ${what} ${urn}, which the plan did not register before it`);
+      }
+      if (i >= index.get(r.urn)!) throw new Error(`bench: ${r.urn} names ${what} ${urn}, registered after it`);
+      return i;
+    };
+    const seconds = (s: number) => (s > 0 ? `${s}s` : undefined);
+    return {
+      name: project.name,
+      stack: project.stack,
+      outputs: (doc.outputs as Record<string, Record<string, unknown>>)[project.name] ?? {},
+      resources: own.map((r) => ({
+        type: r.type,
+        name: r.name,
+        kind: r.read ? "read" : r.type.startsWith("pulumi:providers:") ? "provider" : r.custom ? "custom" : "component",
+        parent: ref(r.parent, "parent", r),
+        provider: r.custom && !r.type.startsWith("pulumi:providers:") ? ref(r.provider, "provider", r) : undefined,
+        dependsOn: r.options.dependsOn.map((u) => ref(u, "dependency", r)).filter((i): i is number => i !== undefined),
+        inputs: r.inputs,
+        outputs: r.outputs,
+        protect: r.options.protect,
+        retainOnDelete: r.options.retainOnDelete,
+        ignoreChanges: r.options.ignoreChanges,
+        deleteBeforeReplace: r.options.deleteBeforeReplace,
+        customTimeouts: r.options.customTimeouts && {
+          create: seconds(r.options.customTimeouts.createSeconds),
+          update: seconds(r.options.customTimeouts.updateSeconds),
+          delete: seconds(r.options.customTimeouts.deleteSeconds),
+        },
+      })),
+    };
+  });
+}
+
+/**
+ * The bare-SDK script: @pulumi/pulumi and the plan's mocks, one loop of `new Resource(...)` per project,
+ * nothing of the blueprint's code. It prints how many resources it registered.
+ */
+const BARE_SCRIPT = `"use strict";
+const pulumi = require("@pulumi/pulumi");
+const { PlanMocks } = require("./mocks.cjs");
+const projects = require(process.argv[2]);
+async function main() {
+  const stackOutputs = new Map();
+  let registered = 0;
+  for (const project of projects) {
+    await pulumi.runtime.setMocks(new PlanMocks(stackOutputs), project.name, project.stack, false);
+    await pulumi.runtime.runInPulumiStack(async () => {
+      const made = [];
+      for (const r of project.resources) {
+        const opts = {
+          parent: r.parent === undefined ? undefined : made[r.parent],
+          provider: r.provider === undefined ? undefined : made[r.provider],
+          dependsOn: r.dependsOn.map((i) => made[i]),
+          protect: r.protect,
+          retainOnDelete: r.retainOnDelete,
+          ignoreChanges: r.ignoreChanges,
+          deleteBeforeReplace: r.deleteBeforeReplace,
+          customTimeouts: r.customTimeouts,
+        };
+        let made1;
+        if (r.kind === "provider") made1 = new pulumi.ProviderResource(r.type.split(":")[2], r.name, r.inputs, opts);
+        else if (r.kind === "read") made1 = new pulumi.StackReference(r.name, { name: r.inputs.name }, { parent: opts.parent });
+        else if (r.kind === "custom") made1 = new pulumi.CustomResource(r.type, r.name, r.inputs, opts);
+        else {
+          made1 = new pulumi.ComponentResource(r.type, r.name, {}, { parent: opts.parent, protect: opts.protect });
+          made1.registerOutputs(r.outputs ?? {});
+        }
+        made.push(made1);
+        registered++;
+      }
+      return project.outputs;
+    });
+    await pulumi.runtime.disconnect();
+    stackOutputs.set(project.name + "/" + project.stack, project.outputs);
   }
-  const med = median(times);
-  console.log(`${label.padEnd(28)} ${String(resources).padStart(5)} resources  median ${(med / 1000).toFixed(3)} s  ${(med / resources).toFixed(2)} ms/resource  (runs: ${times.map((t) => t.toFixed(0)).join(", ")} ms; ${split})`);
-  return { resources, med };
+  process.stdout.write("registered " + registered + "\\n");
+}
+main().catch((err) => { console.error(err); process.exitCode = 1; });
+`;
+
+/** Writes the bare script, its data and the plan's mocks compiled to JavaScript into `dir`. */
+async function writeBare(dir: string): Promise<string> {
+  await build({
+    entryPoints: [path.join(root, "tools", "engine", "mocks.ts")],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    packages: "external",
+    outfile: path.join(dir, "mocks.cjs"),
+    logLevel: "error",
+  });
+  const script = path.join(dir, "bare.cjs");
+  fs.writeFileSync(script, BARE_SCRIPT);
+  return script;
+}
+
+function timed(command: string, args: readonly string[], expectStatus: (status: number | null) => boolean = (s) => s === 0): { ms: number; stdout: string } {
+  const t0 = process.hrtime.bigint();
+  const res = spawnSync(command, [...args], { cwd: root, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (!expectStatus(res.status)) throw new Error(`${command} ${args.join(" ")} exited ${res.status}: ${res.stderr}`);
+  return { ms, stdout: res.stdout };
+}
+
+interface Case {
+  readonly label: string;
+  readonly planArgs: readonly string[];
+  readonly data: string;
+  readonly resources: number;
+  readonly split: string;
+  readonly plan: number[];
+  readonly bare: number[];
+}
+
+function fmt(ms: number): string {
+  return `${(ms / 1000).toFixed(3)} s`;
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
+  const { values } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs "${values.runs}": give a whole number of measured runs, 1 or more`);
-  console.log(`offline plan benchmark on ${os.cpus().length} cores, Node ${process.version}, ${runs} measured runs each; prod = both projects (platform, then serving)\n`);
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+  console.log(`offline plan benchmark on ${os.cpus().length} cores (load average ${load}), Node ${process.version}, ${runs} measured runs each, interleaved`);
+  console.log(`prod = both projects (platform, then serving); plan = \`npm run plan -- --stack prod\`; bare SDK = the same resources registered by a plain script\n`);
 
-  const cold: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const res = spawnSync(path.join(root, "node_modules/.bin/tsx"), ["tools/plan.ts", "--stack", "prod", "--quiet"], { cwd: root });
-    if (res.status !== 0) throw new Error(`plan exited ${res.status}: ${res.stderr}`);
-    cold.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+  const bare = await writeBare(dir);
+  const cases: Case[] = [];
+  // x3: --config-file replaces platform's stack file (it names no platformStack); serving runs with its own.
+  for (const [label, planArgs] of [
+    ["prod", ["--stack", "prod"]],
+    ["prod x3 regions", ["--stack", "prod", "--config-file", scaledProdFile(dir, 3)]],
+  ] as const) {
+    const json = path.join(dir, `${label.replace(/\W+/g, "-")}.json`);
+    timed(npm, ["run", "-s", "plan", "--", ...planArgs, "--json", json, "--quiet"], (s) => s === 0 || s === 1);
+    const doc = JSON.parse(fs.readFileSync(json, "utf8")) as PlanDocument;
+    const data = path.join(dir, `${label.replace(/\W+/g, "-")}.bare.json`);
+    fs.writeFileSync(data, JSON.stringify(bareProjects(doc)));
+    const resources = doc.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
+    // The bare script must register what the plan registered, or the comparison means nothing.
+    const registered = Number(/registered (\d+)/.exec(timed(process.execPath, [bare, data]).stdout)?.[1]);
+    if (registered !== resources) throw new Error(`bench: the bare script registered ${registered} resources, the plan ${resources}`);
+    cases.push({ label, planArgs, data, resources, split: byProject(doc), plan: [], bare: [] });
   }
-  console.log(`${"prod, cold process".padEnd(28)} median ${(median(cold) / 1000).toFixed(3)} s wall  (runs: ${cold.map((t) => t.toFixed(0)).join(", ")} ms)`);
 
-  const prod = await warm("prod, warm in-process", runs);
-  const scaled = await warm("prod x3 regions, warm", runs, scaledProdFile(3));
-  const ratio = scaled.med / scaled.resources / (prod.med / prod.resources);
-  console.log(`\nper-resource cost at 3x regions vs prod: ${ratio.toFixed(2)}x (1.00 = flat)`);
+  for (let i = 0; i < runs; i++) {
+    for (const c of cases) {
+      // Alternate which goes first so neither always runs on a cooler machine.
+      const order = i % 2 === 0 ? ["plan", "bare"] : ["bare", "plan"];
+      for (const which of order) {
+        if (which === "plan") c.plan.push(timed(npm, ["run", "-s", "plan", "--", ...c.planArgs], (s) => s === 0 || s === 1).ms);
+        else c.bare.push(timed(process.execPath, [bare, c.data]).ms);
+      }
+    }
+  }
+  for (const c of cases) {
+    const plan = median(c.plan);
+    const bareMs = median(c.bare);
+    console.log(`${c.label.padEnd(16)} ${String(c.resources).padStart(5)} resources (${c.split})`);
+    console.log(`  plan      median ${fmt(plan)}  ${(plan / c.resources).toFixed(2)} ms/resource  (runs: ${c.plan.map((t) => t.toFixed(0)).join(", ")} ms)`);
+    console.log(`  bare SDK  median ${fmt(bareMs)}  ${(bareMs / c.resources).toFixed(2)} ms/resource  (runs: ${c.bare.map((t) => t.toFixed(0)).join(", ")} ms)`);
+    console.log(`  plan / bare SDK: ${(plan / bareMs).toFixed(2)} (target <= 1.30)`);
+  }
+  const [one, three] = cases.map((c) => ({ n: c.resources, plan: median(c.plan), bare: median(c.bare) }));
+  // The cost of each added resource: the difference between the two sizes, start-up cancelled out.
+  const marginalPlan = (three.plan - one.plan) / (three.n - one.n);
+  const marginalBare = (three.bare - one.bare) / (three.n - one.n);
+  console.log(`\nper added resource (1x -> 3x): plan ${marginalPlan.toFixed(2)} ms, bare SDK ${marginalBare.toFixed(2)} ms; plan ms/resource at 3x vs 1x: ${(three.plan / three.n / (one.plan / one.n)).toFixed(2)}x`);
+
+  // In-process: the programs, pack and cost again with everything loaded (no start-up at all).
+  const { planStack } = await import("./engine/run");
+  for (const c of cases) {
+    const configFile = c.planArgs.includes("--config-file") ? c.planArgs[c.planArgs.indexOf("--config-file") + 1] : undefined;
+    const times: number[] = [];
+    let n = 0;
+    for (let i = 0; i < runs + 1; i++) {
+      const t0 = process.hrtime.bigint();
+      const doc = await planStack({ projectDir: root, stack: "prod", configFile });
+      if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e6); // the first pays module loading
+      n = doc.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
+    }
+    console.log(`${`${c.label}, in-process`.padEnd(28)} median ${fmt(median(times))}  ${(median(times) / n).toFixed(2)} ms/resource`);
+  }
+
+  // Start-up answers: nothing of the SDK should load for these.
+  const answers: [string, string[], number][] = [
+    ["--help", ["--help"], 0],
+    ["bad argument", ["--stak", "prod"], 2],
+    ["unknown stack", ["--stack", "nope"], 2],
+  ];
+  console.log("");
+  for (const [label, args, status] of answers) {
+    const viaNpm: number[] = [];
+    const direct: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      viaNpm.push(timed(npm, ["run", "-s", "plan", "--", ...args], (s) => s === status).ms);
+      direct.push(timed(process.execPath, ["tools/launch.mjs", "tools/plan.ts", ...args], (s) => s === status).ms);
+    }
+    console.log(`${label.padEnd(14)} node tools/launch.mjs median ${fmt(median(direct))} (target < 0.3 s); through npm ${fmt(median(viaNpm))}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err) => {
   console.error(err);
-  process.exit(1);
+  process.exitCode = 1;
 });

@@ -12,7 +12,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { policyPackConfigFile } from "./engine/run";
+import { policyPackConfigFile } from "./engine/packConfig";
 import { PROJECT_DIRS, ProjectRole } from "../lib/config/projects";
 
 const USAGE = "usage: npm run drift -- --stack <name> [--project platform|serving] [--policy-pack-config <file>]";

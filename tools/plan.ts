@@ -213,21 +213,26 @@ function expectedExit(err: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-// Errors inside Output callbacks surface as unhandled rejections; they are program errors too.
+// Errors inside Output callbacks surface as unhandled rejections; they are program errors too. The plan
+// cannot go on from one, so this is the one place that ends the process at once.
 process.on("unhandledRejection", (err) => {
   process.stderr.write(`plan failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(2);
 });
 
+// The exit code is set, not forced with process.exit(): the process ends when its last write has flushed.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     const code = expectedExit(err);
     if (code !== undefined) {
       process.stderr.write(`${(err as Error).message}\n`);
-      process.exit(code);
+      process.exitCode = code;
+      return;
     }
     process.stderr.write(`plan failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(2);
+    process.exitCode = 2;
   },
 );

@@ -15,6 +15,8 @@ import { recordProgram } from "./record";
 import { ProjectFile, readConfigFile, readProjectFile, readStackFile, StackFileConfig } from "../../lib/plan/stackfile";
 import { BLUEPRINT_NAMESPACE, PROJECT_DIRS, ProjectRole } from "../../lib/config/projects";
 import { StackReferenceError } from "./mocks";
+import { loadProgramModule } from "./programs";
+import { policyPackConfigFile } from "./packConfig";
 
 export interface PlanStackOptions {
   /** The repository root: it holds platform/ and serving/ (each with its Pulumi.yaml), policies/ and pricing/. */
@@ -48,12 +50,8 @@ export interface PlanStackOptions {
 
 export const DEFAULT_PRICE_FILE = path.join("pricing", "aws-on-demand.yaml");
 
-/** The pack config a stack is previewed with: explicit file, else policies/config/<stack>.json if present. */
-export function policyPackConfigFile(projectDir: string, stack: string, explicit?: string): string | undefined {
-  if (explicit) return path.resolve(explicit);
-  const conventional = path.join(projectDir, "policies", "config", `${stack}.json`);
-  return fs.existsSync(conventional) ? conventional : undefined;
-}
+// Kept in a module of its own so tools that only need the file (drift) do not load the SDK for it.
+export { policyPackConfigFile } from "./packConfig";
 
 /** A plan that could not be made: bad config (exit 2) or a program error (exit 2). */
 export class PlanError extends Error {
@@ -244,15 +242,16 @@ async function runProgram(run: ProjectRun, stackOutputs: ReadonlyMap<string, Rec
   process.chdir(run.dir);
   try {
     const entry = path.join(run.dir, run.project.main ?? ".");
+    // Loaded before the run starts, so the program begins at the same point of the stack's registration
+    // whether its module came from the bundle (at once) or from a run-time import (file reads, transpiling):
+    // otherwise how long the import took decided the order resources registered in. The programs do
+    // their work in the function they export, not at import.
+    const mod = (await loadProgramModule(entry)) as { default?: unknown };
+    // `export =` (what the Pulumi Node.js host calls) arrives as the module's default export.
+    const exported: unknown = typeof mod === "function" ? mod : mod.default;
     const record = (captureStacks: boolean) =>
       recordProgram(
-        async () => {
-          // import(), not require(): the test runner transforms TypeScript only on the import path.
-          const mod = (await import(entry)) as { default?: unknown };
-          // `export =` (what the Pulumi Node.js host calls) arrives as the module's default export.
-          const exported: unknown = typeof mod === "function" ? mod : mod.default;
-          return typeof exported === "function" ? (exported as () => unknown)() : exported;
-        },
+        () => (typeof exported === "function" ? (exported as () => unknown)() : exported),
         { project: run.project.name, stack: run.stack, config: run.config.config, secretKeys: run.config.secretKeys, captureStacks, stackOutputs },
       );
     let recorded;
