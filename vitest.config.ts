@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Builds the tools' bundles and plans each committed stack once for the whole run (recordStack reads them).
+    globalSetup: ["test/globalSetup.ts"],
     // The Pulumi runtime is process-global: isolate files, run one file's tests in order.
     pool: "forks",
     isolate: true,

@@ -7,7 +7,7 @@ import { StackConfigError } from "../../lib/config/validate";
 import { recordProgram } from "../../tools/engine/record";
 import { recordProjects } from "../../tools/engine/run";
 import { readConfigFile } from "../../lib/plan/stackfile";
-import { run } from "../spawn";
+import { runTool } from "../spawn";
 
 // Platform's program runs once in-process for serving's reference, and plans run in child processes.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -88,7 +88,7 @@ describe("a bad config", () => {
 
 /** `npm run plan` as a user runs it; every bad input below must end in its exit code and message, never a stack trace. */
 async function runPlan(args: string[]) {
-  const res = await run(path.join(root, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 120_000 });
+  const res = await runTool("tools/plan.ts", args, { timeoutMs: 120_000 });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 const NO_TRACE = /\n\s+at \S+ \(|plan failed/;

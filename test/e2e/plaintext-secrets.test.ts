@@ -1,14 +1,10 @@
-import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { run } from "../spawn";
-
-const root = path.resolve(__dirname, "../..");
-const tsx = path.join(root, "node_modules/.bin/tsx");
+import { runTool } from "../spawn";
 
 /** The plan CLI as a user runs it (npm's variables left out, as test/e2e/plan-cli.test.ts does). */
 async function runPlan(args: string[]) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
-  const res = await run(tsx, ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 240_000, env: clean });
+  const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env: clean });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 

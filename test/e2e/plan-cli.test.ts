@@ -4,7 +4,7 @@ import * as path from "path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
-import { run } from "../spawn";
+import { run, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./verdict";
 
 // Each test runs whole plans in child processes (up to two in a row); on a busy 2-core machine
@@ -12,12 +12,11 @@ import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./verdict";
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
 
 /** The plan CLI as a user runs it; not as an npm script, so npm's own variables do not leak in. */
 async function runPlan(args: string[], env: NodeJS.ProcessEnv = {}) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
-  const res = await run(tsx, ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 240_000, env: { ...clean, ...env } });
+  const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env: { ...clean, ...env } });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
@@ -386,7 +385,7 @@ describe("npm run plan: bad invocations get one clear line (exit 2) before anyth
 });
 
 describe("npm run drift", () => {
-  const drift = (args: string[], env: NodeJS.ProcessEnv) => run(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "tools/drift.ts", ...args], { cwd: root, env: { ...process.env, ...env }, timeoutMs: 120_000 });
+  const drift = (args: string[], env: NodeJS.ProcessEnv) => runTool("tools/drift.ts", args, { env: { ...process.env, ...env }, timeoutMs: 120_000 });
 
   /** A stand-in `pulumi` that logs its directory and arguments, and exits with $FAKE_EXIT_<PROJECT DIR> for a preview. */
   function fakePulumi(): { path: string; log: string } {

@@ -3,19 +3,18 @@ import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
-import { run } from "../spawn";
+import { runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, verdictOf } from "./verdict";
 
 // Plans run in child processes; on a busy 2-core machine one can take a minute.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-"));
 
 async function runPlan(args: string[]) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
-  const res = await run(tsx, ["tools/plan.ts", ...args], { cwd: root, timeoutMs: 240_000, env });
+  const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 const changesSection = (stdout: string) => stdout.slice(stdout.indexOf("Changes against"));

@@ -1,6 +1,8 @@
+import * as fs from "fs";
 import * as path from "path";
+import { inject } from "vitest";
 import { buildPolicies, PACK_NAME } from "../../policies/pack";
-import { PlanResource, PolicyViolation } from "../../lib/plan/document";
+import { PlanDocument, PlanResource, PolicyViolation } from "../../lib/plan/document";
 import { evaluatePolicies, PackConfigFile } from "../../lib/plan/policy";
 import { recordProgram } from "../../tools/engine/record";
 import { combinedStackConfig, entryPoint } from "../harness";
@@ -8,9 +10,27 @@ import { recordProjects } from "../../tools/engine/run";
 
 const root = path.resolve(__dirname, "../..");
 
-/** Records a committed stack through the projects' real entry points: platform, then serving reading it. */
-export async function recordStack(stack: string): Promise<PlanResource[]> {
+/**
+ * Records a committed stack through the projects' real entry points: platform, then serving reading it.
+ * Under `vitest run` each committed stack is planned once for the whole run (test/globalSetup.ts) and every
+ * caller gets its own copy of those resources; `{ fresh: true }` (or a stack the run did not plan) records
+ * it here, in this process.
+ */
+export async function recordStack(stack: string, opts: { fresh?: boolean } = {}): Promise<PlanResource[]> {
+  const file = opts.fresh ? undefined : recordedStackFile(stack);
+  if (file) return (JSON.parse(fs.readFileSync(file, "utf8")) as PlanDocument).resources;
   return (await recordProjects({ projectDir: root, stack })).resources;
+}
+
+/** The plan document test/globalSetup.ts wrote for `stack`, if this run has one. */
+function recordedStackFile(stack: string): string | undefined {
+  let recorded: Record<string, string> | undefined;
+  try {
+    recorded = inject("recordedStacks");
+  } catch {
+    return undefined; // not inside a vitest worker
+  }
+  return recorded?.[stack];
 }
 
 /** Records a committed stack as one program (InferenceBlueprint's composition of both halves). */
