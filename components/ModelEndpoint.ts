@@ -20,7 +20,7 @@ const INSTANCE_METADATA = "169.254.169.254/32";
 /** What every track's VllmService shares, passed through as given (documented on VllmServiceArgs). */
 type SharedTrackArgs = Pick<
   VllmServiceArgs,
-  "gpuClass" | "instanceType" | "image" | "region" | "clusterName" | "bucketName" | "bucketArn" | "kmsKeyArn" | "replicas" | "targetWaitingRequests" | "prometheusUrl" | "huggingFaceToken" | "tags"
+  "gpuClass" | "instanceType" | "image" | "imageCache" | "region" | "clusterName" | "bucketName" | "bucketArn" | "kmsKeyArn" | "replicas" | "targetWaitingRequests" | "prometheusUrl" | "huggingFaceToken" | "tags"
 >;
 
 export interface ModelEndpointArgs extends SharedTrackArgs {
@@ -129,6 +129,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
           gpuClass: args.gpuClass,
           instanceType: args.instanceType,
           image: args.image,
+          imageCache: args.imageCache,
           region: args.region,
           clusterName: args.clusterName,
           bucketName: args.bucketName,

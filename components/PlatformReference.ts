@@ -75,6 +75,9 @@ export async function readPlatform(name: string): Promise<PlatformReference> {
       const regionsOutput = reference.getOutput("regions");
       return cfg.regions.map((r) => {
         const v = (p: string) => at(at(regionsValue, r.region), p) as string;
+        // The pull-through cache's repository roots by upstream host; absent or malformed: pods pull upstream (and the pack says so).
+        const cache = at(at(regionsValue, r.region), "imageCache");
+        const roots = cache && typeof cache === "object" ? Object.entries(cache as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string" && e[1] !== "") : [];
         return {
           region: r.region,
           clusterName: v("clusterName"),
@@ -85,6 +88,7 @@ export async function readPlatform(name: string): Promise<PlatformReference> {
           clusterSecurityGroupId: v("clusterSecurityGroupId"),
           vpcId: v("vpcId"),
           registry: { bucketName: v("registry.bucketName"), bucketArn: v("registry.bucketArn"), kmsKeyArn: v("registry.kmsKeyArn") },
+          ...(roots.length > 0 ? { imageCache: { hosts: roots.map(([host]) => host), repositoryPrefixes: Object.fromEntries(roots) } } : {}),
           karpenter: { nodeRoleName: v("karpenter.nodeRoleName"), interruptionQueueName: v("karpenter.interruptionQueueName") },
           ...(v("ingress.targetGroupArn") ? { targetGroupArn: v("ingress.targetGroupArn") } : {}),
         };

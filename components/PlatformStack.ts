@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { RegionConfig, StackConfig } from "../lib/config/schema";
 import { clusterName, registryBucketName } from "../lib/naming";
 import { GlobalEndpoint } from "./GlobalEndpoint";
+import { ImageCache } from "./ImageCache";
+import { cachedUpstreams } from "../lib/imageCache";
 import { EntryCertificates } from "./EntryCertificates";
 import { HealthCheckAlerts } from "./HealthCheckAlerts";
 import { InferenceRegion, regionalAwsProvider } from "./InferenceRegion";
@@ -28,6 +30,11 @@ export interface PlatformRegionView {
   readonly registry: { readonly bucketName: pulumi.Input<string>; readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
   /** Karpenter's AWS half (KarpenterAws): the names its Kubernetes half (KarpenterGpuPools) configures. */
   readonly karpenter: { readonly nodeRoleName: pulumi.Input<string>; readonly interruptionQueueName: pulumi.Input<string> };
+  /**
+   * The region's ECR pull-through cache: the upstream hosts it mirrors (plain, so serving knows where
+   * pods pull from before deploy) and each host's cached repository root. Absent: pods pull upstream.
+   */
+  readonly imageCache?: { readonly hosts: readonly string[]; readonly repositoryPrefixes: pulumi.Input<Record<string, string>> };
   /** The NLB target group the gateway's pods fill; absent without `traffic`. */
   readonly targetGroupArn?: pulumi.Input<string>;
   /**
@@ -178,6 +185,21 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
             { parent: component },
           )
         : undefined;
+    // Nodes pull the runtime image from an in-region cache of its registry, through VPC endpoints.
+    const imageCache = new ImageCache(
+      `${r.region}-image-cache`,
+      {
+        region: r.region,
+        accountId: accountId(r),
+        vpcId: component.network.vpcId,
+        privateSubnetIds: component.network.privateSubnetIds,
+        privateSubnetCidrs: component.network.privateSubnetCidrs,
+        // vLLM runs on the Karpenter GPU nodes only.
+        nodeRoleNames: [component.karpenter.nodeRole.name],
+        dockerHubCredentialArn: r.dockerHubCredentialArn,
+      },
+      { parent: component },
+    );
     const registry = registries.get(r.region)!;
     const view: PlatformRegionView = {
       region: r.region,
@@ -188,6 +210,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
       clusterSecurityGroupId: component.cluster.clusterSecurityGroupId,
       vpcId: component.network.vpcId,
       registry: { bucketName: registry.bucketName, bucketArn: registry.bucketArn, kmsKeyArn: registry.kmsKeyArn },
+      imageCache: { hosts: cachedUpstreams(r.dockerHubCredentialArn !== undefined).map((u) => u.host), repositoryPrefixes: imageCache.repositoryPrefixes },
       karpenter: { nodeRoleName: component.karpenter.nodeRole.name, interruptionQueueName: component.karpenter.queue.name },
       ...(entry ? { targetGroupArn: entry.targetGroup.arn } : {}),
       waitFor: {
@@ -267,6 +290,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
           gpuPools: component.gpuCapacity,
           karpenter: { ...view.karpenter, controllerRoleArn: component.karpenter.controllerRole.arn },
           registry: view.registry,
+          imageCache: view.imageCache?.repositoryPrefixes,
           ...(entry ? { ingress: { targetGroupArn: entry.targetGroup.arn, loadBalancerDnsName: entry.loadBalancer.dnsName, regionalNames: entry.regionalNames } } : {}),
         },
       ]),

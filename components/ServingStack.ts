@@ -3,10 +3,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../lib/config/schema";
 import { clusterName } from "../lib/naming";
+import { upstreamOf } from "../lib/imageCache";
 import { runtimeOf } from "../lib/runtime";
 import { readApprovedVersions } from "../lib/rollout";
-import { podStartSeconds, startupBudget, trafficSplit } from "../lib/serving";
-import { endpointRecovery, globalName, globalRecords, regionalName } from "../lib/traffic";
+import { coldStartSeconds, startupBudget, trafficSplit } from "../lib/serving";
+import { endpointRecovery, globalName, globalRecords, RecoveryTime, regionalName } from "../lib/traffic";
 import { ClusterAddons } from "./ClusterAddons";
 import { KarpenterGpuPools } from "./KarpenterGpuPools";
 import { SYSTEM_NODE_LABELS } from "./NodePool";
@@ -30,6 +31,29 @@ export class ServingRegion extends pulumi.ComponentResource {
   complete(outputs: Record<string, unknown>): void {
     this.registerOutputs(outputs);
   }
+}
+
+/**
+ * The failover estimate of one global name as a resource of the plan, so the pack can check its
+ * survivor scale-up term against the startup budgets the Deployments record (failover-scale-up-is-cold-start).
+ */
+export class FailoverEstimate extends pulumi.ComponentResource {
+  constructor(name: string, args: { readonly endpoint: string; readonly regions: readonly string[]; readonly recoveryTime: RecoveryTime }, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-blueprint:serving:FailoverEstimate", name, { endpoint: args.endpoint, regions: [...args.regions], recoveryTime: args.recoveryTime }, opts);
+    this.registerOutputs({});
+  }
+}
+
+/** Root of the region's pull-through cache for `image`'s registry, when platform mirrors that registry there. */
+export function imageCacheRoot(view: PlatformRegionView, image: string): pulumi.Output<string> | undefined {
+  const host = upstreamOf(image)?.host;
+  const cache = view.imageCache;
+  if (host === undefined || cache === undefined || !cache.hosts.includes(host)) return undefined;
+  return pulumi.output(cache.repositoryPrefixes).apply((prefixes) => {
+    const root = prefixes[host];
+    if (!root) throw new Error(`serving: the platform's image cache in ${view.region} lists ${host} but exports no repository root for it`);
+    return root;
+  });
 }
 
 export interface ServingSecrets {
@@ -149,6 +173,7 @@ export function deployServing(
             rollout: m.rollout,
             instanceType: placement.instanceType,
             image: cfg.serving.vllmImage,
+            imageCache: imageCacheRoot(view, cfg.serving.vllmImage),
             region: r.region,
             clusterName: view.clusterName,
             bucketName: view.registry.bucketName,
@@ -187,19 +212,25 @@ export function deployServing(
       const serving = traffic.regions.filter((r) => m.placements.some((p) => p.region === r.region));
       const routed = [...new Set(globalRecords(m.name, traffic.zoneName, traffic.routing, serving).filter((x) => x.weight !== 0).map((x) => x.region))];
       const stable = m.tracks.find((x) => x.track === "stable")!;
-      globalEndpoints[m.name] = {
-        url: `https://${globalName(m.name, traffic.zoneName)}/v1`,
-        routing: traffic.routing,
-        regions: routed,
-        recoveryTime: endpointRecovery({
-          routedRegions: routed,
-          healthCheck: traffic.healthCheck,
-          recordTtlSeconds: traffic.recordTtlSeconds,
-          warmReplicas: Object.fromEntries(serving.map((r) => [r.region, m.replicas.min])),
-          // A survivor's new replica: GPU node launch, image pull and the startup probe's window.
-          coldStartSeconds: podStartSeconds(startupBudget(stable.version, m.gpuClass, runtimeOf(cfg.serving.vllmImage).compressedSizeGiB)),
+      // A survivor's new replica, term by term as its Deployment budgets it (its pool's node, its
+      // region's image source); the slowest region bounds the estimate.
+      const image = cfg.serving.vllmImage;
+      const coldStart = Math.max(
+        ...serving.map((r) => {
+          const view = platform.find((p) => p.region === r.region);
+          const node = { instanceType: m.placements.find((p) => p.region === r.region)!.instanceType, imageSource: view && imageCacheRoot(view, image) ? ("regional-cache" as const) : ("upstream" as const) };
+          return coldStartSeconds(startupBudget(stable.version, m.gpuClass, runtimeOf(image).compressedSizeGiB, node));
         }),
-      };
+      );
+      const recoveryTime = endpointRecovery({
+        routedRegions: routed,
+        healthCheck: traffic.healthCheck,
+        recordTtlSeconds: traffic.recordTtlSeconds,
+        warmReplicas: Object.fromEntries(serving.map((r) => [r.region, m.replicas.min])),
+        coldStartSeconds: coldStart,
+      });
+      new FailoverEstimate(`${m.name}-failover`, { endpoint: m.name, regions: routed, recoveryTime }, parent ? { parent } : undefined);
+      globalEndpoints[m.name] = { url: `https://${globalName(m.name, traffic.zoneName)}/v1`, routing: traffic.routing, regions: routed, recoveryTime };
     }
   }
 

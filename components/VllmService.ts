@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { artifactPrefix } from "../lib/catalog";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME, GPU_TAINT_KEY, GpuClass } from "../lib/gpu";
 import { podIdentityTrust } from "../lib/iam";
+import { splitImage } from "../lib/imageCache";
 import { RuntimeImage, runtimeOf } from "../lib/runtime";
 import {
   cacheEnv,
@@ -16,6 +17,7 @@ import {
   podSizing,
   queueDepthQuery,
   selectorLabels,
+  startupBasis,
   startupBudget,
   startupProbeFailureThreshold,
   STARTUP_BUDGET_ANNOTATION,
@@ -44,8 +46,13 @@ export interface VllmServiceArgs {
   readonly gpuClass: GpuClass;
   /** Instance type of the pool it runs on; sizes CPU and memory requests. */
   readonly instanceType: string;
-  /** vLLM OpenAI server image pinned by digest. */
+  /** vLLM OpenAI server image pinned by digest, as published upstream (its digest keys the runtime record). */
   readonly image: string;
+  /**
+   * Root of the in-region ECR pull-through cache of the image's registry (`<account>.dkr.ecr.<region>.amazonaws.com/docker-hub`,
+   * ImageCache.repositoryPrefixes): the pods pull the same path and digest from there. @default pull from upstream
+   */
+  readonly imageCache?: pulumi.Input<string>;
   readonly region: string;
   readonly clusterName: pulumi.Input<string>;
   /** In-region registry bucket and its KMS key. */
@@ -106,7 +113,11 @@ export class VllmService extends pulumi.ComponentResource {
     const meta = versionMetadata(args.endpoint, spec, args.gpuClass, args.image);
     const selector = selectorLabels(args.endpoint, spec.track);
     const sizing = podSizing(args.instanceType, spec.profile.tensorParallelSize);
-    const budget = startupBudget(spec.version, args.gpuClass, runtime.compressedSizeGiB);
+    const startupNode = { instanceType: args.instanceType, imageSource: args.imageCache === undefined ? ("upstream" as const) : ("regional-cache" as const) };
+    const budget = startupBudget(spec.version, args.gpuClass, runtime.compressedSizeGiB, startupNode);
+    const basis = startupBasis(spec.version, runtime.compressedSizeGiB, startupNode);
+    // Same repository path, tag and digest, from the in-region cache when there is one.
+    const image = args.imageCache === undefined ? pulumi.output(args.image) : pulumi.output(args.imageCache).apply((root) => `${root}/${splitImage(args.image).path}`);
     const timeouts = deploymentTimeouts(budget, args.replicas.max, MAX_SURGE);
     const drain = drainPlan(requestTimeout);
     this.progressDeadlineSeconds = timeouts.progressDeadlineSeconds;
@@ -154,7 +165,7 @@ export class VllmService extends pulumi.ComponentResource {
           namespace: args.namespace,
           labels: meta.labels,
           // The budget's terms, so the plan can check the probe, deadline and await timeouts against them.
-          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify(budget) },
+          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify({ ...budget, basis }) },
         },
         spec: {
           // KEDA owns the replica count after creation.
@@ -191,7 +202,7 @@ export class VllmService extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "vllm",
-                  image: args.image,
+                  image,
                   imagePullPolicy: "IfNotPresent",
                   // The image's WORKDIR (/vllm-workspace) is on the read-only root; run from the writable
                   // home, as upstream's own non-root target does (WORKDIR /home/vllm).

@@ -140,7 +140,7 @@ export function podSizing(instanceType: string, tensorParallelSize: number): Pod
 /**
  * How long one replica takes from "pod created" to "serving", term by term. The startup probe covers
  * what happens after the container starts (weight load, warm-up); the Deployment's await timeout
- * and progress deadline also cover a new GPU node and the image pull.
+ * and progress deadline also cover a new GPU node, the image pull and readiness.
  */
 export interface StartupBudget {
   /** A new GPU node: EC2 launch, boot, join, NVIDIA device plugin ready. */
@@ -151,27 +151,51 @@ export interface StartupBudget {
   readonly weightLoadSeconds: number;
   /** KV-cache profiling, torch.compile and CUDA graph capture before /health answers. */
   readonly warmupSeconds: number;
+  /** After /health answers: the readiness probe passes and the endpoint reaches the gateway. */
+  readonly readinessSeconds: number;
 }
 
+export const BUDGET_TERMS = ["nodeStartSeconds", "imagePullSeconds", "weightLoadSeconds", "warmupSeconds", "readinessSeconds"] as const;
+
+/** Where a node pulls the runtime image from: its upstream registry through NAT, or the in-region ECR pull-through cache. */
+export type ImageSource = "upstream" | "regional-cache";
+/** Where containerd unpacks image layers: the EBS root volume, or the instance's NVMe (RAID0 by the EC2NodeClass). */
+export type LayerDisk = "ebs" | "nvme";
+
 /**
- * Node start per GPU class. Assumed, not measured (no AWS access): p5 instances take minutes longer
- * to boot than g6 (NVSwitch fabric and EFA initialisation). Replace with your measured p99 from the
- * node group's launch-to-Ready times.
+ * Node start per GPU class, launch to Ready with the device plugin. Assumed, not measured (no AWS
+ * access): Karpenter maintainers see ~70-80 s from launch to registration on general-purpose
+ * instances (aws/karpenter-provider-aws#6128, 2024-05-17) and "GPU instance types often take much
+ * longer to boot" (awslabs/amazon-eks-ami#1099, 2022-12-15); p5 adds NVSwitch fabric and 32 EFA
+ * interfaces. Replace with your measured p99 launch-to-Ready (both read 2026-11-25).
  */
 export const NODE_START_SECONDS: Readonly<Record<GpuClass, number>> = { h100: 900, l4: 420 };
-/** Image pull and unpack, GiB of compressed image per second; unpacking, not the network, bounds it. Assumed. */
-export const IMAGE_PULL_GIB_PER_SECOND = 0.05;
 /**
- * Weights streamed from in-region S3: 0.25 GiB/s, deliberately below what a Run:ai streamer with its
- * default 16 connections can reach (AWS "Optimizing Amazon S3 performance": 85-90 MB/s per
- * connection, read 2026-11-25), so a slow bucket or a throttled prefix still fits the budget.
+ * Image download rate by source, GiB/s. Assumed: Docker Hub through a NAT gateway is shared, rate
+ * limited and crosses the internet (0.05, the figure this budget used before the cache); ECR serves a
+ * cached layer from in-region S3 through the VPC endpoints (0.5).
  */
-export const S3_STREAM_GIB_PER_SECOND = 0.25;
-/** Warm-up after the weights are in GPU memory (torch.compile, CUDA graphs). */
+export const IMAGE_SOURCE_GIB_PER_SECOND: Readonly<Record<ImageSource, number>> = { upstream: 0.05, "regional-cache": 0.5 };
+/**
+ * Layer unpack rate by disk, GiB/s: gzip decompression bounds it on NVMe (assumed 0.25); the EBS gp3
+ * root writes at its 125 MiB/s baseline unless the node class provisions more (AWS EBS user guide,
+ * "General Purpose SSD volumes", gp3 baseline 125 MiB/s, read 2026-11-25).
+ */
+export const LAYER_UNPACK_GIB_PER_SECOND: Readonly<Record<LayerDisk, number>> = { ebs: 125 / 1024, nvme: 0.25 };
+/**
+ * Weights streamed from in-region S3 by vLLM's Run:ai streamer: measured 15 GB in 8.45 s at its
+ * default concurrency 16 (1.65 GiB/s; run-ai/runai-model-streamer docs/src/benchmarks.md, Appendix C,
+ * commit 1e56c33, read 2026-11-25). The budget takes half of that: a p99 allowance for a busy prefix
+ * or a node sharing its bandwidth, since the budget sets timeouts that must not cut a load short.
+ */
+export const S3_STREAM_GIB_PER_SECOND = (15e9 / 1024 ** 3 / 8.45) * 0.5;
+/** Warm-up after the weights are in GPU memory (KV-cache profiling, torch.compile, CUDA graphs). Assumed. */
 export const WARMUP_SECONDS = 300;
-/** Added to every derived timeout: scheduling, endpoint propagation, a slow first health check. */
+/** Readiness probe period plus EndpointSlice propagation to the gateway (assumed 5 s). */
+export const READINESS_SECONDS = 10 + 5;
+/** Added to every derived timeout: scheduling, a slow first health check. */
 export const STARTUP_MARGIN_SECONDS = 300;
-/** Deployment annotation holding the StartupBudget (JSON, seconds), which the plan's await check reads. */
+/** Deployment annotation holding the StartupBudget (JSON, seconds, plus `basis`), which the plan's await check reads. */
 export const STARTUP_BUDGET_ANNOTATION = "llm-blueprint/startup-budget";
 /** Startup probe period; its failureThreshold follows from the budget. */
 export const STARTUP_PROBE_PERIOD_SECONDS = 10;
@@ -181,13 +205,51 @@ export function weightsGiB(version: Pick<ModelVersion, "parametersBillions" | "w
   return (version.parametersBillions * 1e9 * BYTES_PER_PARAM[version.weightFormat]) / 1024 ** 3;
 }
 
-export function startupBudget(version: Pick<ModelVersion, "parametersBillions" | "weightFormat">, gpuClass: GpuClass, imageCompressedGiB: number): StartupBudget {
+/** The node a replica starts on and where its image comes from. */
+export interface StartupNode {
+  /** Instance type of the pool: NVMe instance store (lib/gpu.ts) means layers unpack on local disk. @default EBS root */
+  readonly instanceType?: string;
+  /** @default "upstream" */
+  readonly imageSource?: ImageSource;
+}
+
+/** Where each term's figure comes from, for the plan's cold-start table. */
+export interface StartupBasis {
+  readonly imagePull: string;
+  readonly weightLoad: string;
+}
+
+/** Disk the image layers land on for an instance type: NVMe when it has instance store (RAID0 by the node class). */
+export function layerDisk(instanceType: string | undefined): LayerDisk {
+  return instanceType !== undefined && (gpuInstanceSpec(instanceType)?.instanceStoreGiB ?? 0) > 0 ? "nvme" : "ebs";
+}
+
+export function startupBudget(version: Pick<ModelVersion, "parametersBillions" | "weightFormat">, gpuClass: GpuClass, imageCompressedGiB: number, node: StartupNode = {}): StartupBudget {
+  const source = node.imageSource ?? "upstream";
+  const pullRate = Math.min(IMAGE_SOURCE_GIB_PER_SECOND[source], LAYER_UNPACK_GIB_PER_SECOND[layerDisk(node.instanceType)]);
   return {
     nodeStartSeconds: NODE_START_SECONDS[gpuClass],
-    imagePullSeconds: Math.ceil(imageCompressedGiB / IMAGE_PULL_GIB_PER_SECOND),
+    imagePullSeconds: Math.ceil(imageCompressedGiB / pullRate),
     weightLoadSeconds: Math.ceil(weightsGiB(version) / S3_STREAM_GIB_PER_SECOND),
     warmupSeconds: WARMUP_SECONDS,
+    readinessSeconds: READINESS_SECONDS,
   };
+}
+
+/** How the pull and load terms were derived, in words (recorded beside the budget). */
+export function startupBasis(version: Pick<ModelVersion, "parametersBillions" | "weightFormat">, imageCompressedGiB: number, node: StartupNode = {}): StartupBasis {
+  const source = node.imageSource ?? "upstream";
+  const disk = layerDisk(node.instanceType);
+  const rate = (n: number) => `${Number(n.toFixed(3))} GiB/s`;
+  return {
+    imagePull: `${imageCompressedGiB} GiB from ${source === "upstream" ? "upstream registry via NAT" : "in-region ECR cache"} at ${rate(IMAGE_SOURCE_GIB_PER_SECOND[source])}, unpacked on ${disk === "nvme" ? "NVMe" : "EBS gp3"} at ${rate(LAYER_UNPACK_GIB_PER_SECOND[disk])}`,
+    weightLoad: `${Number(weightsGiB(version).toFixed(1))} GiB from S3 at ${rate(S3_STREAM_GIB_PER_SECOND)}`,
+  };
+}
+
+/** Sum of the budget's terms: one replica from pod creation to serving on a new node, before any margin. */
+export function coldStartSeconds(budget: StartupBudget): number {
+  return BUDGET_TERMS.reduce((sum, t) => sum + budget[t], 0);
 }
 
 /** Startup probe failureThreshold at STARTUP_PROBE_PERIOD_SECONDS: weight load + warm-up, at least 10 minutes. */
@@ -195,9 +257,9 @@ export function startupProbeFailureThreshold(budget: StartupBudget): number {
   return Math.ceil(Math.max(600, budget.weightLoadSeconds + budget.warmupSeconds) / STARTUP_PROBE_PERIOD_SECONDS);
 }
 
-/** One replica from pod creation to ready, when it needs a new node: node + pull + the startup probe's window. */
+/** One replica from pod creation to ready, when it needs a new node: node + pull + the startup probe's window + readiness. */
 export function podStartSeconds(budget: StartupBudget): number {
-  return budget.nodeStartSeconds + budget.imagePullSeconds + startupProbeFailureThreshold(budget) * STARTUP_PROBE_PERIOD_SECONDS;
+  return budget.nodeStartSeconds + budget.imagePullSeconds + startupProbeFailureThreshold(budget) * STARTUP_PROBE_PERIOD_SECONDS + budget.readinessSeconds;
 }
 
 export interface DeploymentTimeouts {
@@ -213,7 +275,7 @@ export interface DeploymentTimeouts {
 export function deploymentTimeouts(budget: StartupBudget, maxReplicas: number, maxSurge: number): DeploymentTimeouts {
   const pod = podStartSeconds(budget);
   const waves = Math.ceil(maxReplicas / maxSurge);
-  const replace = budget.imagePullSeconds + startupProbeFailureThreshold(budget) * STARTUP_PROBE_PERIOD_SECONDS;
+  const replace = budget.imagePullSeconds + startupProbeFailureThreshold(budget) * STARTUP_PROBE_PERIOD_SECONDS + budget.readinessSeconds;
   return {
     progressDeadlineSeconds: pod + STARTUP_MARGIN_SECONDS,
     createSeconds: pod + STARTUP_MARGIN_SECONDS,

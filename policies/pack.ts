@@ -6,6 +6,7 @@ import { parseApprovals } from "./approvalsSchema";
 import { ciAccessLeastPrivilege } from "./rules/access";
 import { modelEndpointsAuthenticated } from "./rules/auth";
 import { Approvals } from "./rules/approvals";
+import { failoverScaleUpIsColdStart, imagePullInsideVpc, runtimeImageFromRegionalCache } from "./rules/coldStart";
 import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
 import { karpenterGpuNodePools, noClusterAutoscaler } from "./rules/capacity";
 import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } from "./rules/k8sSupport";
@@ -116,6 +117,10 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     // Serving workloads at run time
     runtimeImageUser(approvals),
     awaitCoversStartup,
+    // Cold start: image from the in-region cache inside the VPC, failover at the recorded budget
+    runtimeImageFromRegionalCache,
+    imagePullInsideVpc,
+    failoverScaleUpIsColdStart,
     servingAvailability(),
     writablePathsSized(),
     // Monitoring that works on EKS from day one

@@ -1,6 +1,7 @@
 import { unauthenticatedRoutes } from "../auth";
 import { gpuInstanceSpec } from "../gpu";
 import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
+import { coldStartBudgets, renderColdStart } from "./coldStart";
 import type { CostEstimate } from "./cost";
 import type { RecoveryTime } from "../traffic";
 import type { PlanDiff } from "./diff";
@@ -525,6 +526,8 @@ export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): str
     const fleet = [...new Map(alerts.filter((a) => !a.endpoint).map((a) => [a.alert, a])).values()];
     lines.push(...wrap(`  fleet alerts in every cluster: ${fleet.map((a) => `${a.alert} (${a.severity}, ${a.for})`).join(", ")}`, SUMMARY_WIDTH, "    "));
   }
+  const coldStart = renderColdStart(coldStartBudgets(doc));
+  if (coldStart.length > 0) lines.push("", "Cold start per served version (new GPU node to serving, seconds, as each Deployment budgets it)", ...coldStart);
   const globals = globalRecoveries(doc);
   if (globals.length > 0) {
     lines.push("", "Global endpoints (time for traffic to leave a failed region: typical / worst case, by term)");

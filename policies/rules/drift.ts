@@ -92,7 +92,8 @@ export const noCrossRegionSkew: StackValidationPolicy = {
       const w = vllmWorkload(r.type, r.props);
       if (!w || w.labels[LABELS.track] !== "stable") continue;
       const key = w.labels[LABELS.endpoint];
-      const entry = { urn: r.urn, version: w.annotations[LABELS.version] ?? "", profile: w.labels[LABELS.profileHash] ?? "", image: w.container?.image ?? "" };
+      // The image by digest: each region pulls it from its own in-region cache, same digest.
+      const entry = { urn: r.urn, version: w.annotations[LABELS.version] ?? "", profile: w.labels[LABELS.profileHash] ?? "", image: digestOf(w.container?.image) ?? w.container?.image ?? "" };
       stable.set(key, [...(stable.get(key) ?? []), entry]);
     }
     for (const [endpoint, entries] of stable) {
@@ -100,7 +101,7 @@ export const noCrossRegionSkew: StackValidationPolicy = {
       for (const e of entries.slice(1)) {
         if (e.version !== first.version || e.profile !== first.profile || e.image !== first.image) {
           report(
-            `endpoint ${endpoint}: stable differs between regions (${e.version}, profile ${e.profile} vs ${first.version}, profile ${first.profile}); roll out through a canary and promote everywhere`,
+            `endpoint ${endpoint}: stable differs between regions (${e.version}, profile ${e.profile}, image ${e.image} vs ${first.version}, profile ${first.profile}, image ${first.image}); roll out through a canary and promote everywhere`,
             e.urn,
           );
         }

@@ -12,7 +12,7 @@ type Report = (message: string, urn?: string) => void;
 
 /** Deployment annotation with the startup budget's terms in seconds (written by the program). */
 const STARTUP_BUDGET_ANNOTATION = "llm-blueprint/startup-budget";
-const BUDGET_TERMS = ["nodeStartSeconds", "imagePullSeconds", "weightLoadSeconds", "warmupSeconds"] as const;
+const BUDGET_TERMS = ["nodeStartSeconds", "imagePullSeconds", "weightLoadSeconds", "warmupSeconds", "readinessSeconds"] as const;
 
 /**
  * Cache and config directories the vLLM server's libraries write, which must all be inside the cache
@@ -221,28 +221,28 @@ function checkAwait(d: VllmDeployment, resources: readonly PolicyResource[], rep
     report(`${d.id}: annotation ${STARTUP_BUDGET_ANNOTATION} ${raw === undefined ? "is missing" : `lacks ${missing.join(", ")}`}; the startup budget (${BUDGET_TERMS.join(", ")}) cannot be checked`);
     return;
   }
-  const [node, pull, load, warm] = BUDGET_TERMS.map((t) => budget[t] as number);
+  const [node, pull, load, warm, ready] = BUDGET_TERMS.map((t) => budget[t] as number);
   const probe = obj(d.container.startupProbe);
   const period = isInt(probe.periodSeconds) ? probe.periodSeconds : 10;
   const failures = isInt(probe.failureThreshold) ? probe.failureThreshold : 3;
   const delay = isInt(probe.initialDelaySeconds) ? probe.initialDelaySeconds : 0;
   const window = delay + failures * period;
   if (window < load + warm) report(`${d.id}: the startup probe allows ${window} s (initialDelay ${delay} + ${failures} x ${period} s) but weight load ${load} s + warm-up ${warm} s need ${load + warm} s; the kubelet would restart it mid-load`);
-  const pod = node + pull + Math.max(window, load + warm);
+  const pod = node + pull + Math.max(window, load + warm) + ready;
   const deadline = at(d.r.props, "spec.progressDeadlineSeconds");
-  if (!isInt(deadline) || deadline < pod) report(`${d.id}: progressDeadlineSeconds is ${String(deadline ?? "unset (600)")}, below one replica's start: node ${node} + pull ${pull} + probe window ${Math.max(window, load + warm)} = ${pod} s`);
+  if (!isInt(deadline) || deadline < pod) report(`${d.id}: progressDeadlineSeconds is ${String(deadline ?? "unset (600)")}, below one replica's start: node ${node} + pull ${pull} + probe window ${Math.max(window, load + warm)} + readiness ${ready} = ${pod} s`);
   const so = scaledObjectOf(d.r, resources);
   const maxReplicas = so ? Number(at(so.props, "spec.maxReplicaCount")) : Number(at(d.r.props, "spec.replicas") ?? 1);
   const surgeRaw = at(d.r.props, "spec.strategy.rollingUpdate.maxSurge");
   const surge = isInt(surgeRaw) ? surgeRaw : typeof surgeRaw === "string" && /^\d+%$/.test(surgeRaw) ? Math.ceil((maxReplicas * parseInt(surgeRaw, 10)) / 100) : 1;
   const waves = Math.ceil(maxReplicas / Math.max(1, surge));
-  const update = node + waves * (pull + Math.max(window, load + warm));
+  const update = node + waves * (pull + Math.max(window, load + warm) + ready);
   const t = d.r.opts.customTimeouts;
   // 0 means the provider's default: 10 minutes for a Deployment in @pulumi/kubernetes.
   const create = t.createSeconds || 600;
   const upd = t.updateSeconds || 600;
-  if (create < pod) report(`${d.id}: customTimeouts.create is ${create} s${t.createSeconds ? "" : " (provider default)"}, but one replica needs node ${node} + pull ${pull} + probe window ${Math.max(window, load + warm)} = ${pod} s; Pulumi would mark it failed while it loads`);
-  if (upd < update) report(`${d.id}: customTimeouts.update is ${upd} s${t.updateSeconds ? "" : " (provider default)"}, but a rollout of ${maxReplicas} replicas, ${surge} at a time, needs node ${node} + ${waves} x (pull ${pull} + probe window ${Math.max(window, load + warm)}) = ${update} s`);
+  if (create < pod) report(`${d.id}: customTimeouts.create is ${create} s${t.createSeconds ? "" : " (provider default)"}, but one replica needs node ${node} + pull ${pull} + probe window ${Math.max(window, load + warm)} + readiness ${ready} = ${pod} s; Pulumi would mark it failed while it loads`);
+  if (upd < update) report(`${d.id}: customTimeouts.update is ${upd} s${t.updateSeconds ? "" : " (provider default)"}, but a rollout of ${maxReplicas} replicas, ${surge} at a time, needs node ${node} + ${waves} x (pull ${pull} + probe window ${Math.max(window, load + warm)} + readiness ${ready}) = ${update} s`);
   if (so) {
     const deps = [...so.dependencies, ...Object.values(so.propertyDependencies).flat()];
     if (deps.some((x) => x.urn === d.r.urn)) report(`${d.id}: its ScaledObject depends on the Deployment, so a Deployment that is still loading when the await ends leaves the endpoint without an autoscaler; reference it by name`);

@@ -97,7 +97,7 @@ describe("await-covers-startup", () => {
     });
     const text = vs.map((v) => v.message);
     expect(text).toEqual([
-      expect.stringMatching(/chat-large-stable: customTimeouts.create is 600 s, but one replica needs node 900 \+ pull 280 \+ probe window \d+ = \d+ s/),
+      expect.stringMatching(/chat-large-stable: customTimeouts.create is 600 s, but one replica needs node 900 \+ pull 56 \+ probe window \d+ \+ readiness 15 = \d+ s/),
       expect.stringMatching(/customTimeouts.update is 600 s, but a rollout of 4 replicas, 1 at a time, needs/),
       expect.stringContaining("its ScaledObject depends on the Deployment"),
     ]);
@@ -107,11 +107,33 @@ describe("await-covers-startup", () => {
     const vs = await violations("await-covers-startup", (rs) => {
       const d = chatLarge(rs);
       (d.options as { customTimeouts: unknown }).customTimeouts = undefined;
-      at<{ failureThreshold: number }>(d, "spec.template.spec.containers.0.startupProbe").failureThreshold = 60;
+      at<{ failureThreshold: number }>(d, "spec.template.spec.containers.0.startupProbe").failureThreshold = 30;
     });
     const text = vs.map((v) => v.message).join("\n");
-    expect(text).toContain("the startup probe allows 600 s");
+    expect(text).toMatch(/the startup probe allows 300 s \(initialDelay 0 \+ 30 x 10 s\) but weight load \d+ s \+ warm-up 300 s need \d+ s/);
     expect(text).toContain("customTimeouts.create is 600 s (provider default)");
+  });
+
+  it("counts readiness after the probe: a budget whose readiness outgrows the margin blocks the deadline and both awaits", async () => {
+    const vs = await violations("await-covers-startup", (rs) => {
+      const annotations = at<Record<string, string>>(chatLarge(rs), "metadata.annotations");
+      annotations["llm-blueprint/startup-budget"] = JSON.stringify({ ...JSON.parse(annotations["llm-blueprint/startup-budget"]), readinessSeconds: 3600 });
+    });
+    expect(vs.map((v) => v.message)).toEqual([
+      expect.stringMatching(/progressDeadlineSeconds is \d+, below one replica's start: .* \+ readiness 3600 = \d+ s/),
+      expect.stringMatching(/customTimeouts.create is \d+ s, but one replica needs .* \+ readiness 3600 = \d+ s/),
+      expect.stringMatching(/customTimeouts.update is \d+ s, but a rollout .* \+ readiness 3600\) = \d+ s/),
+    ]);
+  });
+
+  it("fails closed without the readiness term", async () => {
+    const vs = await violations("await-covers-startup", (rs) => {
+      const annotations = at<Record<string, string>>(chatLarge(rs), "metadata.annotations");
+      const rest = JSON.parse(annotations["llm-blueprint/startup-budget"]) as Record<string, unknown>;
+      delete rest.readinessSeconds;
+      annotations["llm-blueprint/startup-budget"] = JSON.stringify(rest);
+    });
+    expect(vs.map((v) => v.message)).toEqual([expect.stringContaining("annotation llm-blueprint/startup-budget lacks readinessSeconds")]);
   });
 
   it("fails closed without the recorded budget", async () => {
