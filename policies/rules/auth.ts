@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { planEnvironment } from "./workload";
-import { arr, at, byType, obj, str, strMap, TYPES } from "./common";
+import { arr, at, byType, obj, str, strMap, TYPES, withFlagger } from "./common";
 
 /**
  * model-endpoints-authenticated: the models answer only authenticated clients, each held to a rate
@@ -149,7 +149,8 @@ export const modelEndpointsAuthenticated: StackValidationPolicy = {
     "Every model route (outside dev: all of them; in dev: those a public load balancer reaches, unless marked as knowingly unauthenticated) has an effective Envoy Gateway SecurityPolicy authenticating clients (jwt, apiKeyAuth or oidc) and a BackendTrafficPolicy limiting each client's requests.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
-    const resources = args.resources;
+    // The model routes Flagger generates from Canaries count as much as the program's own.
+    const resources = withFlagger(args.resources);
     const routes = byType(resources, TYPES.httpRoute);
     if (routes.length === 0) return;
     const env = planEnvironment(resources);

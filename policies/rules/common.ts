@@ -251,6 +251,7 @@ export function flaggerGenerated(resources: readonly PolicyResource[]): PolicyRe
     const service = (name: string, value: string) =>
       gen("kubernetes:core/v1:Service", name, { metadata: { name, namespace: ns }, spec: { type: "ClusterIP", selector: { [s.label]: value }, ports: [{ name: "http", port, targetPort }] } });
     out.push(service(svcName, `${s.value}-primary`), service(`${svcName}-primary`, `${s.value}-primary`), service(`${svcName}-canary`, s.value));
+    out.push(gen(TYPES.httpRoute, `${svcName}-route`, { metadata: { name: svcName, namespace: ns, ...obj(at(c.props, "spec.service.apex")) }, spec: flaggerRouteSpec(obj(at(c.props, "spec.service")), svcName, port) }));
     const spec = obj(target.props.spec);
     out.push(
       gen(TYPES.deployment, primaryName, {
@@ -262,3 +263,40 @@ export function flaggerGenerated(resources: readonly PolicyResource[]): PolicyRe
   }
   return out;
 }
+
+/**
+ * The HTTPRoute spec Flagger's gatewayapi router writes for a Canary's service block, weights at rest
+ * (primary 100, canary 0): one rule with the service's matches (default PathPrefix "/"), its filters
+ * (URL rewrite, then mirrors) and timeouts (fluxcd/flagger v1.44.0 pkg/router/gateway_api.go Reconcile,
+ * makeFilters, mapRouteMatches, makeHTTPRouteTimeouts).
+ */
+export function flaggerRouteSpec(service: Record<string, unknown>, name: string, port: unknown): Record<string, unknown> {
+  const matches = arr(service.match).map(obj).flatMap((m) => {
+    const uri = obj(m.uri);
+    const path = uri.prefix !== undefined ? { type: "PathPrefix", value: uri.prefix } : uri.exact !== undefined ? { type: "Exact", value: uri.exact } : uri.regex !== undefined ? { type: "RegularExpression", value: uri.regex } : undefined;
+    return path ? [{ path }] : [];
+  });
+  const rewrite = obj(service.rewrite);
+  const filters = [
+    ...(rewrite.uri !== undefined ? [{ type: "URLRewrite", urlRewrite: { path: rewrite.type === "ReplacePrefixMatch" ? { type: "ReplacePrefixMatch", replacePrefixMatch: rewrite.uri } : { type: "ReplaceFullPath", replaceFullPath: rewrite.uri } } }] : []),
+    ...arr(service.mirror).map(obj).map((m) => ({ type: "RequestMirror", requestMirror: { backendRef: obj(m.backendRef) } })),
+  ];
+  const backend = (n: string, weight: number) => ({ group: "", kind: "Service", name: n, port, weight });
+  return {
+    parentRefs: arr(service.gatewayRefs),
+    ...(arr(service.hosts).length > 0 ? { hostnames: arr(service.hosts) } : {}),
+    rules: [
+      {
+        matches: matches.length > 0 ? matches : [{ path: { type: "PathPrefix", value: "/" } }],
+        ...(filters.length > 0 ? { filters } : {}),
+        backendRefs: [backend(`${name}-primary`, 100), backend(`${name}-canary`, 0)],
+        ...(service.timeout !== undefined || service.backendTimeout !== undefined
+          ? { timeouts: { ...(service.timeout !== undefined ? { request: service.timeout } : {}), ...(service.backendTimeout !== undefined ? { backendRequest: service.backendTimeout } : {}) } }
+          : {}),
+      },
+    ],
+  };
+}
+
+/** The plan's resources plus what Flagger generates from its Canaries: for checks that follow routes to pods. */
+export const withFlagger = (resources: readonly PolicyResource[]): PolicyResource[] => [...resources, ...flaggerGenerated(resources)];

@@ -5,7 +5,7 @@
  * template resources), never the constants of the components it checks.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { arr, at, byType, obj, podSpecOf, str, strMap, TYPES } from "./common";
+import { arr, at, byType, obj, podSpecOf, str, strMap, TYPES, withFlagger } from "./common";
 
 const T = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -131,7 +131,8 @@ export const namespacesDefaultDeny: StackValidationPolicy = {
     "Every namespace that runs something is declared by the plan and holds a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules); each Helm release has an allow policy labelled with its name, each Service's ports are admitted by a policy selecting its pods, and each Gateway's listener ports by a policy selecting its Envoy proxies. kube-system is exempt, with the reason in the rule.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const rs = args.resources;
+    // Flagger's Services (and the primary they select) must be reachable too.
+    const rs = withFlagger(args.resources);
     const policies = byType(rs, T.networkPolicy);
     const inNs = (near: PolicyResource, ns: string) => policies.filter((p) => sameProvider(p, near) && nsOf(p) === ns);
     const checked = new Set<string>();

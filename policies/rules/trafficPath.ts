@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME } from "../../lib/gpu";
-import { arr, at, byType, clusterOfProvider, containersOf, flag, flaggerGenerated, LABELS, list, obj, podSpecOf, ProviderCluster, sidePresent, statementsOf, str, strMap, TYPES, vllmContainerOf } from "./common";
+import { arr, at, byType, clusterOfProvider, containersOf, flag, LABELS, list, obj, podSpecOf, ProviderCluster, sidePresent, statementsOf, str, strMap, TYPES, vllmContainerOf, withFlagger } from "./common";
 
 /**
  * The serving path as it works at run time, read from the recorded plan: every hop a request takes
@@ -270,8 +270,6 @@ function checkBackend(resources: readonly PolicyResource[], route: PolicyResourc
   const routeNs = str(at(route.props, "metadata.namespace")) ?? "default";
   const ns = str(ref.namespace) ?? routeNs;
   const where = `HTTPRoute ${k8sName(route)} backendRef ${ns}/${String(ref.name)}:${String(ref.port)}`;
-  // A Canary's Services and primary are Flagger's, not the program's: follow them as Flagger makes them.
-  resources = [...resources, ...flaggerGenerated(resources)];
   const svc = byType(resources, T.service).find((s) => sameProvider(s, route) && at(s.props, "metadata.name") === ref.name && (str(at(s.props, "metadata.namespace")) ?? "default") === ns);
   if (!svc) {
     report(`${where} -> vLLM Service: no such Service in the plan`, route.urn);
@@ -367,7 +365,8 @@ export const trafficPath: StackValidationPolicy = {
     "Every hop of the serving path lines up: NLB listener, target group (port, protocol, health check), security-group rules, TargetGroupBinding, the gateway Service Envoy Gateway creates (listener port shifted below 1024), HTTPRoute, vLLM Service, container port, --port, NetworkPolicy and the Route 53 health check.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const rs = args.resources;
+    // Model routes, Services and primaries Flagger generates from Canaries are on the path too.
+    const rs = withFlagger(args.resources);
     const seen = new Set<string>();
     const once: Report = (message, urn) => {
       const key = `${urn ?? ""} ${message}`;
@@ -457,7 +456,8 @@ export const timeoutChain: StackValidationPolicy = {
     "Timeouts nest: the regional NLB's idle timeout is at least every route's request timeout behind it, Envoy's stream idle timeout does not cut first, and every vLLM pod's termination grace covers the route timeout plus its preStop drain.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const rs = args.resources;
+    // Model routes, Services and primaries Flagger generates from Canaries are on the path too.
+    const rs = withFlagger(args.resources);
     const timeoutOf = (route: PolicyResource) =>
       arr(at(route.props, "spec.rules"))
         .map(obj)

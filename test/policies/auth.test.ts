@@ -40,10 +40,13 @@ function setEnvironment(rs: PlanResource[], env: string) {
   }
 }
 
-/** Turns one route into what `serving.auth.type: none` declares: no SecurityPolicy, the acknowledgement. */
+/**
+ * Turns one endpoint into what `serving.auth.type: none` declares: no SecurityPolicy, the acknowledgement
+ * on the route Flagger generates (from the Canary's spec.service.apex).
+ */
 function openUp(rs: PlanResource[], region: string, endpoint: string) {
   drop(rs, T.securityPolicy, `${region}-${endpoint}-auth`);
-  at(named(rs, T.route, `${region}-${endpoint}-route`), "metadata").annotations = { "llm-blueprint/unauthenticated": "serving.auth.type none" };
+  at(named(rs, "kubernetes:flagger.app/v1beta1:Canary", `${region}-${endpoint}-canary`), "spec.service").apex = { annotations: { "llm-blueprint/unauthenticated": "serving.auth.type none" } };
 }
 
 describe("model-endpoints-authenticated", () => {

@@ -67,18 +67,10 @@ describe("approved-model-versions", () => {
     ]);
   });
 
-  it("lets a candidate shadow, or canary at 5% or less, but not take 10% or serve as stable", async () => {
+  it("lets a candidate shadow, but never be the version Flagger rolls out (it would take live traffic at the first step)", async () => {
     const fp8Candidate = withStatus("llama-3.1-8b-instruct-fp8", "candidate");
     expect(await hits(p, undefined, () => staging, fp8Candidate)).toEqual([]); // staging shadows it
-    expect(await hits(p, undefined, () => prod, fp8Candidate)).toEqual(["us-east-1-chat-small-canary-deployment", "us-west-2-chat-small-canary-deployment", "us-east-2-chat-small-canary-deployment"]);
-    const at5 = (rs: PlanResource[]) => {
-      for (const r of rs.filter((x) => x.type === T.route && x.name.endsWith("chat-small-route"))) {
-        const [stable, canary] = at<{ backendRefs: { weight: number }[] }[]>(r, "spec.rules")[0].backendRefs;
-        stable.weight = 95;
-        canary.weight = 5;
-      }
-    };
-    expect(await hits(p, at5, () => prod, fp8Candidate)).toEqual([]);
+    expect(await hits(p, undefined, () => prod, fp8Candidate)).toEqual(["us-east-1-chat-small-stable-deployment", "us-west-2-chat-small-stable-deployment", "us-east-2-chat-small-stable-deployment"]);
     expect(await hits(p, undefined, () => staging, withStatus("llama-3.1-8b-instruct", "candidate"))).toContain("us-east-1-chat-small-stable-deployment");
   });
 });
@@ -95,11 +87,11 @@ describe("workload-labels-match-args", () => {
   });
   it("blocks a stale profile hash and an image digest annotation that does not match the image", async () => {
     const vs = await hits(p, (rs) => {
-      const d = find(rs, T.deployment, "us-east-2-chat-small-canary-deployment");
+      const d = find(rs, T.deployment, "us-east-2-chat-small-stable-deployment");
       at<Record<string, string>>(d, "spec.template.metadata.labels")["llm-blueprint/profile-hash"] = "000000000000";
       container(d).image = `docker.io/vllm/vllm-openai@sha256:${"1".repeat(64)}`;
     });
-    expect(vs).toEqual(["us-east-2-chat-small-canary-deployment", "us-east-2-chat-small-canary-deployment"]);
+    expect(vs).toEqual(["us-east-2-chat-small-stable-deployment", "us-east-2-chat-small-stable-deployment"]);
   });
 });
 
@@ -123,20 +115,28 @@ describe("images-pinned-by-digest", () => {
   it("blocks a tag-only image and a runtime digest that is not approved", async () => {
     expect(await hits(p, (rs) => (container(find(rs, T.deployment, "us-east-1-chat-small-stable-deployment")).image = "vllm/vllm-openai:latest"))).toEqual(["us-east-1-chat-small-stable-deployment"]);
     const vllmWorkloads = prod.filter((r) => r.type === T.deployment && (r.inputs.metadata as { labels: Record<string, string> }).labels["llm-blueprint/track"]);
-    expect(vllmWorkloads).toHaveLength(9);
+    expect(vllmWorkloads).toHaveLength(6); // two endpoints in three regions; Flagger's primaries are not the program's
     expect((await hits(p, undefined, () => prod, { [p]: { runtimeImages: [] } })).sort()).toEqual(vllmWorkloads.map((d) => d.name).sort());
   });
 });
 
 describe("no-cross-region-skew", () => {
   const p = "no-cross-region-skew";
-  it("blocks a region whose stable differs, but not a canary", async () => {
+  it("blocks a region whose stable differs, but not a shadow", async () => {
     expect(
       await hits(p, (rs) => {
         at<Record<string, string>>(find(rs, T.deployment, "us-east-2-chat-large-stable-deployment"), "spec.template.metadata.labels")["llm-blueprint/profile-hash"] = "aaaaaaaaaaaa";
-        at<Record<string, string>>(find(rs, T.deployment, "us-west-2-chat-small-canary-deployment"), "spec.template.metadata.annotations")["llm-blueprint/version"] = "x@y";
       }),
     ).toEqual(["us-east-2-chat-large-stable-deployment"]);
+    expect(
+      await hits(
+        p,
+        (rs) => {
+          at<Record<string, string>>(find(rs, T.deployment, "us-west-2-chat-small-shadow-deployment"), "spec.template.metadata.annotations")["llm-blueprint/version"] = "x@y";
+        },
+        () => staging,
+      ),
+    ).toEqual([]);
   });
 });
 

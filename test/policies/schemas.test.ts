@@ -79,9 +79,24 @@ describe("kubernetes-schemas", () => {
 
   it("fails an HTTPRoute backendRef whose weight is a string", async () => {
     const ms = await messages((rs) => {
-      at<{ rules: { backendRefs: { weight: unknown }[] }[] }>(find(rs, T.route, "us-east-1-chat-large-route"), "spec").rules[0].backendRefs[0].weight = "100";
+      at<{ rules: { backendRefs: { weight: unknown }[] }[] }>(find(rs, T.route, "us-east-1-chat-large-probe-route"), "spec").rules[0].backendRefs[0].weight = "100";
     });
-    expect(ms).toEqual(['us-east-1-chat-large-route (gateway.networking.k8s.io/v1 HTTPRoute) spec.rules[0].backendRefs[0].weight: must be integer; is "100"']);
+    expect(ms).toEqual(['us-east-1-chat-large-probe-route (gateway.networking.k8s.io/v1 HTTPRoute) spec.rules[0].backendRefs[0].weight: must be integer; is "100"']);
+  });
+
+  it("fails a Flagger Canary with a misspelt analysis key or an unknown webhook type, from the CRD at the pinned chart", async () => {
+    const ms = await messages((rs) => {
+      const analysis = at<Record<string, unknown>>(find(rs, "kubernetes:flagger.app/v1beta1:Canary", "us-east-1-chat-small-canary"), "spec.analysis");
+      analysis.stepWeigths = analysis.stepWeights;
+      delete analysis.stepWeights;
+      at<{ type: string }[]>(find(rs, "kubernetes:flagger.app/v1beta1:Canary", "us-west-2-chat-small-canary"), "spec.analysis.webhooks")[0].type = "pre-rollout-check";
+    });
+    const src = "(schema: fluxcd/flagger charts/flagger/crds/crd.yaml @ v1.44.0)";
+    expect(ms).toEqual([
+      `us-east-1-chat-small-canary (flagger.app/v1beta1 Canary) spec.analysis.stepWeigths: unknown field ${src}`,
+      expect.stringMatching(/^us-east-1-chat-small-canary \(flagger\.app\/v1beta1 Canary\) spec\.analysis: analysis needs iterations, stepWeight or stepWeights \(the CRD's oneOf\)/),
+      expect.stringMatching(/^us-west-2-chat-small-canary \(flagger\.app\/v1beta1 Canary\) spec\.analysis\.webhooks\[0\]\.type: Invalid option: .*"pre-rollout".*; is "pre-rollout-check"/),
+    ]);
   });
 
   it("fails an EnvoyProxy and a PodMonitor field misspelt, from their packages", async () => {

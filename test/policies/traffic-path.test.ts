@@ -4,6 +4,9 @@ import { sidePresent } from "../../policies/rules/common";
 import { durationSeconds, envoyContainerPort, parseTargetGroupArn, preStopSeconds } from "../../policies/rules/trafficPath";
 import { at, evaluate, find, recordOneStack, recordStack } from "./harness";
 
+/** The route, its Services and the primary are Flagger's: fixtures change what Flagger generates them from. */
+const CANARY = "kubernetes:flagger.app/v1beta1:Canary";
+
 const T = {
   gateway: "kubernetes:gateway.networking.k8s.io/v1:Gateway",
   binding: "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding",
@@ -123,15 +126,17 @@ describe("traffic-path", () => {
   });
 
   it("catches an HTTPRoute backendRef on a port its Service does not expose", async () => {
-    const got = await messages(p, (rs) => (at<{ port: number }[]>(find(rs, T.route, "us-east-1-chat-large-route"), "spec.rules.0.backendRefs")[0].port = 8001));
-    expect(got).toEqual(["HTTPRoute chat-large/chat-large backendRef chat-large/chat-large-stable:8001 -> vLLM Service port: backendRef port 8001, Service chat-large/chat-large-stable ports 8000"]);
+    // The probe route is the program's; it reaches the primary through the Service Flagger names after the endpoint.
+    const got = await messages(p, (rs) => (at<{ port: number }[]>(find(rs, T.route, "us-east-1-chat-large-probe-route"), "spec.rules.0.backendRefs")[0].port = 8001));
+    expect(got).toEqual(["HTTPRoute chat-large/chat-large-probe backendRef chat-large/chat-large:8001 -> vLLM Service port: backendRef port 8001, Service chat-large/chat-large ports 8000"]);
   });
 
   it("catches a NetworkPolicy that no longer admits the proxies on the vLLM port", async () => {
     const got = await messages(p, (rs) => (at<{ ports: { port: number }[] }[]>(find(rs, T.netpol, "us-west-2-chat-small-netpol"), "spec.ingress")[0].ports[0].port = 9000));
     expect(got).toEqual(
-      // Both policies selecting the pods are named: the namespace's default deny and the vllm allow policy.
-      ["stable", "canary"].map((t) => `NetworkPolicy chat-small/default-deny, chat-small/vllm -> vLLM port: no ingress rule admits the proxies' namespace envoy-gateway-system on tcp/8000; the vLLM pods of chat-small/chat-small-${t} listen there`),
+      // Both policies selecting the pods are named: the namespace's default deny and the vllm allow policy. The
+      // pods: Flagger's primary (behind the route's primary backend) and the rollout target (its canary backend).
+      ["stable-primary", "stable"].map((t) => `NetworkPolicy chat-small/default-deny, chat-small/vllm -> vLLM port: no ingress rule admits the proxies' namespace envoy-gateway-system on tcp/8000; the vLLM pods of chat-small/chat-small-${t} listen there`),
     );
   });
 
@@ -140,10 +145,9 @@ describe("traffic-path", () => {
       const d = find(rs, T.deployment, "us-east-1-chat-large-stable-deployment");
       const args = at<{ args: string[] }[]>(d, "spec.template.spec.containers")[0].args;
       args[args.indexOf("--port") + 1] = "9000";
-      // The model route and its GET-only probe route (which answers the health check without a token) both move away.
-      for (const r of rs.filter((x) => x.type === T.route && (x.name === "us-east-2-chat-small-route" || x.name === "us-east-2-chat-small-probe-route"))) {
-        at<{ path: { value: string } }[]>(r, "spec.rules.0.matches")[0].path.value = "/v2/";
-      }
+      // The model route (Flagger's, from the Canary's service match) and the GET-only probe route both move away.
+      at<Record<string, unknown>>(find(rs, CANARY, "us-east-2-chat-small-canary"), "spec.service").match = [{ uri: { prefix: "/v2/" } }];
+      at<{ path: { value: string } }[]>(find(rs, T.route, "us-east-2-chat-small-probe-route"), "spec.rules.0.matches")[0].path.value = "/v2/";
     });
     expect(got).toEqual(
       expect.arrayContaining([
@@ -155,7 +159,7 @@ describe("traffic-path", () => {
 
   it("fails closed on a route attached to no Gateway listener and a binding to a target group it cannot trace", async () => {
     const got = await messages(p, (rs) => {
-      at<{ name: string }[]>(find(rs, T.route, "us-east-1-chat-small-route"), "spec.parentRefs")[0].name = "other";
+      at<{ name: string }[]>(find(rs, CANARY, "us-east-1-chat-small-canary"), "spec.service.gatewayRefs")[0].name = "other";
       // Neither a dependency on a target group of the plan nor an ARN that names one.
       at<{ targetGroupARN: string }>(inRegion(rs, T.binding, "us-east-2")[0], "spec").targetGroupARN = "llm-prod-use2-gw";
     });
@@ -251,20 +255,23 @@ describe("timeout-chain", () => {
   it("catches the original chain: 600 s routes behind a 350 s NLB, pods that stop after 120 s", async () => {
     const got = await messages(p, (rs) => {
       // The model route only: its probe route keeps a short timeout.
-      for (const r of rs.filter((x) => x.type === T.route && x.name === "us-east-1-chat-large-route")) at<{ timeouts: { request: string } }[]>(r, "spec.rules")[0].timeouts.request = "600s";
+      at<Record<string, unknown>>(find(rs, CANARY, "us-east-1-chat-large-canary"), "spec.service").timeout = "600s";
       at<{ terminationGracePeriodSeconds: number }>(find(rs, T.deployment, "us-east-1-chat-large-stable-deployment"), "spec.template.spec").terminationGracePeriodSeconds = 120;
     });
     expect(got[0]).toBe(
       "NLB listener TLS/443 idle timeout -> HTTPRoute chat-large/chat-large request timeout: the NLB drops a connection idle for 350 s, the route lets a request run 600 s",
     );
-    expect(got[1]).toMatch(/^Deployment chat-large\/chat-large-stable terminationGracePeriodSeconds -> route timeout \+ preStop drain: grace 120 s, but a request admitted just before the drain may run 600 s after \d+ s of preStop/);
-    expect(got).toHaveLength(2);
+    // The target and the primary Flagger copies from it.
+    for (const [i, d] of [[1, "chat-large-stable"], [2, "chat-large-stable-primary"]] as const) {
+      expect(got[i]).toMatch(new RegExp(`^Deployment chat-large/${d} terminationGracePeriodSeconds -> route timeout \\+ preStop drain: grace 120 s, but a request admitted just before the drain may run 600 s after \\d+ s of preStop`));
+    }
+    expect(got).toHaveLength(3);
   });
 
   it("refuses an idle timeout on a TLS listener (AWS rejects it) and a route without a finite timeout", async () => {
     const got = await messages(p, (rs) => {
       find(rs, T.listener, "us-west-2-entry-tls").inputs.tcpIdleTimeoutSeconds = 900;
-      delete at<{ timeouts?: unknown }[]>(find(rs, T.route, "us-west-2-chat-small-route"), "spec.rules")[0].timeouts;
+      delete at<Record<string, unknown>>(find(rs, CANARY, "us-west-2-chat-small-canary"), "spec.service").timeout;
     });
     expect(got).toEqual([
       `HTTPRoute chat-small/chat-small timeouts.request: undefined; every rule needs a finite request timeout (e.g. "300s") for the rest of the chain to be sized against`,
