@@ -129,6 +129,46 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile, opts: Estimat
         }
         break;
       }
+      case "kubernetes:karpenter.sh/v1:NodePool": {
+        // A Karpenter GPU pool: its nodes at the plan's bounds (the NodePool's capacity annotation, as
+        // resolved from config) priced on demand, and their root volumes from the pool's EC2NodeClass.
+        let capacity: { instanceType?: unknown; minNodes?: unknown; maxNodes?: unknown } = {};
+        try {
+          capacity = JSON.parse(String(((r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {})["llm-blueprint.io/capacity"] ?? "{}"));
+        } catch {
+          capacity = {};
+        }
+        const type = typeof capacity.instanceType === "string" ? capacity.instanceType : undefined;
+        const [lo, hi] = [Number(capacity.minNodes), Number(capacity.maxNodes)];
+        if (type === undefined || !Number.isFinite(lo) || !Number.isFinite(hi)) {
+          unpriced.push({ ...at, reason: "GPU NodePool without its llm-blueprint.io/capacity annotation (instance type, min and max nodes)" });
+          break;
+        }
+        const instance = instanceHourly(prices, at.region, type);
+        if (!regional || !instance) {
+          unpriced.push({ ...at, reason: regional ? `no on-demand price for ${type} in ${at.region}` : `no prices for region ${at.region}` });
+          break;
+        }
+        used.add(instance.source);
+        lines.push({ ...at, kind: "nodes", detail: `${lo}-${hi} x ${type}`, hourly: { min: lo * instance.price, max: hi * instance.price } });
+        const spec = (r.inputs.spec ?? {}) as { template?: { spec?: { nodeClassRef?: { name?: string } } } };
+        const nodeClass = doc.resources.find(
+          (c) => c.type === "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass" && c.provider === r.provider && (c.inputs.metadata as { name?: string } | undefined)?.name === spec.template?.spec?.nodeClassRef?.name,
+        );
+        const devices = ((nodeClass?.inputs.spec as { blockDeviceMappings?: { rootVolume?: boolean; ebs?: { volumeSize?: string; volumeType?: string } }[] } | undefined)?.blockDeviceMappings ?? []);
+        const ebs = (devices.find((d) => d.rootVolume) ?? devices[0])?.ebs;
+        const gib = /^\d+Gi$/.test(ebs?.volumeSize ?? "") ? Number(ebs!.volumeSize!.slice(0, -2)) : undefined;
+        if (gib === undefined || ebs?.volumeType !== "gp3") {
+          unpriced.push({ ...at, reason: `GPU node root volume ${ebs?.volumeSize ?? "(none)"} ${ebs?.volumeType ?? ""} has no price; only gp3 sized in Gi is listed` });
+        } else {
+          used.add(regional.ebsGp3GbMonth.source);
+          const perNode = perHour(gib * regional.ebsGp3GbMonth.price);
+          lines.push({ ...at, kind: "node volumes", detail: `${lo}-${hi} x ${gib} GiB gp3`, hourly: { min: lo * perNode, max: hi * perNode } });
+          // Provisioned gp3 throughput and IOPS above the baseline are billed too; the price file has no figure.
+          unpriced.push({ ...at, reason: "provisioned gp3 throughput and IOPS of GPU node root volumes (above 125 MiB/s and 3000 IOPS)" });
+        }
+        break;
+      }
       case "aws:eks/cluster:Cluster": {
         // Priced by the version calendar: an unknown or unset version is unpriced, never the standard rate.
         const version = typeof r.inputs.version === "string" ? r.inputs.version : undefined;

@@ -72,16 +72,19 @@ describe("the prod stack in one program", () => {
     expect(new Set(custom.map((r) => r.type.split(":")[0]))).toEqual(new Set(["aws", "kubernetes"]));
   });
 
-  it("isolates GPU pools: every GPU node group is tainted and labelled by class, the system pools are not", () => {
-    const groups = ofType(resources, "aws:eks/nodeGroup:NodeGroup");
-    const gpu = groups.filter((g) => input(g, "amiType") === "AL2023_x86_64_NVIDIA");
-    expect(gpu).toHaveLength(6);
-    for (const g of gpu) {
-      expect(input(g, "taints")).toContainEqual({ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" });
-      const cls = (input(g, "labels") as Record<string, string>)["gpu.class"];
-      expect((input(g, "instanceTypes") as string[])[0]).toMatch(cls === "h100" ? /^p5\./ : /^g6\./);
+  it("isolates GPU pools: every GPU NodePool is tainted and labelled by class; the managed node groups are the untainted system pools", () => {
+    const pools = ofType(resources, "kubernetes:karpenter.sh/v1:NodePool");
+    expect(pools).toHaveLength(6);
+    for (const p of pools) {
+      expect(input(p, "spec.template.spec.taints")).toContainEqual({ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" });
+      const cls = (input(p, "spec.template.metadata.labels") as Record<string, string>)["gpu.class"];
+      const types = (input(p, "spec.template.spec.requirements") as { key: string; values: string[] }[]).find((r) => r.key === "node.kubernetes.io/instance-type")!.values;
+      for (const t of types) expect(t).toMatch(cls === "h100" ? /^p5\./ : /^g6\./);
     }
-    for (const g of groups.filter((x) => !gpu.includes(x))) expect(input(g, "taints")).toEqual([]);
+    for (const g of ofType(resources, "aws:eks/nodeGroup:NodeGroup")) {
+      expect(input(g, "amiType")).toBe("AL2023_x86_64_STANDARD");
+      expect(input(g, "taints")).toBeUndefined();
+    }
   });
 
   it("boots nodes only after the node role has its policies", () => {
@@ -100,9 +103,9 @@ describe("the prod stack in one program", () => {
 
   it("installs CoreDNS and every Helm release only after the same region's system node group exists", () => {
     const waiting = [...ofType(resources, "kubernetes:helm.sh/v3:Release"), ...ofType(resources, "aws:eks/addon:Addon").filter((a) => input(a, "addonName") === "coredns")];
-    // Per region: cluster-autoscaler, device plugin, Envoy Gateway, KEDA, load balancer controller,
-    // kube-prometheus-stack, dcgm-exporter, Fluent Bit, and CoreDNS.
-    expect(waiting).toHaveLength(27);
+    // Per region: Karpenter's CRDs and controller, device plugin, Envoy Gateway, KEDA, Flagger and its
+    // load tester, load balancer controller, kube-prometheus-stack, dcgm-exporter, Fluent Bit, and CoreDNS.
+    expect(waiting).toHaveLength(36);
     for (const r of waiting) {
       const systemGroup = ofType(resources, "aws:eks/nodeGroup:NodeGroup").find((g) => g.name.endsWith("-system-ng") && regionOf(g, byUrn) === regionOf(r, byUrn))!;
       expect(r.options.dependsOn, r.urn).toContain(systemGroup.urn);

@@ -147,23 +147,24 @@ describe("no-ignore-changes-on-governed-properties", () => {
     expect(
       await hits(p, (rs) => {
         (find(rs, T.deployment, "us-east-1-chat-large-stable-deployment").options.ignoreChanges as string[]).push("spec.template.spec.containers");
-        (find(rs, T.nodeGroup, "us-west-2-gpu-h100-ng").options.ignoreChanges as string[]).push("taints");
+        (find(rs, T.nodeGroup, "us-west-2-system-ng").options.ignoreChanges as string[]).push("taints");
       }),
-    ).toEqual(["us-west-2-gpu-h100-ng", "us-east-1-chat-large-stable-deployment"]);
+    ).toEqual(["us-west-2-system-ng", "us-east-1-chat-large-stable-deployment"]);
   });
 });
 
 describe("pinned-platform-baseline", () => {
   const p = "pinned-platform-baseline";
-  it("blocks an unpinned Kubernetes version, a wrong instance or AMI for the class, and a drifted chart", async () => {
+  it("blocks an unpinned Kubernetes version, a GPU type or GPU AMI in the system pool, and drifted charts (Karpenter's too)", async () => {
     const vs = await hits(p, (rs) => {
       find(rs, T.cluster, "us-east-1-cluster-eks").inputs.version = "1.30";
-      find(rs, T.nodeGroup, "us-west-2-gpu-h100-ng").inputs.instanceTypes = ["g6.12xlarge"];
-      find(rs, T.nodeGroup, "us-east-2-gpu-l4-ng").inputs.amiType = "AL2023_x86_64_STANDARD";
+      find(rs, T.nodeGroup, "us-west-2-system-ng").inputs.instanceTypes = ["g6.12xlarge"];
+      find(rs, T.nodeGroup, "us-east-2-system-ng").inputs.amiType = "AL2023_x86_64_NVIDIA";
       rs.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "keda")!.inputs.version = "2.20.0";
+      rs.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "oci://public.ecr.aws/karpenter/karpenter")!.inputs.version = "1.15.0";
     });
-    expect(vs).toHaveLength(4);
-    expect(vs).toEqual(expect.arrayContaining(["us-east-1-cluster-eks", "us-west-2-gpu-h100-ng", "us-east-2-gpu-l4-ng", "us-east-1-serving-keda"]));
+    expect(vs).toHaveLength(5);
+    expect(vs).toEqual(expect.arrayContaining(["us-east-1-cluster-eks", "us-west-2-system-ng", "us-east-2-system-ng", "us-east-1-serving-keda", "us-east-1-karpenter-controller"]));
   });
 });
 
@@ -184,7 +185,7 @@ describe("node-hardening", () => {
   const p = "node-hardening";
   it("blocks IMDSv1, a hop limit above 1, an SSH key, unencrypted volumes, remote access and public-IP subnets", async () => {
     const vs = await hits(p, (rs) => {
-      const lt = find(rs, T.lt, "us-east-1-gpu-h100-lt");
+      const lt = find(rs, T.lt, "us-east-1-system-lt");
       at(lt, "metadataOptions").httpTokens = "optional";
       at(lt, "metadataOptions").httpPutResponseHopLimit = 2;
       lt.inputs.keyName = "ops";
@@ -192,28 +193,31 @@ describe("node-hardening", () => {
       find(rs, T.nodeGroup, "us-east-1-system-ng").inputs.remoteAccess = { ec2SshKey: "ops" };
       rs.find((r) => r.type === "aws:ec2/subnet:Subnet")!.inputs.mapPublicIpOnLaunch = true;
     });
-    expect(vs.filter((n) => n === "us-east-1-gpu-h100-lt")).toHaveLength(4);
+    expect(vs.filter((n) => n === "us-east-1-system-lt")).toHaveLength(4);
     expect(vs).toContain("us-east-1-system-ng");
     expect(vs).toHaveLength(6);
   });
   it("blocks a node group placed in a public subnet", async () => {
     const vs = await hits("node-hardening", (rs) => {
-      const ng = find(rs, T.nodeGroup, "us-west-2-gpu-l4-ng");
+      const ng = find(rs, T.nodeGroup, "us-west-2-system-ng");
       const publicSubnet = rs.find((r) => r.type === "aws:ec2/subnet:Subnet" && r.name.startsWith("us-west-2-network-public-"))!;
       ng.propertyDependencies!.subnetIds = [...ng.propertyDependencies!.subnetIds, publicSubnet.urn];
     });
-    expect(vs).toEqual(["us-west-2-gpu-l4-ng"]);
+    expect(vs).toEqual(["us-west-2-system-ng"]);
   });
 });
 
 describe("gpu-pool-isolation", () => {
   const p = "gpu-pool-isolation";
-  it("blocks an untainted GPU pool and a non-GPU workload that tolerates the taint", async () => {
+  it("blocks an untainted GPU node group and a non-GPU workload that tolerates the taint", async () => {
     const vs = await hits(p, (rs) => {
-      find(rs, T.nodeGroup, "us-west-2-gpu-l4-ng").inputs.taints = [];
+      // A managed group of GPU instances without the taint (no-cluster-autoscaler refuses the group itself too).
+      const ng = find(rs, T.nodeGroup, "us-west-2-system-ng");
+      ng.inputs.instanceTypes = ["g6.12xlarge"];
+      ng.inputs.labels = { "gpu.class": "l4" };
       delete container(find(rs, T.deployment, "us-east-1-chat-small-stable-deployment")).resources.limits["nvidia.com/gpu"];
     });
-    expect(vs).toEqual(["us-west-2-gpu-l4-ng", "us-east-1-chat-small-stable-deployment"]);
+    expect(vs).toEqual(["us-west-2-system-ng", "us-east-1-chat-small-stable-deployment"]);
   });
 });
 

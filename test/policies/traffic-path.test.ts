@@ -326,9 +326,9 @@ describe("capacity-headroom", () => {
 
   it("says by how many GPUs the survivors' pools fall short", async () => {
     const got = await messages(p, (rs) => {
-      // us-west-2 cannot add an H100 node, us-east-2 only one: 8 GPUs between them.
-      at<{ maxSize: number; minSize: number }>(find(rs, T.nodeGroup, "us-west-2-gpu-h100-ng"), "scalingConfig").maxSize = 0;
-      at<{ maxSize: number }>(find(rs, T.nodeGroup, "us-east-2-gpu-h100-ng"), "scalingConfig").maxSize = 1;
+      // us-west-2's H100 NodePool may not launch a node, us-east-2's only one: 8 GPUs between them.
+      at<Record<string, string>>(find(rs, "kubernetes:karpenter.sh/v1:NodePool", "us-west-2-karpenter-h100-nodepool"), "spec.limits")["nvidia.com/gpu"] = "0";
+      at<Record<string, string>>(find(rs, "kubernetes:karpenter.sh/v1:NodePool", "us-east-2-karpenter-h100-nodepool"), "spec.limits")["nvidia.com/gpu"] = "8";
     });
     expect(got).toContainEqual(expect.stringMatching(/^losing us-east-1: the h100 pools of us-east-2, us-west-2 hold at most 8 GPUs, the survivors' own minimum \(\d+\) plus us-east-1's re-homed minimum \(\d+\) needs \d+: short by \d+ GPU\(s\)$/));
   });
