@@ -28,7 +28,7 @@ export interface ModelEndpointArgs extends SharedTrackArgs {
   readonly name: string;
   /** stable (the version to serve, Flagger's rollout target) and optionally shadow (mirrored). */
   readonly tracks: readonly TrackSpec[];
-  /** How a version change is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT, warmRollbackHours 0 */
+  /** How a version change is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT */
   readonly rollout?: RolloutPolicy;
   /**
    * DNS names the route answers on (global and regional). With names, clients call
@@ -106,7 +106,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
     const problems = endpointProblems(args);
     if (problems.length > 0) throw new Error(`ModelEndpoint ${name}: invalid args:\n  - ${problems.join("\n  - ")}`);
     super("llm-blueprint:serving:ModelEndpoint", name, {}, opts);
-    const rollout: RolloutPolicy = args.rollout ?? { ...DEFAULT_ROLLOUT, warmRollbackHours: 0 };
+    const rollout: RolloutPolicy = args.rollout ?? DEFAULT_ROLLOUT;
     const requestTimeoutSeconds = args.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS;
 
     this.namespace = new k8s.core.v1.Namespace(

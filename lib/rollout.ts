@@ -60,12 +60,10 @@ export interface RolloutPolicy {
   readonly gates: RolloutGates;
   /** Emergency: promote the desired version now, no analysis (Flagger `skipAnalysis`). */
   readonly skipAnalysis: boolean;
-  /** Hours the previous version stays warm after promotion. */
-  readonly warmRollbackHours: number;
 }
 
 export const DEFAULT_ROLLOUT_STEPS = [1, 5, 25, 50] as const;
-export const DEFAULT_ROLLOUT: Omit<RolloutPolicy, "warmRollbackHours"> = {
+export const DEFAULT_ROLLOUT: RolloutPolicy = {
   steps: DEFAULT_ROLLOUT_STEPS,
   // p99 over fewer than a few hundred requests is noise; ten minutes at 1% of a busy endpoint is not.
   interval: "10m",
@@ -73,8 +71,6 @@ export const DEFAULT_ROLLOUT: Omit<RolloutPolicy, "warmRollbackHours"> = {
   gates: { ttftP99MaxRatio: 1.2, tpotP99MaxRatio: 1.2, vllmErrorRateMaxPercent: 1, gatewayErrorRateMaxPercent: 1 },
   skipAnalysis: false,
 };
-/** Default warm window of the previous version: a week in prod, none elsewhere. */
-export const warmRollbackDefaultHours = (environment: string): number => (environment === "prod" ? 168 : 0);
 
 export function durationSeconds(d: string): number {
   const m = /^(\d+)(s|m|h)$/.exec(d);
@@ -236,7 +232,6 @@ export interface RolloutForecast {
   readonly gates: readonly string[];
   /** Seconds from the change to full promotion when every check passes: start, one interval per step, promotion. */
   readonly secondsToPromotion: number;
-  readonly warmRollbackHours: number;
   readonly skipAnalysis: boolean;
 }
 
@@ -248,7 +243,7 @@ export interface RolloutForecast {
 export function rolloutForecast(policy: RolloutPolicy, podStartSeconds: number): RolloutForecast {
   const gates = gateMetrics(policy, "").map((g) => `${g.name} ${g.thresholdRange.max !== undefined ? `<= ${g.thresholdRange.max}` : `>= ${String(g.thresholdRange.min)}`}`);
   const seconds = policy.skipAnalysis ? podStartSeconds : 2 * podStartSeconds + (policy.steps.length + 1) * durationSeconds(policy.interval);
-  return { steps: policy.steps, gates, secondsToPromotion: seconds, warmRollbackHours: policy.warmRollbackHours, skipAnalysis: policy.skipAnalysis };
+  return { steps: policy.steps, gates, secondsToPromotion: seconds, skipAnalysis: policy.skipAnalysis };
 }
 
 export type CheckResult = "pass" | "fail";

@@ -8,7 +8,7 @@ import { modelEndpointsAuthenticated } from "./rules/auth";
 import { Approvals } from "./rules/approvals";
 import { failoverScaleUpIsColdStart, imagePullInsideVpc, runtimeImageFromRegionalCache } from "./rules/coldStart";
 import { clusterApiReachableByRunnersOnly } from "./rules/controlPlane";
-import { karpenterGpuNodePools, noClusterAutoscaler } from "./rules/capacity";
+import { capacityBlockWindow, karpenterGpuNodePools, noClusterAutoscaler } from "./rules/capacity";
 import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } from "./rules/k8sSupport";
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
@@ -91,6 +91,7 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     gpuPoolIsolation,
     noClusterAutoscaler,
     karpenterGpuNodePools,
+    capacityBlockWindow(),
     s3BucketBaseline,
     kmsKeyRotation,
     logsAndAlertsEncrypted,

@@ -275,7 +275,7 @@ const servedModelSchema = strictObject({
     /** The shadow's own minimum replicas per region; its maximum follows its percent. @default 1 */
     minReplicas: z.number().int().min(1).default(1),
   }).optional(),
-  /** How a change of `version` is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT; warmRollbackHours 168 in prod, else 0 */
+  /** How a change of `version` is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT */
   rollout: strictObject({
     /** Canary weights in percent, growing, each 1-99; promotion follows the last. @default [1, 5, 25, 50] */
     steps: z.array(z.number().int().min(1).max(99)).min(1).optional(),
@@ -298,8 +298,6 @@ const servedModelSchema = strictObject({
     }).optional(),
     /** Emergency only: promote `version` at once, without analysis (Flagger skipAnalysis). @default false */
     skipAnalysis: z.boolean().optional(),
-    /** Hours the previous version stays warm after a promotion. @default 168 in prod, else 0 */
-    warmRollbackHours: z.number().int().min(0).max(24 * 30).optional(),
   }).optional(),
   /** Replica bounds of each track. @default { min: 1, max: 2 } */
   replicas: strictObject({ min: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`), max: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`) }).default({ min: 1, max: 2 }),

@@ -2,7 +2,7 @@ import { Catalog, findVersion, ModelVersion, versionId } from "../catalog";
 import { gpuInstanceSpec } from "../gpu";
 import { findRuntime, readRuntimes, RUNTIMES_FILE } from "../runtime";
 import { MANAGED_FLAGS, TrackSpec, trackReplicas } from "../serving";
-import { DEFAULT_ROLLOUT, RolloutPolicy, rolloutPolicyProblems, warmRollbackDefaultHours } from "../rollout";
+import { DEFAULT_ROLLOUT, RolloutPolicy, rolloutPolicyProblems } from "../rollout";
 import { checkSizing } from "../sizing";
 import { CrossCheckIssue, ParsedServedModel, ParsedServing, Placement, RegionConfig, ServedModelConfig, ServingConfig } from "./schema";
 
@@ -16,7 +16,6 @@ export function resolveServing(
   regions: readonly RegionConfig[],
   catalog: Catalog,
   hasHuggingFaceToken = false,
-  environment = "dev",
 ): { serving?: ServingConfig; issues: CrossCheckIssue[] } {
   const issues: CrossCheckIssue[] = [];
   const add = (path: (string | number)[], message: string) => issues.push({ path: ["serving", ...path], message });
@@ -40,7 +39,7 @@ export function resolveServing(
     }
     // Flagger v1.44.0 copies only the mirror's backendRef into the route (pkg/router/gateway_api.go toV1RequestMirrorFilter).
     if (m.shadow && m.shadow.percent !== 100) add(["models", i, "shadow", "percent"], `${m.shadow.percent}: the rollout controller (Flagger 1.44.0) mirrors every request to a shadow, it cannot sample; set 100 or remove the shadow`);
-    const rollout = resolveRollout(m.rollout, environment);
+    const rollout = resolveRollout(m.rollout);
     for (const problem of rolloutPolicyProblems(rollout)) add(["models", i, "rollout"], problem);
 
     // Where it runs.
@@ -146,8 +145,8 @@ function checkPlacements(version: ModelVersion, profile: NonNullable<ModelVersio
   }
 }
 
-/** The model's rollout policy with every default filled (lib/rollout.ts DEFAULT_ROLLOUT; warm window by environment). */
-export function resolveRollout(given: ParsedServedModel["rollout"], environment: string): RolloutPolicy {
+/** The model's rollout policy with every default filled (lib/rollout.ts DEFAULT_ROLLOUT). */
+export function resolveRollout(given: ParsedServedModel["rollout"]): RolloutPolicy {
   const g = given ?? {};
   return {
     steps: g.steps ?? DEFAULT_ROLLOUT.steps,
@@ -161,6 +160,5 @@ export function resolveRollout(given: ParsedServedModel["rollout"], environment:
       ...(g.gates?.quality ? { quality: g.gates.quality } : {}),
     },
     skipAnalysis: g.skipAnalysis ?? DEFAULT_ROLLOUT.skipAnalysis,
-    warmRollbackHours: g.warmRollbackHours ?? warmRollbackDefaultHours(environment),
   };
 }

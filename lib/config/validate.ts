@@ -129,7 +129,7 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
       catalogProblems.map((message) => ({ path: keyPath(opts.namespace, ["serving", "catalogFile"]), message: message.replace(catalogPath, serving.catalogFile) })),
     );
   }
-  const resolved = resolveServing(serving, cfg.regions, catalog, result.data.huggingFaceToken !== undefined, cfg.environment);
+  const resolved = resolveServing(serving, cfg.regions, catalog, result.data.huggingFaceToken !== undefined);
   if (!resolved.serving) {
     throw new StackConfigError(opts.stackFile, resolved.issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
   }

@@ -6,6 +6,7 @@ import type { CostEstimate } from "./cost";
 import type { RecoveryTime } from "../traffic";
 import type { PlanDiff } from "./diff";
 import { PlanDocument, PlanResource, PolicyViolation } from "./document";
+import { renderRollouts, rolloutRows } from "./rollout";
 
 /** Pure views over a plan document, shared by the CLI summary, the benchmark and the tests. */
 
@@ -166,7 +167,10 @@ export function servedTracks(doc: PlanDocument): ServedTrack[] {
       const rule = ((route?.inputs.spec ?? {}) as RouteSpec).rules?.[0];
       const weight = rule?.backendRefs?.find((b) => b.name === meta.name)?.weight;
       const mirror = rule?.filters?.find((f) => f.type === "RequestMirror" && f.requestMirror?.backendRef.name === meta.name);
-      const traffic = weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
+      // A Flagger Canary's target: the route is Flagger's, all live traffic on the primary it keeps of this spec.
+      const rollout = doc.resources.some((c) => c.type === "kubernetes:flagger.app/v1beta1:Canary" && regionOf(c, byUrn) === region && (c.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace && (c.inputs.spec as { targetRef?: { name?: string } } | undefined)?.targetRef?.name === meta.name);
+      const mirrorOf = doc.resources.find((c) => c.type === "kubernetes:flagger.app/v1beta1:Canary" && regionOf(c, byUrn) === region && JSON.stringify((c.inputs.spec as { service?: { mirror?: unknown } } | undefined)?.service?.mirror ?? []).includes(`"name":"${meta.name ?? ""}"`));
+      const traffic = rollout ? "100% (Flagger primary)" : mirrorOf ? "mirror 100% (Flagger)" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
       const container = ((d.inputs.spec as { template?: { spec?: { containers?: { resources?: { limits?: Record<string, string> } }[] } } })?.template?.spec?.containers ?? [])[0];
       const gpus = Number(container?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
       return [{ region, endpoint, track, version: meta.annotations?.["llm-blueprint/version"] ?? "?", gpusPerReplica: gpus, traffic }];
@@ -508,6 +512,8 @@ export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): str
     for (const t of served) rows.push([t.region, t.endpoint, t.track, t.version, String(t.gpusPerReplica), t.traffic]);
     lines.push(...table(rows));
   }
+  const byUrnForRollouts = index(doc.resources);
+  lines.push(...renderRollouts(rolloutRows(doc, (r) => regionOf(r, byUrnForRollouts))));
   const alerts = declaredAlerts(doc);
   if (alerts.length > 0) {
     lines.push("", "SLO alerts (PrometheusRule per cluster: fires when the p99 or error rate stays above the SLO for the window)");

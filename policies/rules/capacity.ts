@@ -200,3 +200,42 @@ export const karpenterGpuNodePools: StackValidationPolicy = {
     }
   },
 };
+
+/** A Capacity Block ending within this many days draws the advisory. */
+const BLOCK_WARNING_DAYS = 14;
+
+/**
+ * capacity-block-window: a Capacity Block a NodePool depends on (its EC2NodeClass's reservations
+ * annotation, with the window EC2 sold) ends within 14 days, or has ended: its nodes then fall back to
+ * on-demand in the pinned zone or wait. Advisory: config refuses an ended block at plan time (exit 2),
+ * this reminds before. `now` is injectable (ms since epoch) so the check is deterministic in tests.
+ */
+export function capacityBlockWindow(now: () => number = Date.now): StackValidationPolicy {
+  return {
+    name: "capacity-block-window",
+    description: `Capacity Blocks the GPU NodePools depend on do not end within ${BLOCK_WARNING_DAYS} days (or have ended).`,
+    enforcementLevel: "advisory",
+    validateStack: (args, report) => {
+      const t = now();
+      for (const c of byType(args.resources, EC2NODECLASS_TYPE)) {
+        let reservations: unknown[] = [];
+        try {
+          reservations = arr(JSON.parse(strMap(at(c.props, "metadata.annotations"))[RESERVATIONS_ANNOTATION] ?? "[]"));
+        } catch {
+          report(`EC2NodeClass ${nameOf(c)}: annotation ${RESERVATIONS_ANNOTATION} is not JSON, so its Capacity Block windows cannot be checked`, c.urn);
+          continue;
+        }
+        for (const r of reservations.map(obj).filter((x) => x.kind === "capacity-block")) {
+          const end = Date.parse(str(r.end) ?? "");
+          const name = str(r.id) ?? JSON.stringify(r.tags);
+          if (Number.isNaN(end)) report(`EC2NodeClass ${nameOf(c)}: Capacity Block ${name} has no end date, so its window cannot be checked`, c.urn);
+          else if (end <= t) report(`EC2NodeClass ${nameOf(c)}: Capacity Block ${name} ended at ${str(r.end)}; its nodes are gone or going, remove it from the pool's config`, c.urn);
+          else if (end - t <= BLOCK_WARNING_DAYS * 86_400_000) {
+            const days = Math.ceil((end - t) / 86_400_000);
+            report(`EC2NodeClass ${nameOf(c)}: Capacity Block ${name} ends at ${str(r.end)}, in ${days} day(s): buy the next block or make room on demand before then`, c.urn);
+          }
+        }
+      }
+    },
+  };
+}

@@ -86,7 +86,7 @@ describe("ModelEndpoint", () => {
             { track: "stable", version: small, profile: small.profiles.l4!, weight: 100 },
             { track: "shadow", version: smallNext, profile: smallNext.profiles.l4!, mirrorPercent: 100, minReplicas: 1 },
           ],
-          rollout: { ...DEFAULT_ROLLOUT, steps: [2, 10, 40], failedChecks: 3, warmRollbackHours: 0 },
+          rollout: { ...DEFAULT_ROLLOUT, steps: [2, 10, 40], failedChecks: 3 },
         }),
         opts,
       );
@@ -161,7 +161,7 @@ describe("ModelEndpoint", () => {
 
   it("refuses a canary track and a rollout policy whose steps shrink, with the key", () => {
     const stable = { track: "stable" as const, version: small, profile: small.profiles.l4!, weight: 100 };
-    expect(endpointProblems({ tracks: [stable, { ...stable, track: "canary" as const }], rollout: { ...DEFAULT_ROLLOUT, steps: [10, 5], warmRollbackHours: 0 } })).toEqual([
+    expect(endpointProblems({ tracks: [stable, { ...stable, track: "canary" as const }], rollout: { ...DEFAULT_ROLLOUT, steps: [10, 5] } })).toEqual([
       "tracks: no canary track; Flagger runs the canary when the stable track's version changes",
       "rollout.steps[1]: 5 does not grow from 10; steps only go up",
     ]);

@@ -10,7 +10,7 @@ import { ENGINE_TOOLS, requireTool, run, tempDir, writeYaml } from "./tools";
  * thresholdRange); synthetic vLLM and Envoy series for the primary and canary pods decide it.
  */
 
-const policy: RolloutPolicy = { ...DEFAULT_ROLLOUT, warmRollbackHours: 0 };
+const policy: RolloutPolicy = DEFAULT_ROLLOUT;
 const NS = "chat-small";
 const TARGET = "chat-small-stable";
 const render = (q: string) => q.replaceAll("{{ namespace }}", NS).replaceAll("{{ target }}", TARGET).replaceAll("{{ interval }}", policy.interval);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { approvedVersions, canarySpec, DEFAULT_ROLLOUT, gateMetrics, rolloutForecast, rolloutOutcome, RolloutPolicy, rolloutPolicyProblems } from "../../lib/rollout";
 
-const policy: RolloutPolicy = { ...DEFAULT_ROLLOUT, warmRollbackHours: 168 };
+const policy: RolloutPolicy = DEFAULT_ROLLOUT;
 
 describe("rollout policy", () => {
   it("defaults to steps 1, 5, 25, 50 with every gate", () => {

@@ -79,7 +79,7 @@ describe("served models resolve against the catalog and the pools", () => {
     ]);
   });
 
-  it("fills the rollout policy's defaults: steps 1/5/25/50, a warm week in prod only", () => {
+  it("fills the rollout policy's defaults: steps 1/5/25/50 every 10 minutes, rollback at 2 failed checks", () => {
     const served = { models: [{ name: "chat", gpuClass: "l4", version: `small@${SHA("c")}` }] };
     const staging = parse(config(served)).serving!.models[0].rollout;
     expect(staging).toEqual({
@@ -88,9 +88,7 @@ describe("served models resolve against the catalog and the pools", () => {
       failedChecks: 2,
       gates: { ttftP99MaxRatio: 1.2, tpotP99MaxRatio: 1.2, vllmErrorRateMaxPercent: 1, gatewayErrorRateMaxPercent: 1 },
       skipAnalysis: false,
-      warmRollbackHours: 0,
     });
-    expect(parse({ ...config(served), environment: "prod" }).serving!.models[0].rollout.warmRollbackHours).toBe(168);
     const emergency = { models: [{ ...served.models[0], rollout: { skipAnalysis: true } }] };
     expect(parse(config(emergency)).serving!.models[0].rollout.skipAnalysis).toBe(true);
   });

@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PlanResource } from "../../lib/plan/document";
+import { evaluatePolicies } from "../../lib/plan/policy";
+import { capacityBlockWindow } from "../../policies/rules/capacity";
+import { PACK_NAME } from "../../policies/pack";
 import { evaluate, recordStack } from "./harness";
 
 const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
@@ -126,6 +129,19 @@ describe("GPU capacity policies on the committed prod stack", () => {
     it("selecting subnets by id", () => expectViolation((rs) => (cls(rs).subnetSelectorTerms = [{ id: "subnet-0123" }]), "subnetSelectorTerms must select by the karpenter.sh/discovery tag"));
     it("selecting reservations no NodePool uses as reserved", () =>
       expectViolation((rs) => (cls(rs).capacityReservationSelectorTerms = [{ id: "cr-0123456789abcdef0" }]), 'selects 1 capacity reservation(s) but capacity types start with "on-demand"'));
+  });
+
+  describe("capacity-block-window (advisory) at an injected clock", () => {
+    const run = (iso: string) => evaluatePolicies(prod, [capacityBlockWindow(() => Date.parse(iso))], { packName: PACK_NAME, packEnforcementLevel: "mandatory" });
+    it("is quiet while prod's Capacity Block has more than 14 days left", async () => {
+      expect(await run("2026-11-25T12:00:00Z")).toEqual([]);
+    });
+    it("warns from 14 days before the block ends, and says when it has ended", async () => {
+      const soon = await run("2027-05-02T11:30:00Z");
+      expect(soon.map((v) => [v.enforcementLevel, v.message])).toEqual([["advisory", "EC2NodeClass gpu-h100: Capacity Block cr-0f1e2d3c4b5a69788 ends at 2027-05-15T11:30:00Z, in 13 day(s): buy the next block or make room on demand before then"]]);
+      const ended = await run("2027-05-16T00:00:00Z");
+      expect(ended.map((v) => v.message)).toEqual([expect.stringContaining("Capacity Block cr-0f1e2d3c4b5a69788 ended at 2027-05-15T11:30:00Z")]);
+    });
   });
 
   it("kubernetes-schemas checks the NodePool and EC2NodeClass against the v1.14.1 CRDs", async () => {

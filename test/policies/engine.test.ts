@@ -70,10 +70,11 @@ describe("the pack", () => {
   it("has uniquely named, described policies, all mandatory by default but the one early warning", () => {
     const policies = buildPolicies();
     expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
-    expect(policies.length).toBe(39);
+    expect(policies.length).toBe(46);
     // The 90-day runway before a Kubernetes version leaves standard support is a warning by design;
     // past that day kubernetes-version-in-standard-support (mandatory) blocks.
-    const advisory = ["kubernetes-version-support-runway"];
+    // capacity-block-window reminds before a Capacity Block ends; an ended block is a config error (exit 2).
+    const advisory = ["kubernetes-version-support-runway", "capacity-block-window"];
     for (const p of policies) {
       expect(p.description.length).toBeGreaterThan(20);
       expect(p.enforcementLevel, p.name).toBe(advisory.includes(p.name) ? "advisory" : "mandatory");

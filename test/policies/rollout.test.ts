@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
 import { CANARY_TYPE } from "../../policies/rules/common";
+import { PlanDocument } from "../../lib/plan/document";
+import { renderRollouts, rolloutRows } from "../../lib/plan/rollout";
+import { regionOf } from "../../lib/plan/summary";
+import { podStartSeconds, StartupBudget } from "../../lib/serving";
 import { evaluate, recordStack } from "./harness";
 
 const HTTP_ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
@@ -23,6 +27,26 @@ describe("prod: the version change of chat-small runs through Flagger", () => {
       expect(analysis.webhooks[0].type).toBe("pre-rollout");
       expect(analysis.webhooks[0].metadata.cmd).toContain("llama-3.1-8b-instruct-fp8@7c4f8b1a2d3e5f60718293a4b5c6d7e8f9012345 approved");
     }
+  });
+
+  it("the plan prints, per model and region, the rollout a version change runs: steps, gates, time to promotion, peak GPUs", () => {
+    const byUrn = new Map(prod.map((r) => [r.urn, r]));
+    const rows = rolloutRows({ resources: prod } as unknown as PlanDocument, (r) => regionOf(r, byUrn));
+    const small = rows.filter((r) => r.endpoint === "chat-small");
+    expect(small.map((r) => r.region)).toEqual(["us-east-1", "us-west-2", "us-east-2"]);
+    const target = prod.find((r) => r.type === "kubernetes:apps/v1:Deployment" && name(r).name === "chat-small-stable")!;
+    const budget = JSON.parse((r => (r.inputs as { metadata: { annotations: Record<string, string> } }).metadata.annotations["llm-blueprint/startup-budget"])(target)) as StartupBudget;
+    for (const r of small) {
+      expect(r).toMatchObject({ version: "llama-3.1-8b-instruct-fp8@7c4f8b1a2d3e5f60718293a4b5c6d7e8f9012345", steps: [1, 5, 25, 50], interval: "10m", failedChecks: 2, skipAnalysis: false });
+      // Canary pods start, four steps and the promoting check pass, the primary's pods start.
+      expect(r.secondsToPromotion).toBe(2 * podStartSeconds(budget) + 5 * 600);
+      // Primary and canary both up to the endpoint's 8 replicas of one L4 each; no shadow in prod.
+      expect(r.peakGpus).toEqual({ primary: 8, canary: 8, shadow: 0 });
+    }
+    const text = renderRollouts(small.map((r) => ({ ...r, skipAnalysis: r.region === "us-east-2" })));
+    expect(text).toContainEqual(expect.stringMatching(/^  us-east-1\s+chat-small\s+llama-3\.1-8b-instruct-fp8@7c4f8b1a\S+\s+1, 5, 25, 50, 100\s+10m\s+2 failed checks/));
+    expect(text).toContain("  gates: ttft-p99-ratio <= 1.2, tpot-p99-ratio <= 1.2, vllm-error-rate <= 1, gateway-error-rate <= 1 (ratios canary/primary p99; error rates in %)");
+    expect(text).toContainEqual(expect.stringMatching(/^  WARNING: us-east-2 chat-small: emergency rollout \(rollout\.skipAnalysis: true\)/));
   });
 
   it("the program declares no HTTPRoute a Canary owns, and no weights", async () => {
