@@ -122,7 +122,16 @@ export class InferenceRegion extends pulumi.ComponentResource {
     // GPU nodes: Karpenter NodePools (serving); their AWS side here. No managed GPU groups, no cluster-autoscaler.
     this.karpenter = new KarpenterAws(
       `${name}-karpenter`,
-      { clusterName: this.cluster.clusterName, clusterNameLiteral: args.clusterName, region: args.region, nodeSubnetIds: this.network.privateSubnetIds, nodeSecurityGroupId: this.cluster.clusterSecurityGroupId, tags },
+      {
+        clusterName: this.cluster.clusterName,
+        clusterNameLiteral: args.clusterName,
+        region: args.region,
+        nodeSubnetIds: this.network.privateSubnetIds,
+        // RegionNetwork's private subnets carry karpenter.sh/discovery already.
+        tagNodeSubnets: false,
+        nodeSecurityGroupId: this.cluster.clusterSecurityGroupId,
+        tags,
+      },
       { parent: this },
     );
     this.gpuCapacity = args.gpuPools.map((p) => poolCapacity({ region: args.region, availabilityZones: args.availabilityZones }, p));

@@ -9,8 +9,13 @@ export interface KarpenterAwsArgs {
   /** The same name as plain text: IAM conditions and the queue name cannot wait for the cluster. */
   readonly clusterNameLiteral: string;
   readonly region: string;
-  /** Private node subnets, tagged for Karpenter's subnet selector. */
+  /** Private node subnets Karpenter's subnet selector must find (by the karpenter.sh/discovery tag). */
   readonly nodeSubnetIds: pulumi.Input<string>[];
+  /**
+   * Tag the node subnets here. Turn it off when the subnets' own resource already carries the tag
+   * (RegionNetwork does): two resources managing one tag key diff against each other forever. @default true
+   */
+  readonly tagNodeSubnets?: boolean;
   /** The node security group (the cluster security group EKS creates), tagged for the security group selector. */
   readonly nodeSecurityGroupId: pulumi.Input<string>;
   /** @default {} */
@@ -90,7 +95,10 @@ export class KarpenterAws extends pulumi.ComponentResource {
     );
 
     // Discovery tags: the node classes select subnets and the security group by them.
-    args.nodeSubnetIds.forEach((subnetId, i) => new aws.ec2.Tag(`${name}-subnet-${i}`, { resourceId: subnetId, key: DISCOVERY_TAG, value: args.clusterNameLiteral }, { parent: this }));
+    if (args.tagNodeSubnets ?? true) {
+      args.nodeSubnetIds.forEach((subnetId, i) => new aws.ec2.Tag(`${name}-subnet-${i}`, { resourceId: subnetId, key: DISCOVERY_TAG, value: args.clusterNameLiteral }, { parent: this }));
+    }
+    // The cluster security group is EKS's, not a resource of this program, so it is tagged here.
     new aws.ec2.Tag(`${name}-security-group`, { resourceId: args.nodeSecurityGroupId, key: DISCOVERY_TAG, value: args.clusterNameLiteral }, { parent: this });
 
     this.registerOutputs({ nodeRoleName: this.nodeRole.name, controllerRoleArn: this.controllerRole.arn, interruptionQueueName: this.queue.name });

@@ -88,7 +88,7 @@ export class RegionNetwork extends pulumi.ComponentResource {
             tags: tagged(`${name}-private-${az}`, {
               "kubernetes.io/role/internal-elb": "1",
               [clusterTag]: "shared",
-              // Karpenter discovers subnets by this tag; harmless with cluster-autoscaler.
+              // The GPU EC2NodeClasses select node subnets by this tag (KarpenterAws does not tag them again).
               "karpenter.sh/discovery": args.clusterName,
               "network.tier": "private",
             }),

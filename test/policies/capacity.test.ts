@@ -29,6 +29,12 @@ describe("GPU capacity policies on the committed prod stack", () => {
     expect(prod.filter((r) => r.type === NODEPOOL)).toHaveLength(6);
     expect(prod.filter((r) => r.type === NODECLASS)).toHaveLength(6);
     expect(prod.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup").every((ng) => (ng.inputs.labels as Obj)["node.role"] === "system")).toBe(true);
+    // Discovery tags: the private subnets carry their own (RegionNetwork); KarpenterAws tags the cluster security group only.
+    const discovery = prod.filter((r) => r.type === "aws:ec2/tag:Tag" && r.inputs.key === "karpenter.sh/discovery");
+    expect(discovery.map((t) => t.name).sort()).toEqual(["us-east-1-karpenter-security-group", "us-east-2-karpenter-security-group", "us-west-2-karpenter-security-group"]);
+    const privateSubnets = prod.filter((r) => r.type === "aws:ec2/subnet:Subnet" && r.name.includes("-network-private-"));
+    expect(privateSubnets.length).toBe(9);
+    for (const s of privateSubnets) expect((s.inputs.tags as Obj)["karpenter.sh/discovery"]).toMatch(/^llm-prod-/);
     expect(await evaluate(prod, { policy: "no-cluster-autoscaler" })).toEqual([]);
     expect(await evaluate(prod, { policy: "karpenter-gpu-nodepools" })).toEqual([]);
   });
