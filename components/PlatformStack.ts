@@ -5,6 +5,8 @@ import { clusterName, registryBucketName } from "../lib/naming";
 import { GlobalEndpoint } from "./GlobalEndpoint";
 import { ImageCache } from "./ImageCache";
 import { cachedUpstreams } from "../lib/imageCache";
+import { stackCapacity } from "../lib/capacity";
+import { quotaNeeds } from "../lib/quotas";
 import { EntryCertificates } from "./EntryCertificates";
 import { HealthCheckAlerts } from "./HealthCheckAlerts";
 import { InferenceRegion, regionalAwsProvider } from "./InferenceRegion";
@@ -200,6 +202,12 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
       },
       { parent: component },
     );
+    // Opt-in: ask Service Quotas for the vCPUs the GPU pools need at maximum (the plan prints them either way).
+    if (cfg.quotas.requestIncreases) {
+      for (const need of quotaNeeds(stackCapacity([r]))) {
+        new aws.servicequotas.ServiceQuota(`${r.region}-quota-${need.code}`, { serviceCode: "ec2", quotaCode: need.code, value: need.vcpus }, { parent: component });
+      }
+    }
     const registry = registries.get(r.region)!;
     const view: PlatformRegionView = {
       region: r.region,

@@ -1,5 +1,7 @@
 import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
 import { instanceHourly, PriceFile } from "../pricing";
+import { nodesByCapacityType } from "../capacity";
+import { recordedPools } from "./capacity";
 import { PlanDocument, PlanResource } from "./document";
 import { componentOf, regionOf } from "./summary";
 
@@ -13,7 +15,7 @@ export interface CostLine {
   readonly region: string;
   readonly component: string;
   readonly resource: string;
-  readonly kind: "nodes" | "node volumes" | "control plane" | "NAT gateway" | "load balancer" | "health check" | "alarm";
+  readonly kind: "nodes" | "reserved capacity" | "capacity block" | "node volumes" | "control plane" | "NAT gateway" | "load balancer" | "health check" | "alarm";
   /** What was priced: "2-8 x g6.12xlarge", "3 features". */
   readonly detail: string;
   readonly hourly: CostRange;
@@ -89,6 +91,7 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile, opts: Estimat
   const used = new Set<string>();
   const where = (r: PlanResource) => ({ region: regionOf(r, byUrn), component: componentOf(r, byUrn), resource: r.name });
   const perHour = (monthly: number) => monthly / prices.hoursPerMonth;
+  const gpuPools = new Map(recordedPools(doc).pools.map((p) => [p.urn, p]));
 
   for (const r of doc.resources) {
     const at = where(r);
@@ -150,7 +153,29 @@ export function estimateCost(doc: PlanDocument, prices: PriceFile, opts: Estimat
           break;
         }
         used.add(instance.source);
-        lines.push({ ...at, kind: "nodes", detail: `${lo}-${hi} x ${type}`, hourly: { min: lo * instance.price, max: hi * instance.price } });
+        // Reserved capacity is billed whether nodes run in it or not; on-demand only for nodes beyond it;
+        // spot has no figure in the price file (listed, never counted as zero).
+        const pool = gpuPools.get(r.urn);
+        if (!pool) {
+          unpriced.push({ ...at, reason: "GPU NodePool whose capacity types or reservations cannot be read; its nodes are not priced" });
+          break;
+        }
+        const odcrNodes = pool.reservations.filter((x) => x.kind === "on-demand-reservation").reduce((n, x) => n + x.instanceCount, 0);
+        if (odcrNodes > 0) {
+          lines.push({ ...at, kind: "reserved capacity", detail: `${odcrNodes} x ${type} ODCR (billed idle)`, hourly: flat(odcrNodes * instance.price) });
+        }
+        for (const block of pool.reservations.filter((x) => x.kind === "capacity-block")) {
+          const hours = (Date.parse(block.end ?? "") - Date.parse(block.start ?? "")) / 3_600_000;
+          const name = block.id ?? JSON.stringify(block.tags);
+          if (block.upfrontPriceUsd === undefined || !(hours > 0)) {
+            unpriced.push({ ...at, reason: `Capacity Block ${name} (${block.instanceCount} x ${type}) has no upfrontPriceUsd and window in config` });
+            continue;
+          }
+          lines.push({ ...at, kind: "capacity block", detail: `${block.instanceCount} x ${type} block ($${block.upfrontPriceUsd}/${Math.round(hours / 24)} d)`, hourly: flat(block.upfrontPriceUsd / hours) });
+        }
+        const [atMin, atMax] = [nodesByCapacityType(pool, lo), nodesByCapacityType(pool, hi)];
+        if (atMax.onDemand > 0) lines.push({ ...at, kind: "nodes", detail: `${atMin.onDemand}-${atMax.onDemand} x ${type}${pool.reservedNodes > 0 ? " on demand" : ""}`, hourly: { min: atMin.onDemand * instance.price, max: atMax.onDemand * instance.price } });
+        if (atMax.spot > 0) unpriced.push({ ...at, reason: `${atMin.spot}-${atMax.spot} x ${type} on spot: the price file has no spot prices` });
         const spec = (r.inputs.spec ?? {}) as { template?: { spec?: { nodeClassRef?: { name?: string } } } };
         const nodeClass = doc.resources.find(
           (c) => c.type === "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass" && c.provider === r.provider && (c.inputs.metadata as { name?: string } | undefined)?.name === spec.template?.spec?.nodeClassRef?.name,

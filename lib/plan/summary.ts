@@ -2,6 +2,7 @@ import { unauthenticatedRoutes } from "../auth";
 import { gpuInstanceSpec } from "../gpu";
 import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
 import { coldStartBudgets, renderColdStart } from "./coldStart";
+import { capacityReport, renderCapacity } from "./capacity";
 import type { CostEstimate } from "./cost";
 import type { RecoveryTime } from "../traffic";
 import type { PlanDiff } from "./diff";
@@ -288,12 +289,12 @@ export const usd = (n: number) => (n > 0 && n < 0.005 ? "<$0.01" : `$${n.toLocal
 export function costRows(cost: CostEstimate, order: readonly string[] = []): { region: string; component: string; item: string; min: number; max: number }[] {
   const rows = new Map<string, { region: string; component: string; item: string; min: number; max: number; count: number }>();
   for (const l of cost.lines) {
-    const pool = l.kind === "nodes" || l.kind === "node volumes";
-    const key = pool ? `${l.region}|${l.component}|${l.resource}|${l.kind}` : `${l.region}|${l.component}|${l.kind}`;
+    const pool = l.kind === "nodes" || l.kind === "node volumes" || l.kind === "reserved capacity" || l.kind === "capacity block";
+    const key = pool ? `${l.region}|${l.component}|${l.resource}|${l.kind}|${l.kind === "capacity block" ? l.detail : ""}` : `${l.region}|${l.component}|${l.kind}`;
     // The region is a column of its own: "gpu-h100", not "us-east-1-gpu-h100".
     const bare = l.resource.replace(/-ng$/, "");
     const poolName = bare.startsWith(`${l.region}-`) ? bare.slice(l.region.length + 1) : bare;
-    const item = pool ? `${poolName} ${l.kind === "nodes" ? l.detail : `volumes (${l.detail})`}` : l.kind;
+    const item = pool ? `${poolName} ${l.kind === "node volumes" ? `volumes (${l.detail})` : l.detail}` : l.kind;
     const row = rows.get(key) ?? { region: l.region, component: l.component, item, min: 0, max: 0, count: 0 };
     row.min += l.hourly.min;
     row.max += l.hourly.max;
@@ -534,6 +535,8 @@ export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): str
   }
   const coldStart = renderColdStart(coldStartBudgets(doc));
   if (coldStart.length > 0) lines.push("", "Cold start per served version (new GPU node to serving, seconds, as each Deployment budgets it)", ...coldStart);
+  const capacity = renderCapacity(capacityReport(doc));
+  if (capacity.length > 0) lines.push("", ...capacity);
   const globals = globalRecoveries(doc);
   if (globals.length > 0) {
     lines.push("", "Global endpoints (time for traffic to leave a failed region: typical / worst case, by term)");
