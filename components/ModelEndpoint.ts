@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { versionId } from "../lib/catalog";
 import { LABEL } from "../lib/labels";
 import { SERIES_LABEL } from "../lib/observability";
-import { canarySpec, DEFAULT_ROLLOUT, gateTemplates, primaryOf, RolloutPolicy, rolloutPolicyProblems } from "../lib/rollout";
+import { canarySpec, DEFAULT_ROLLOUT, gateTemplates, primaryOf, rolloutAlerts, RolloutPolicy, rolloutPolicyProblems } from "../lib/rollout";
 import { queueDepthQuery, TrackSpec, trackReplicas, VLLM_PORT } from "../lib/serving";
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
 import { DEFAULT_REQUESTS_PER_MINUTE, PROBE_PATHS, rateLimitPolicySpec, securityPolicySpec, ServingAuth, ServingRateLimit, UNAUTHENTICATED_ANNOTATION } from "../lib/auth";
@@ -199,6 +199,20 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         }),
       },
       { parent: this, dependsOn: [...(args.waitFor ?? []), ...templates, target.deployment, ...(this.services.shadow?.service ? [this.services.shadow.service] : [])] },
+    );
+
+    // Start, steps, promotion and rollback reach the alert topic through Alertmanager, with the version tuple.
+    new k8s.apiextensions.CustomResource(
+      `${name}-rollout-alerts`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "rollout-notifications", namespace: ns, labels: { [LABEL.endpoint]: args.name } },
+        spec: pulumi.output(ns).apply((namespace) => ({
+          groups: [{ name: `rollout-${args.name}`, rules: rolloutAlerts({ endpoint: args.name, namespace, target: target.serviceName, model: stable.version.name, revision: stable.version.revision }) }],
+        })),
+      },
+      { parent: this, dependsOn: args.waitFor ?? [] },
     );
 
     // Policies live beside the route (Envoy Gateway attaches them in the target's namespace only).

@@ -286,3 +286,60 @@ export function approvedVersions(doc: unknown): string[] {
 export function readApprovedVersions(file = APPROVALS_RECORD_FILE): string[] {
   return approvedVersions(JSON.parse(fs.readFileSync(file, "utf8")));
 }
+
+/**
+ * Flagger's own metrics (fluxcd/flagger v1.44.0 pkg/metrics/recorder.go, subsystem "flagger"):
+ * flagger_canary_status{name=<target>,namespace} is 0 while progressing, 2 after a failed analysis
+ * (rolled back), 1 otherwise (SetStatus); flagger_canary_weight{workload=<target>|<target>-primary,namespace}
+ * is the route weight of each (SetWeight). Scraped through the chart's PodMonitor (podMonitor.enabled).
+ */
+export const FLAGGER_METRICS = { status: "flagger_canary_status", weight: "flagger_canary_weight" } as const;
+
+export interface RolloutAlert {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
+/**
+ * Notifications of one endpoint's rollouts, through Alertmanager to the alert topic: start, each step,
+ * promotion (info) and rollback (page), each labelled with the version tuple being rolled out.
+ */
+export function rolloutAlerts(o: { readonly endpoint: string; readonly namespace: string; readonly target: string; readonly model: string; readonly revision: string }): RolloutAlert[] {
+  const status = `${FLAGGER_METRICS.status}{namespace="${o.namespace}",name="${o.target}"}`;
+  const weight = `${FLAGGER_METRICS.weight}{namespace="${o.namespace}",workload="${o.target}"}`;
+  const labels = (severity: string) => ({ severity, endpoint: o.endpoint, model: o.model, revision: o.revision });
+  const version = `${o.model}@${o.revision}`;
+  return [
+    {
+      alert: "RolloutProgressing",
+      expr: `${status} == 0`,
+      for: "0m",
+      labels: labels("info"),
+      annotations: { summary: `${o.endpoint}: rolling out ${version}`, description: `Flagger is analysing ${version} as canary of ${o.namespace}/${o.target}; each step and the outcome follow.` },
+    },
+    {
+      alert: "RolloutStep",
+      expr: `(changes(${weight}[5m]) > 0) and on (namespace) (${status} == 0)`,
+      for: "0m",
+      labels: labels("info"),
+      annotations: { summary: `${o.endpoint}: canary ${version} moved to a new weight`, description: `The canary weight of ${o.namespace}/${o.target} changed in the last 5 minutes; its gates held.` },
+    },
+    {
+      alert: "RolloutPromoted",
+      expr: `${status} == 1 and (max_over_time(${status}[15m]) == 1) and (min_over_time(${status}[15m]) == 0)`,
+      for: "0m",
+      labels: labels("info"),
+      annotations: { summary: `${o.endpoint}: ${version} promoted`, description: `Flagger promoted ${version} to the primary of ${o.namespace}/${o.target} in the last 15 minutes.` },
+    },
+    {
+      alert: "RolloutRolledBack",
+      expr: `${status} == 2`,
+      for: "0m",
+      labels: labels("page"),
+      annotations: { summary: `${o.endpoint}: ${version} rolled back`, description: `A gate failed its threshold; Flagger routed all traffic back to the primary of ${o.namespace}/${o.target} and scaled the canary to zero. Fix or revert \`version\` in the stack file.` },
+    },
+  ];
+}

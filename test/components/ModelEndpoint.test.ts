@@ -159,6 +159,21 @@ describe("ModelEndpoint", () => {
     expect(ofType(resources, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").filter((r) => r.name.startsWith("chat-"))).toEqual([]);
   });
 
+  it("announces each rollout's start, steps, promotion and rollback with the version tuple being rolled out", () => {
+    const rule = one(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "chat-rollout-alerts");
+    const [group] = input(rule, "spec.groups") as { rules: { alert: string; expr: string; labels: Record<string, string> }[] }[];
+    expect(group.rules.map((r) => [r.alert, r.labels.severity])).toEqual([
+      ["RolloutProgressing", "info"],
+      ["RolloutStep", "info"],
+      ["RolloutPromoted", "info"],
+      ["RolloutRolledBack", "page"],
+    ]);
+    for (const r of group.rules) {
+      expect(r.labels).toMatchObject({ endpoint: "chat", model: "small", revision: "b".repeat(40) });
+      expect(r.expr).toContain('namespace="chat"');
+    }
+  });
+
   it("refuses a canary track and a rollout policy whose steps shrink, with the key", () => {
     const stable = { track: "stable" as const, version: small, profile: small.profiles.l4!, weight: 100 };
     expect(endpointProblems({ tracks: [stable, { ...stable, track: "canary" as const }], rollout: { ...DEFAULT_ROLLOUT, steps: [10, 5] } })).toEqual([

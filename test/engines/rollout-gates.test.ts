@@ -1,7 +1,7 @@
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { SERIES_LABEL } from "../../lib/observability";
-import { DEFAULT_ROLLOUT, gateMetrics, gateTemplates, RolloutPolicy } from "../../lib/rollout";
+import { DEFAULT_ROLLOUT, gateMetrics, gateTemplates, rolloutAlerts, RolloutPolicy } from "../../lib/rollout";
 import { ENGINE_TOOLS, requireTool, run, tempDir, writeYaml } from "./tools";
 
 /**
@@ -79,5 +79,48 @@ describe("rollout gates in the Prometheus engine", () => {
   });
   it("a canary answering 5% errors fails the vLLM and gateway error-rate gates", async () => {
     expect(await failingGates({ ttftAt: "0.5", errorsPerMinute: 5 })).toEqual(["vllm-error-rate", "gateway-error-rate"]);
+  });
+});
+
+describe("rollout notifications in the Prometheus engine", () => {
+  const o = { endpoint: NS, namespace: NS, target: TARGET, model: "m", revision: "r".repeat(40) };
+  const rules = rolloutAlerts(o);
+  const alert = (name: string) => rules.find((r) => r.alert === name)!;
+  const status = (values: string) => ({ series: `flagger_canary_status{namespace="${NS}",name="${TARGET}"}`, values });
+  const weight = (values: string) => ({ series: `flagger_canary_weight{namespace="${NS}",workload="${TARGET}"}`, values });
+
+  /** promtool's verdict on `name` at `at` for these series: "SUCCESS", or its report of expected and got alerts. */
+  async function check(name: string, at: string, series: { series: string; values: string }[], expected: { labels: Record<string, string>; annotations: Record<string, string> }[]) {
+    requireTool("promtool", ENGINE_TOOLS.promtool.debianPackage);
+    const dir = tempDir("rollout-alerts");
+    writeYaml(dir, "rules.yaml", { groups: [{ name: "rollout", rules }] });
+    const test = writeYaml(dir, "t.yaml", {
+      rule_files: [path.join(dir, "rules.yaml")],
+      evaluation_interval: "1m",
+      tests: [{ interval: "1m", input_series: series, alert_rule_test: [{ eval_time: at, alertname: name, exp_alerts: expected.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })) }] }],
+    });
+    const res = await run("promtool", ["test", "rules", test]);
+    // promtool's own report when the alerts differ from the expected ones.
+    return res.status === 0 && res.output.includes("SUCCESS") ? "SUCCESS" : res.output;
+  }
+  const seriesLabels = { namespace: NS, name: TARGET };
+
+  it("a failed analysis pages with the version tuple", async () => {
+    const a = alert("RolloutRolledBack");
+    expect(await check("RolloutRolledBack", "20m", [status("0x10 2x20"), weight("0 1 1 5 5 0x25")], [{ labels: { ...a.labels, ...seriesLabels }, annotations: { ...a.annotations } }])).toBe("SUCCESS");
+    expect(await check("RolloutRolledBack", "20m", [status("0x10 1x20"), weight("0 1 1 5 5 0x25")], [])).toBe("SUCCESS");
+  });
+
+  it("a promotion is announced once, not while a version simply keeps serving", async () => {
+    const a = alert("RolloutPromoted");
+    expect(await check("RolloutPromoted", "15m", [status("0x10 1x20")], [{ labels: { ...a.labels, ...seriesLabels }, annotations: { ...a.annotations } }])).toBe("SUCCESS");
+    expect(await check("RolloutPromoted", "30m", [status("1x40")], [])).toBe("SUCCESS");
+  });
+
+  it("each step of the weight is announced while the analysis runs", async () => {
+    const a = alert("RolloutStep");
+    // Labelled by the canary's weight series (its workload), with the version tuple.
+    expect(await check("RolloutStep", "12m", [status("0x30"), weight("0x10 1x10 5x10")], [{ labels: { ...a.labels, namespace: NS, workload: TARGET }, annotations: { ...a.annotations } }])).toBe("SUCCESS");
+    expect(await check("RolloutStep", "9m", [status("0x30"), weight("0x10 1x10 5x10")], [])).toBe("SUCCESS");
   });
 });
