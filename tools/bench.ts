@@ -36,7 +36,7 @@ const EXTRA_REGIONS = ["us-west-1", "ca-central-1", "eu-west-1", "eu-west-2", "e
 
 /**
  * Writes a copy of prod's platform stack file with `factor` times its regions (distinct regions and VPC
- * blocks), each public name answered by the added regions too, so serving serves its models there as well.
+ * blocks, each a copy of one of prod's with the region's name replaced), each public name answered by the added regions too, so serving serves its models there as well.
  * Planned with --config-file it replaces platform's stack file (it sets no llm-blueprint:platformStack).
  */
 function scaledProdFile(dir: string, factor: number): string {
@@ -47,7 +47,9 @@ function scaledProdFile(dir: string, factor: number): string {
   for (let i = 0; scaled.length < regions.length * factor; i++) {
     const template = regions[i % regions.length];
     const region = EXTRA_REGIONS[i];
-    scaled.push({ ...template, region, vpcCidr: `10.${100 + i}.0.0/16`, availabilityZones: ["a", "b", "c"].map((z) => `${region}${z}`) });
+    // Everything of the template naming its region (zones, reservations, ARNs) names the new one.
+    const copy = JSON.parse(JSON.stringify(template).replaceAll(template.region, region)) as typeof template;
+    scaled.push({ ...copy, region, vpcCidr: `10.${100 + i}.0.0/16` });
   }
   doc.config["llm-blueprint:regions"] = scaled;
   const traffic = doc.config["llm-blueprint:traffic"] as { endpoints?: Record<string, string[]> } | undefined;
@@ -222,7 +224,9 @@ async function main() {
   console.log(`offline plan benchmark on ${os.cpus().length} cores (load average ${load}), Node ${process.version}, ${runs} measured runs each, interleaved`);
   console.log(`prod = both projects (platform, then serving); plan = \`npm run plan -- --stack prod\`; bare SDK = the same resources registered by a plain script\n`);
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+  // Inside the repository (git-ignored .build/) so the bare script resolves @pulumi/pulumi from node_modules.
+  fs.mkdirSync(path.join(root, ".build"), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(root, ".build", "bench-"));
   const bare = await writeBare(dir);
   const cases: Case[] = [];
   // x3: --config-file replaces platform's stack file (it names no platformStack); serving runs with its own.
@@ -243,6 +247,7 @@ async function main() {
   }
 
   for (let i = 0; i < runs; i++) {
+    process.stderr.write(`round ${i + 1}/${runs}\n`);
     for (const c of cases) {
       // Alternate which goes first so neither always runs on a cooler machine.
       const order = i % 2 === 0 ? ["plan", "bare"] : ["bare", "plan"];

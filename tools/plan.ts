@@ -215,7 +215,11 @@ function expectedExit(err: unknown): number | undefined {
 
 // Errors inside Output callbacks surface as unhandled rejections; they are program errors too. The plan
 // cannot go on from one, so this is the one place that ends the process at once.
+// Once main() has settled, its outcome is reported: a rejection the SDK leaves behind a failed program
+// (found only as the process winds down, now that it is not ended at once) is not a second error.
+let settled = false;
 process.on("unhandledRejection", (err) => {
+  if (settled) return;
   process.stderr.write(`plan failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(2);
 });
@@ -223,9 +227,11 @@ process.on("unhandledRejection", (err) => {
 // The exit code is set, not forced with process.exit(): the process ends when its last write has flushed.
 main().then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     const code = expectedExit(err);
     if (code !== undefined) {
       process.stderr.write(`${(err as Error).message}\n`);
