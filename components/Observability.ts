@@ -234,7 +234,8 @@ export function vllmPodMonitorSpec(region: string): Record<string, unknown> {
   return {
     selector: { matchLabels: { "app.kubernetes.io/name": "vllm" } },
     namespaceSelector: { any: true },
-    podTargetLabels: [LABEL.endpoint, LABEL.track, LABEL.model, LABEL.revision],
+    // The instance label tells Flagger's primary, the rollout's canary and the shadow apart (lib/rollout.ts).
+    podTargetLabels: [LABEL.endpoint, LABEL.track, LABEL.model, LABEL.revision, "app.kubernetes.io/instance"],
     podMetricsEndpoints: [
       { port: "http", path: "/metrics", interval: "15s", relabelings: [{ targetLabel: SERIES_LABEL.region, replacement: region, action: "replace" }] },
     ],

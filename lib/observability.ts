@@ -87,6 +87,11 @@ export const SERIES_LABEL = {
   revision: "llm_blueprint_revision",
   /** Set on every scraped vLLM and DCGM series by relabelling, so fleets of clusters can be compared. */
   region: "region",
+  /**
+   * The workload a vLLM series comes from: `<endpoint>-stable-primary` (Flagger's primary),
+   * `<endpoint>-stable` (the canary during a rollout), `<endpoint>-shadow` (pod label app.kubernetes.io/instance).
+   */
+  workload: "app_kubernetes_io_instance",
   /** Node a DCGM series' GPU sits in (from the scrape target's pod, not the exporter's hostname). */
   node: "node",
 } as const;
@@ -282,11 +287,14 @@ function dashboard(uid: string, title: string, ps: Panel[], variables: { name: s
   };
 }
 
-/** Serving dashboard: per endpoint, stable and canary side by side (legend by track and revision). */
+/**
+ * Serving dashboard: per endpoint, Flagger's primary, the canary of a rollout and the shadow side by side
+ * (legend by workload and revision: the version tuple each served).
+ */
 export function servingDashboard() {
   const f = `{${SERIES_LABEL.endpoint}=~"$endpoint"}`;
-  const by = `${SERIES_LABEL.track}, ${SERIES_LABEL.revision}`;
-  const legend = `{{${SERIES_LABEL.track}}} {{${SERIES_LABEL.revision}}}`;
+  const by = `${SERIES_LABEL.workload}, ${SERIES_LABEL.revision}`;
+  const legend = `{{${SERIES_LABEL.workload}}} {{${SERIES_LABEL.revision}}}`;
   const q = (metric: string, p: number) => `histogram_quantile(${p}, sum by (le, ${by}) (rate(${metric}${f}[5m])))`;
   return dashboard(
     "llm-serving",

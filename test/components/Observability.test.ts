@@ -89,7 +89,7 @@ describe("Observability", () => {
     const pm = one(sns, "kubernetes:monitoring.coreos.com/v1:PodMonitor", "obs-vllm");
     expect(input(pm, "spec.selector")).toEqual({ matchLabels: { "app.kubernetes.io/name": "vllm" } });
     expect(input(pm, "spec.namespaceSelector")).toEqual({ any: true });
-    expect(input(pm, "spec.podTargetLabels")).toEqual(["llm-blueprint/endpoint", "llm-blueprint/track", "llm-blueprint/model", "llm-blueprint/revision"]);
+    expect(input(pm, "spec.podTargetLabels")).toEqual(["llm-blueprint/endpoint", "llm-blueprint/track", "llm-blueprint/model", "llm-blueprint/revision", "app.kubernetes.io/instance"]);
     expect(input(pm, "spec.podMetricsEndpoints")).toEqual([
       { port: "http", path: "/metrics", interval: "15s", relabelings: [{ targetLabel: "region", replacement: "us-east-1", action: "replace" }] },
     ]);

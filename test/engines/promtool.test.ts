@@ -5,6 +5,7 @@ import { regionOf } from "../../lib/plan/summary";
 import { input, ofType } from "../harness";
 import { recordStack } from "../policies/harness";
 import { Labels, minutes, publicLabels, relabel, RelabelConfig, sanitizeLabelName, scraped, Series, seriesSelector } from "./series";
+import { flaggerRouteSpec } from "../../policies/rules/common";
 import { ENGINE_TOOLS, requireTool, run, tempDir, writeYaml } from "./tools";
 
 /**
@@ -186,12 +187,21 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
       const monitor = (name: string) => monitors.find((m) => input(m, "metadata.name") === name)!;
       return {
         region,
-        groups: input(inRegion("kubernetes:monitoring.coreos.com/v1:PrometheusRule", region)[0], "spec.groups") as Group[],
+        // The SLO and fleet rules (each model's rollout notifications are a PrometheusRule of its own, tested in rollout-gates.test.ts).
+        groups: input(inRegion("kubernetes:monitoring.coreos.com/v1:PrometheusRule", region).find((r) => input(r, "metadata.name") === "llm-alerts")!, "spec.groups") as Group[],
         vllmMonitor: monitor("vllm"),
         envoyMonitor: monitor("envoy-proxy"),
         dcgmValues: input(inRegion("kubernetes:helm.sh/v3:Release", region).find((r) => input(r, "chart") === "dcgm-exporter")!, "values") as RegionView["dcgmValues"],
         deployments: inRegion("kubernetes:apps/v1:Deployment", region).filter((d) => labelsOf(d, "metadata.labels")["app.kubernetes.io/name"] === "vllm"),
-        routes: inRegion("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", region),
+        // The program's routes and the model routes Flagger generates from each Canary (as the pack rebuilds them).
+        routes: [
+          ...inRegion("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", region),
+          ...inRegion("kubernetes:flagger.app/v1beta1:Canary", region).map((c) => {
+            const service = input(c, "spec.service") as Record<string, unknown>;
+            const name = String(service.name);
+            return { ...c, type: "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", inputs: { metadata: { name, namespace: input(c, "metadata.namespace") }, spec: flaggerRouteSpec(service, name, service.port) } };
+          }),
+        ],
         scaledObjects: inRegion("kubernetes:keda.sh/v1alpha1:ScaledObject", region),
       };
     });

@@ -101,9 +101,9 @@ describe("dashboards", () => {
       "Error rate (5xx)",
       "Gateway 5xx and timeouts",
     ]);
-    // Canary and stable side by side: every vLLM query keeps track and revision; the gateway only knows the route.
+    // Primary, canary and shadow side by side: every vLLM query keeps the workload and revision; the gateway only knows the route.
     const fromGateway = (t: { expr: string }) => metricsOf(t.expr).every((m) => m.startsWith("envoy_"));
-    for (const t of targets(d).filter((x) => !fromGateway(x))) expect(t.expr, t.title).toMatch(new RegExp(`by \\((le, )?${SERIES_LABEL.track}, ${SERIES_LABEL.revision}\\)`));
+    for (const t of targets(d).filter((x) => !fromGateway(x))) expect(t.expr, t.title).toMatch(new RegExp(`by \\((le, )?${SERIES_LABEL.workload}, ${SERIES_LABEL.revision}\\)`));
     for (const t of targets(d).filter(fromGateway)) expect(t.expr, t.title).toMatch(new RegExp(`by \\(${SERIES_LABEL.endpoint}\\)`));
     expect(new Set(targets(d).flatMap((t) => metricsOf(t.expr)))).toEqual(new Set([...KNOWN_METRICS.vllm, ...KNOWN_METRICS.gateway]));
   });
