@@ -120,21 +120,31 @@ export interface PoolCapacity {
   readonly maxGpus: number;
 }
 
-/** GPU capacity per GPU node group, read from the declared node groups (not from config). */
+/**
+ * GPU capacity per Karpenter GPU NodePool, read from the declared NodePools (not from config): class
+ * from the template's gpu.class label, the bounds from the pool's llm-blueprint.io/capacity annotation,
+ * the most GPUs from its nvidia.com/gpu limit (what Karpenter enforces).
+ */
 export function gpuCapacity(doc: PlanDocument): PoolCapacity[] {
   const byUrn = index(doc.resources);
   return doc.resources
-    .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")
+    .filter((r) => r.type === "kubernetes:karpenter.sh/v1:NodePool")
     .flatMap((r) => {
-      const labels = (r.inputs.labels ?? {}) as Record<string, string>;
-      const gpuClass = labels["gpu.class"];
+      const spec = (r.inputs.spec ?? {}) as { template?: { metadata?: { labels?: Record<string, string> } }; limits?: Record<string, string | number> };
+      const gpuClass = spec.template?.metadata?.labels?.["gpu.class"];
       if (!gpuClass) return [];
-      const instanceType = ((r.inputs.instanceTypes ?? []) as string[])[0] ?? "?";
-      const scaling = (r.inputs.scalingConfig ?? {}) as { minSize?: number; maxSize?: number };
+      let capacity: { instanceType?: string; minNodes?: number; maxNodes?: number } = {};
+      try {
+        capacity = JSON.parse(((r.inputs.metadata ?? {}) as { annotations?: Record<string, string> }).annotations?.["llm-blueprint.io/capacity"] ?? "{}");
+      } catch {
+        capacity = {};
+      }
+      const instanceType = capacity.instanceType ?? "?";
       const gpusPerNode = gpuInstanceSpec(instanceType)?.gpus ?? 0;
-      const minNodes = scaling.minSize ?? 0;
-      const maxNodes = scaling.maxSize ?? 0;
-      return [{ region: regionOf(r, byUrn), nodeGroup: r.name, gpuClass, instanceType, gpusPerNode, minNodes, maxNodes, minGpus: minNodes * gpusPerNode, maxGpus: maxNodes * gpusPerNode }];
+      const minNodes = capacity.minNodes ?? 0;
+      const maxNodes = capacity.maxNodes ?? 0;
+      const limit = Number(spec.limits?.["nvidia.com/gpu"]);
+      return [{ region: regionOf(r, byUrn), nodeGroup: r.name, gpuClass, instanceType, gpusPerNode, minNodes, maxNodes, minGpus: minNodes * gpusPerNode, maxGpus: Number.isFinite(limit) ? limit : maxNodes * gpusPerNode }];
     });
 }
 

@@ -92,6 +92,18 @@ describe("two projects: platform, then serving through a StackReference (prod)",
     ]);
   });
 
+  it("refuses to plan serving when platform exports no Karpenter names or misses a GPU pool", async () => {
+    const broken = structuredClone(outputs[PLATFORM]);
+    const east2 = (broken.regions as Record<string, Record<string, unknown>>)["us-east-2"];
+    delete (east2.karpenter as Record<string, unknown>).interruptionQueueName;
+    east2.gpuPools = (east2.gpuPools as { pool: string }[]).filter((p) => p.pool !== "h100");
+    const err = await servingError("prod", broken);
+    expect((err as StackConfigError).problems.map((p) => p.message)).toEqual([
+      "stack organization/llm-blueprint-platform/prod (llm-blueprint-platform) does not export regions.us-east-2.karpenter.interruptionQueueName, which serving reads for Karpenter's interruption handling (settings.interruptionQueue); deploy platform from the same commit first",
+      'stack organization/llm-blueprint-platform/prod (llm-blueprint-platform) does not export regions.us-east-2.gpuPools[pool=h100], which serving reads for the Karpenter NodePool of GPU pool "h100"; deploy platform from the same commit first',
+    ]);
+  });
+
   it("refuses a serving stack whose environment differs from its platform's", async () => {
     const other = structuredClone(outputs[PLATFORM]);
     (other.platformConfig as Record<string, unknown>).environment = "staging";

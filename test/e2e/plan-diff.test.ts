@@ -76,14 +76,16 @@ describe("npm run plan -- --diff", () => {
     const { code, stdout } = await runPlan(["--stack", "prod", "--config-file", file, "--diff", base]);
     expect(code).toBe(0);
     const doc = JSON.parse(fs.readFileSync(base, "utf8")) as PlanDocument;
-    const p5 = doc.cost!.lines.find((l) => l.resource === "us-east-1-gpu-h100-ng" && l.kind === "nodes")!;
+    const p5 = doc.cost!.lines.find((l) => l.resource === "us-east-1-karpenter-h100-nodepool" && l.kind === "nodes")!;
     const section = changesSection(stdout);
     // One more p5.48xlarge (8 GPUs) at max in us-east-1.
     expect(section).toContain("GPU capacity (min / max): h100 24 / 96 => 24 / 104");
     // One more p5.48xlarge at max: the max hourly cost grows by one node's price (and its root volume).
     const m = /Cost per hour \(min \/ max\): \$[\d.]+ \/ \$([\d.]+) => \$[\d.]+ \/ \$([\d.]+) \(\+\$0\.00 \/ \+\$([\d.]+)\)/.exec(section)!;
-    expect(Number(m[3])).toBeGreaterThan(p5.hourly.max / 4);
-    expect(Number(m[3])).toBeLessThan(p5.hourly.max / 4 + 1);
+    // The pool's on-demand line covers the nodes beyond its reservations ("0-1 x p5.48xlarge on demand").
+    const perNode = p5.hourly.max / Number(/^\d+-(\d+) x /.exec(p5.detail)![1]);
+    expect(Number(m[3])).toBeGreaterThan(perNode);
+    expect(Number(m[3])).toBeLessThan(perNode + 1);
     expect(stdout).toMatch(new RegExp(`^ {2}cost delta {4}\\+\\$0\\.00 / \\+\\$${m[3].replace(".", "\\.")} per hour at min / max$`, "m"));
   });
 
