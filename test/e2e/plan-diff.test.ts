@@ -111,6 +111,8 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
   const newRegion = [
     "    - region: us-west-1",
     "      vpcCidr: 10.41.0.0/16",
+    // Its pull-through cache credential: without it the region's pods would pull from Docker Hub (runtime-image-from-regional-cache).
+    "      dockerHubCredentialArn: arn:aws:secretsmanager:us-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-dev",
     "      availabilityZones: [us-west-1a, us-west-1b, us-west-1c]",
     "      natGateways: single",
     "      systemPool: { instanceType: m7i.large, minSize: 2, maxSize: 3, desiredSize: 2 }",
