@@ -90,7 +90,9 @@ describe("prod serving", () => {
       const alertRules = ofType(prod, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.urn);
       for (const urn of diff.updated) {
         if (alertRules.includes(urn)) continue;
-        expect(urn).toMatch(/::us-(east|west)-\d-chat-small-(stable-[a-z-]+|canary)$/);
+        // The target's workload and identity, the Canary, the rollout notifications (they carry the tuple) and
+        // the global failover estimate (its cold start follows the model).
+        expect(urn).toMatch(/::(us-(east|west)-\d-chat-small-(stable-[a-z-]+|canary|rollout-alerts)|chat-small-failover)$/);
       }
       expect(diff.updated.filter((u) => /HTTPRoute::|core\/v1:Service::/.test(u))).toEqual([]);
       const canaries = ofType(back, "kubernetes:flagger.app/v1beta1:Canary").filter((c) => c.urn.endsWith("chat-small-canary"));
