@@ -4,7 +4,7 @@ import vitest from "@vitest/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "policies/node_modules/**", "policies/bin/**"] },
+  { ignores: ["node_modules/**", "bin/**", ".build/**", ".bench/**", "policies/node_modules/**", "policies/bin/**"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
