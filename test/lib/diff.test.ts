@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
@@ -19,10 +20,22 @@ interface Variant {
   secretValue?: pulumi.Input<string>;
 }
 
-/** A small program with a GPU node group, a bucket, a log group and a secret-bearing parameter. */
+/**
+ * A small program with a GPU node group (replace-only inputs), the Karpenter NodePool the GPU capacity is
+ * read from, a bucket, a log group and a secret-bearing parameter.
+ */
 function program(v: Variant) {
   return () => {
     const provider = regionProvider("us-east-1");
+    const instanceType = v.instanceType ?? "g6.12xlarge";
+    const maxNodes = v.maxSize ?? 2;
+    const gpusPerNode = instanceType === "g6.48xlarge" ? 8 : 4;
+    new k8s.apiextensions.CustomResource("gpu-l4", {
+      apiVersion: "karpenter.sh/v1",
+      kind: "NodePool",
+      metadata: { name: "gpu-l4", annotations: { "llm-blueprint.io/capacity": JSON.stringify({ instanceType, minNodes: 1, maxNodes }) } },
+      spec: { template: { metadata: { labels: { "gpu.class": "l4" } } }, limits: { "nvidia.com/gpu": String(maxNodes * gpusPerNode) } },
+    });
     new aws.eks.NodeGroup(
       "gpu",
       {

@@ -84,10 +84,30 @@ describe("summary", () => {
   });
   const provider = res("urn:pulumi:s::p::pulumi:providers:aws::aws-us-east-1", "pulumi:providers:aws");
   const doc: PlanDocument = { stack: "s", project: "p", resources: [region, pool, ng, sys, provider], outputs: { a: { b: [1, "x"] } }, policy: { violations: [] } };
+  // Karpenter GPU NodePools: the GPU capacity is theirs (node groups above are not read for it).
+  const nodePool = (name: string, labels: Record<string, string>, capacity: object, limit?: string) =>
+    res(`urn:pulumi:s::p::kubernetes:karpenter.sh/v1:NodePool::${name}`, "kubernetes:karpenter.sh/v1:NodePool", {
+      parent: region.urn,
+      inputs: {
+        metadata: { name, annotations: { "llm-blueprint.io/capacity": JSON.stringify(capacity) } },
+        spec: { template: { metadata: { labels } }, ...(limit ? { limits: { "nvidia.com/gpu": limit } } : {}) },
+      },
+    });
+  const karpenterDoc: PlanDocument = {
+    ...doc,
+    resources: [
+      ...doc.resources,
+      nodePool("h100", { "gpu.class": "h100" }, { instanceType: "p5.48xlarge", minNodes: 1, maxNodes: 4 }, "24"),
+      nodePool("l4", { "gpu.class": "l4" }, { instanceType: "g6.12xlarge", minNodes: 0, maxNodes: 2 }),
+      nodePool("general", { "node.role": "batch" }, { instanceType: "m7i.xlarge", minNodes: 0, maxNodes: 2 }),
+    ],
+  };
 
-  it("computes GPU capacity from the declared node groups only", () => {
-    expect(gpuCapacity(doc)).toEqual([
-      { region: "us-east-1", nodeGroup: "ng", gpuClass: "h100", instanceType: "p5.48xlarge", gpusPerNode: 8, minNodes: 1, maxNodes: 4, minGpus: 8, maxGpus: 32 },
+  it("computes GPU capacity from the declared Karpenter GPU NodePools only, the most GPUs from their limit", () => {
+    expect(gpuCapacity(doc)).toEqual([]);
+    expect(gpuCapacity(karpenterDoc)).toEqual([
+      { region: "us-east-1", nodeGroup: "h100", gpuClass: "h100", instanceType: "p5.48xlarge", gpusPerNode: 8, minNodes: 1, maxNodes: 4, minGpus: 8, maxGpus: 24 },
+      { region: "us-east-1", nodeGroup: "l4", gpuClass: "l4", instanceType: "g6.12xlarge", gpusPerNode: 4, minNodes: 0, maxNodes: 2, minGpus: 0, maxGpus: 8 },
     ]);
   });
 
