@@ -473,7 +473,10 @@ describe("offline-plans.sh (the PR comment)", () => {
       const visible = section.slice(0, section.indexOf("<details>"));
       expect(visible).toMatch(/Changes against .*: 0 to create, 0 to update, 0 to replace, 0 to delete/);
       expect(visible).toContain("GPU capacity: unchanged");
-      expect(visible).toMatch(/^Estimated on-demand cost \(USD[^\n]*\n {2}region +component +item +min \/h +max \/h +min \/month +max \/month\n {2}total +\$[\d,.]+ +\$[\d,.]+ +\$[\d,.]+ +\$[\d,.]+$/m);
+      const cost = /^Estimated on-demand cost \(USD[^\n]*\n {2}region +component +item +min \/h +max \/h +min \/month +max \/month\n {2}total +(priced items only +)?\$[\d,.]+ +\$[\d,.]+ +\$[\d,.]+ +\$[\d,.]+$/m.exec(visible);
+      expect(cost, visible).not.toBeNull();
+      // A total of priced items only says so, and the count of what it leaves out follows it.
+      expect(/^ {2}unpriced \(not counted\): [1-9]\d*$/m.test(visible), "a priced-only total comes with its unpriced count").toBe(cost![1] !== undefined);
       expect(visible).toContain("Policy: no violations");
       // The whole verdict block leads, not only its first line.
       const verdict = visible.slice(visible.indexOf("```text\n") + 8).split("\nPolicy:")[0].split("\n");

@@ -90,7 +90,8 @@ function gpuHourly(doc: PlanDocument, region: string, target: PlanResource): num
   const lines = doc.cost?.lines ?? [];
   for (const l of lines) {
     if (l.region !== region || l.kind !== "nodes") continue;
-    const m = /^(\d+)-(\d+) x (\S+)$/.exec(l.detail);
+    // "0-1 x p5.48xlarge on demand": the nodes beyond a pool's reservations.
+    const m = /^(\d+)-(\d+) x (\S+)( on demand)?$/.exec(l.detail);
     if (!m || Number(m[2]) === 0) continue;
     const type = m[3];
     const gpus = GPUS_OF(type);
@@ -107,14 +108,14 @@ const hours = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.roun
 
 export function renderRollouts(rows: readonly RolloutRow[]): string[] {
   if (rows.length === 0) return [];
+  // The version each endpoint serves is in "Served models"; this table stays within 120 columns without it.
   const out = ["", "Rollouts (Flagger Canary per model and region: what a change of its version runs)"];
-  const table = [["region", "endpoint", "version", "steps %", "per step", "rollback at", "to promotion", "peak GPUs p+c+s", "peak $/h"]];
+  const table = [["region", "endpoint", "steps %", "per step", "rollback after", "to promotion", "peak GPUs p+c+s", "peak $/h"]];
   for (const r of rows) {
     table.push([
       r.region,
       r.endpoint,
-      r.version,
-      r.skipAnalysis ? "EMERGENCY: skipAnalysis" : `${r.steps.join(", ")}, 100`,
+      r.skipAnalysis ? "EMERGENCY: skipAnalysis" : [...r.steps, 100].join("/"),
       r.skipAnalysis ? "-" : r.interval,
       r.skipAnalysis ? "-" : `${r.failedChecks} failed checks`,
       r.secondsToPromotion !== undefined ? hours(r.secondsToPromotion) : "?",
@@ -125,7 +126,8 @@ export function renderRollouts(rows: readonly RolloutRow[]): string[] {
   const width = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   for (const row of table) out.push(`  ${row.map((c, i) => c.padEnd(width[i])).join("  ")}`.trimEnd());
   const gates = [...new Set(rows.map((r) => r.gates.join(", ")))];
-  for (const g of gates) out.push(`  gates: ${g} (ratios canary/primary p99; error rates in %)`);
+  for (const g of gates) out.push(`  gates: ${g}`);
+  out.push("  (gate ratios are canary over primary p99; error rates are in %)");
   const emergency = rows.filter((r) => r.skipAnalysis);
   for (const r of emergency) out.push(`  WARNING: ${r.region} ${r.endpoint}: emergency rollout (rollout.skipAnalysis: true): ${r.version} is promoted without analysis; remove the line once it is served`);
   return out;

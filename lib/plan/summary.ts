@@ -181,7 +181,7 @@ export function servedTracks(doc: PlanDocument): ServedTrack[] {
       // A Flagger Canary's target: the route is Flagger's, all live traffic on the primary it keeps of this spec.
       const rollout = doc.resources.some((c) => c.type === "kubernetes:flagger.app/v1beta1:Canary" && regionOf(c, byUrn) === region && (c.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace && (c.inputs.spec as { targetRef?: { name?: string } } | undefined)?.targetRef?.name === meta.name);
       const mirrorOf = doc.resources.find((c) => c.type === "kubernetes:flagger.app/v1beta1:Canary" && regionOf(c, byUrn) === region && JSON.stringify((c.inputs.spec as { service?: { mirror?: unknown } } | undefined)?.service?.mirror ?? []).includes(`"name":"${meta.name ?? ""}"`));
-      const traffic = rollout ? "100% (Flagger primary)" : mirrorOf ? "mirror 100% (Flagger)" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
+      const traffic = rollout ? "primary 100%" : mirrorOf ? "mirror 100%" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
       const container = ((d.inputs.spec as { template?: { spec?: { containers?: { resources?: { limits?: Record<string, string> } }[] } } })?.template?.spec?.containers ?? [])[0];
       const gpus = Number(container?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
       return [{ region, endpoint, track, version: meta.annotations?.["llm-blueprint/version"] ?? "?", gpusPerReplica: gpus, traffic }];
@@ -301,8 +301,8 @@ export function costRows(cost: CostEstimate, order: readonly string[] = []): { r
   for (const l of cost.lines) {
     const pool = l.kind === "nodes" || l.kind === "node volumes" || l.kind === "reserved capacity" || l.kind === "capacity block";
     const key = pool ? `${l.region}|${l.component}|${l.resource}|${l.kind}|${l.kind === "capacity block" ? l.detail : ""}` : `${l.region}|${l.component}|${l.kind}`;
-    // The region is a column of its own: "gpu-h100", not "us-east-1-gpu-h100".
-    const bare = l.resource.replace(/-ng$/, "");
+    // The region and component are columns of their own: "h100", not "us-east-1-karpenter-h100-nodepool".
+    const bare = l.resource.replace(/-(ng|nodepool)$/, "").replace(new RegExp(`^(${l.region}-)?karpenter-`), "$1");
     const poolName = bare.startsWith(`${l.region}-`) ? bare.slice(l.region.length + 1) : bare;
     const item = pool ? `${poolName} ${l.kind === "node volumes" ? `volumes (${l.detail})` : l.detail}` : l.kind;
     const row = rows.get(key) ?? { region: l.region, component: l.component, item, min: 0, max: 0, count: 0 };
@@ -335,7 +335,7 @@ export function renderCost(cost: CostEstimate, order: readonly string[] = []): s
   lines.push(...table(rows));
   if (cost.unpriced.length > 0) {
     lines.push(`  unpriced (not counted): ${cost.unpriced.length}`);
-    for (const u of byRegionOrder(cost.unpriced, order, (x) => x.region)) lines.push(`    ${u.region} ${u.component} ${u.resource}: ${u.reason}`);
+    for (const u of byRegionOrder(cost.unpriced, order, (x) => x.region)) lines.push(...wrap(`${u.region} ${u.component} ${u.resource}: ${u.reason}`, SUMMARY_WIDTH - 4, "  ", " ").map((l) => `    ${l}`));
   }
   lines.push(...wrap(`  not estimated: ${cost.notEstimated.join("; ")}`, SUMMARY_WIDTH, "    ", "; "));
   return lines;

@@ -110,7 +110,7 @@ describe("npm run plan", () => {
       const outputsRegions = [...new Set([...stdout.matchAll(new RegExp(`^ {2}${project}\\.regions\\.(us-[a-z]+-\\d)\\.`, "gm"))].map((m) => m[1]))];
       expect(outputsRegions, project).toEqual(order);
     }
-    for (const title of ["Plan ", "Resources by region", "GPU capacity", "Served models", "SLO alerts", "Global endpoints", "Estimated on-demand cost"]) {
+    for (const title of ["Plan ", "Resources by region", "GPU capacity", "Served models", "Rollouts", "SLO alerts", "Global endpoints", "Estimated on-demand cost"]) {
       for (const line of section(stdout, title)) expect(line.length, line).toBeLessThanOrEqual(120);
     }
     // The alarms cost a fraction of a cent per hour: shown as <$0.01, never $0.00.
@@ -119,7 +119,8 @@ describe("npm run plan", () => {
 
   it("exits 1 when the approvers revoke a model prod serves, naming the policy and the workloads", async () => {
     const approvals = JSON.parse(fs.readFileSync(path.join(root, "policies/approvals.json"), "utf8")) as { models: { name: string; status: string; revokedReason?: string }[] };
-    for (const m of approvals.models) if (m.name === "llama-3.1-8b-instruct") Object.assign(m, { status: "revoked", revokedReason: "jailbreak regression" });
+    // prod's chat-small serves (is Flagger's rollout target for) the FP8 build.
+    for (const m of approvals.models) if (m.name === "llama-3.1-8b-instruct-fp8") Object.assign(m, { status: "revoked", revokedReason: "jailbreak regression" });
     const config = tmpFile("revoked.json");
     fs.writeFileSync(config, JSON.stringify({ "approved-model-versions": { models: approvals.models } }));
     const out = tmpFile("revoked-plan.json");

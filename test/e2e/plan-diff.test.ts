@@ -40,11 +40,12 @@ describe("npm run plan -- --diff", () => {
     expect(changesSection(stdout)).toMatch(/^Changes against .*: 0 to create, 0 to update, 0 to replace, 0 to delete\n {2}no changes\n {2}GPU capacity: unchanged\n {2}Cost per hour/);
   });
 
-  it("shows a canary weight change as exactly that route's weights, and --fail-on-diff exits 3", async () => {
-    // Canary weights are serving's keys; the edited copy sets llm-blueprint:platformStack, so it is read as serving's file.
+  it("shows a change of the rollout steps as exactly the Canaries' step weights, and --fail-on-diff exits 3", async () => {
+    // Rollout policy is serving's key; the edited copy sets llm-blueprint:platformStack, so it is read as serving's file.
     const stackFile = path.join(root, "serving", "stacks", "Pulumi.prod.yaml");
-    const edited = fs.readFileSync(stackFile, "utf8").replace(/(canary: \{ version: [^,]+, weight: )10 \}/, "$125 }");
-    expect(edited).not.toBe(fs.readFileSync(stackFile, "utf8"));
+    const original = fs.readFileSync(stackFile, "utf8");
+    const edited = original.replace(/(version: llama-3\.1-8b-instruct-fp8@\w+\n)/, "$1        rollout: { steps: [2, 10, 30, 60] }\n");
+    expect(edited).not.toBe(original);
     const file = path.join(dir, "Pulumi.prod.yaml");
     fs.writeFileSync(file, edited);
 
@@ -54,16 +55,16 @@ describe("npm run plan -- --diff", () => {
     const changed = [...section.matchAll(/^ {4}(\S+) +(\S+) (\S+)$/gm)].map((m) => [m[1], m[2], m[3]]);
     expect(stdout.split("\n")[0]).toBe(`Plan ${BOTH}/prod: exit 3: ${changed.length} changes against ${base} with --fail-on-diff`);
     expect(section.split("\n")[0]).toMatch(new RegExp(`0 to create, ${changed.length} to update, 0 to replace, 0 to delete$`));
-    // The routes' weights change in every region, listed in the stack's region order; besides them at
-    // most the canary's autoscaler (its replica ceiling follows the weight) may change.
-    const routes = changed.filter(([, type]) => type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
-    expect(routes).toEqual(["us-east-1", "us-west-2", "us-east-2"].map((r) => ["~", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", `${r}-chat-small-route`]));
-    for (const [symbol, type, name] of changed.filter((c) => !routes.includes(c))) expect([symbol, type, name.replace(/^us-[a-z]+-\d-/, "")]).toEqual(["~", "kubernetes:keda.sh/v1alpha1:ScaledObject", "chat-small-canary-autoscaler"]);
-    const routePaths = section
+    // Only chat-small's Canary changes, in every region, in the stack's region order: no route, Service or workload
+    // (Flagger owns the route and its weights; the program only tells it the steps).
+    expect(changed).toEqual(["us-east-1", "us-west-2", "us-east-2"].map((r) => ["~", "kubernetes:flagger.app/v1beta1:Canary", `${r}-chat-small-canary`]));
+    const canaryPaths = section
       .split(/^ {4}~ +/m)
-      .filter((block) => block.startsWith("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"))
+      .filter((block) => block.startsWith("kubernetes:flagger.app/v1beta1:Canary"))
       .flatMap((block) => [...block.matchAll(/^ {9}(\S+): (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`));
-    expect(new Set(routePaths)).toEqual(new Set(["spec.rules[0].backendRefs[0].weight: 90 => 75", "spec.rules[0].backendRefs[1].weight: 10 => 25"]));
+    expect(new Set(canaryPaths)).toEqual(
+      new Set(["spec.analysis.stepWeights[0]: 1 => 2", "spec.analysis.stepWeights[1]: 5 => 10", "spec.analysis.stepWeights[2]: 25 => 30", "spec.analysis.stepWeights[3]: 50 => 60"]),
+    );
     expect(section).toContain("GPU capacity: unchanged");
   });
 
