@@ -58,6 +58,21 @@ export const AL2023_ROOT_DEVICE = "/dev/xvda";
 /** An AMI alias pinned to a release ("al2023@v20260714"), the CRD's family@version format, never "latest". */
 export const PINNED_ALIAS = /^al2023@v\d{8}$/;
 
+/** EC2 reads the reference policy grants on "*", limited to the cluster's region by aws:RequestedRegion. */
+const KARPENTER_REGIONAL_READ_ACTIONS: readonly string[] = [
+  "ec2:DescribeCapacityReservations",
+  "ec2:DescribeImages",
+  "ec2:DescribeInstances",
+  "ec2:DescribeInstanceStatus",
+  "ec2:DescribeInstanceTypeOfferings",
+  "ec2:DescribeInstanceTypes",
+  "ec2:DescribeLaunchTemplates",
+  "ec2:DescribePlacementGroups",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSpotPriceHistory",
+  "ec2:DescribeSubnets",
+];
+
 /**
  * The controller policy of Karpenter's reference CloudFormation template at v1.14.1 (its six managed
  * policies in one document): EC2 launches scoped to this cluster's tags and region, instance profiles
@@ -176,19 +191,7 @@ export function karpenterControllerPolicy(p: { partition?: string; region: strin
       Sid: "AllowRegionalReadActions",
       Effect: "Allow",
       Resource: "*",
-      Action: [
-        "ec2:DescribeCapacityReservations",
-        "ec2:DescribeImages",
-        "ec2:DescribeInstances",
-        "ec2:DescribeInstanceStatus",
-        "ec2:DescribeInstanceTypeOfferings",
-        "ec2:DescribeInstanceTypes",
-        "ec2:DescribeLaunchTemplates",
-        "ec2:DescribePlacementGroups",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSpotPriceHistory",
-        "ec2:DescribeSubnets",
-      ],
+      Action: [...KARPENTER_REGIONAL_READ_ACTIONS],
       Condition: { StringEquals: { "aws:RequestedRegion": p.region } },
     },
     { Sid: "AllowSSMReadActions", Effect: "Allow", Resource: `arn:${part}:ssm:${p.region}::parameter/aws/service/*`, Action: "ssm:GetParameter" },
@@ -199,21 +202,7 @@ export function karpenterControllerPolicy(p: { partition?: string; region: strin
 }
 
 /** Actions the reference policy grants on "*" (the only unscoped ones): the policy pack refuses any other. */
-export const KARPENTER_UNSCOPED_ACTIONS: readonly string[] = [
-  "ec2:DescribeCapacityReservations",
-  "ec2:DescribeImages",
-  "ec2:DescribeInstances",
-  "ec2:DescribeInstanceStatus",
-  "ec2:DescribeInstanceTypeOfferings",
-  "ec2:DescribeInstanceTypes",
-  "ec2:DescribeLaunchTemplates",
-  "ec2:DescribePlacementGroups",
-  "ec2:DescribeSecurityGroups",
-  "ec2:DescribeSpotPriceHistory",
-  "ec2:DescribeSubnets",
-  "pricing:GetProducts",
-  "iam:ListInstanceProfiles",
-];
+export const KARPENTER_UNSCOPED_ACTIONS: readonly string[] = [...KARPENTER_REGIONAL_READ_ACTIONS, "pricing:GetProducts", "iam:ListInstanceProfiles"];
 
 /** The EventBridge rules of the reference template, each sending to the interruption queue. */
 export const INTERRUPTION_RULES: readonly { readonly name: string; readonly source: string; readonly detailType: string }[] = [
