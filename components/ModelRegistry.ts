@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { accessLogBucket } from "./accessLogBucket";
 import { policyDocument, PolicyDocument, replicationTrust } from "../lib/iam";
 
 /** A bucket in another region that receives this registry's artifacts. */
@@ -94,29 +95,10 @@ export class ModelRegistry extends pulumi.ComponentResource {
     new aws.kms.Alias(`${name}-key`, { name: `alias/${prefix}/model-registry/${args.region}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
     // Access logs: S3 server access logging cannot target an SSE-KMS bucket, so this one uses SSE-S3.
-    const logs = new aws.s3.Bucket(`${name}-access-logs`, { bucket: args.accessLogBucketName, tags }, keep);
-    new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
-    new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-access-logs`, { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }, attached);
-    // Versioned, so an overwritten or deleted log object (the trace of an abuse) can still be read back.
-    const logsVersioning = new aws.s3.BucketVersioning(`${name}-access-logs`, { bucket: logs.id, versioningConfiguration: { status: "Enabled" } }, attached);
-    new aws.s3.BucketLifecycleConfiguration(
+    const { bucket: logs } = accessLogBucket(
       `${name}-access-logs`,
-      {
-        bucket: logs.id,
-        rules: [
-          {
-            id: "expire-access-logs",
-            status: "Enabled",
-            filter: { prefix: "" },
-            expiration: { days: args.accessLogDays ?? 365 },
-            // A deleted or overwritten log stays readable 30 days as a noncurrent version, then goes, so
-            // versioning does not keep logs forever.
-            noncurrentVersionExpiration: { noncurrentDays: 30 },
-          },
-        ],
-      },
-      { ...attached, dependsOn: [logsVersioning] },
+      { bucketName: args.accessLogBucketName, encryption: { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }, expirationDays: args.accessLogDays ?? 365, tags },
+      this,
     );
 
     this.bucket = new aws.s3.Bucket(`${name}-models`, { bucket: args.bucketName, objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { accessLogBucket } from "./accessLogBucket";
 import { TLS_POLICY } from "../lib/baseline";
 import { OFFLOAD_PORT } from "../lib/gateway";
 import { accessLogPrefixProblems, NLB_ACCESS_LOG_PREFIX, nlbAccessLogBucketPolicy, nlbAccessLogKeyPolicy } from "../lib/nlbAccessLogs";
@@ -122,33 +123,12 @@ export class RegionalEntry extends pulumi.ComponentResource {
       },
       keep,
     );
-    const logs = new aws.s3.Bucket(`${name}-access-logs`, { bucket: args.accessLogs?.bucketName, tags }, keep);
+    const { bucket: logs, publicAccessBlock: logsPab, ownership: logsOwnership, encryption: logsSse } = accessLogBucket(
+      `${name}-access-logs`,
+      { bucketName: args.accessLogs?.bucketName, encryption: { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: logKey.arn }, bucketKeyEnabled: false }, expirationDays: logDays, tags },
+      this,
+    );
     this.accessLogBucket = logs;
-    const logsPab = new aws.s3.BucketPublicAccessBlock(`${name}-access-logs`, { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
-    const logsOwnership = new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
-    const logsSse = new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-access-logs`,
-      { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: logKey.arn }, bucketKeyEnabled: false }] },
-      attached,
-    );
-    const logsVersioning = new aws.s3.BucketVersioning(`${name}-access-logs`, { bucket: logs.id, versioningConfiguration: { status: "Enabled" } }, attached);
-    new aws.s3.BucketLifecycleConfiguration(
-      `${name}-access-logs`,
-      {
-        bucket: logs.id,
-        rules: [
-          {
-            id: "expire-access-logs",
-            status: "Enabled",
-            filter: { prefix: "" },
-            expiration: { days: logDays },
-            // An overwritten or deleted log stays readable 30 days as a noncurrent version, then goes.
-            noncurrentVersionExpiration: { noncurrentDays: 30 },
-          },
-        ],
-      },
-      { ...attached, dependsOn: [logsVersioning] },
-    );
     const logsPolicy = new aws.s3.BucketPolicy(
       `${name}-access-logs`,
       { bucket: logs.id, policy: pulumi.all([logs.arn, account]).apply(([arn, id]) => JSON.stringify(nlbAccessLogBucketPolicy(arn, logPrefix, id, args.region))) },
