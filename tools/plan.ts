@@ -167,7 +167,7 @@ async function main(): Promise<number> {
     const owner = /^Pulumi\.(.+)\.ya?ml$/.exec(path.basename(configFile))?.[1];
     if (owner && owner !== values.stack && stacks.includes(owner)) {
       throw new UsageError(
-        `--config-file ${configFile} is the stack file of "${owner}", but --stack is "${values.stack}"; plan it as its own stack: npm run plan -- --stack ${owner}` +
+        `--config-file ${configFile} is the stack file of "${owner}", but --stack is "${values.stack}"; plan it as its own stack: npm run plan -- --stack ${owner}${project ? ` --project ${project}` : ""}` +
           (path.resolve(configFile) === path.resolve(projectDir, stackFileOf(owner)) ? "" : ` --config-file ${configFile}`),
       );
     }

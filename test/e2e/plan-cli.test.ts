@@ -327,7 +327,8 @@ describe("npm run plan: bad invocations get one clear line (exit 2) before anyth
     // Serving's stack file of another stack too.
     const serving = await runPlan(["--stack", "dev", "--project", "serving", "--config-file", "serving/stacks/Pulumi.prod.yaml"]);
     expect([serving.code, serving.stdout]).toEqual([2, ""]);
-    expect(serving.stderr).toBe('--config-file serving/stacks/Pulumi.prod.yaml is the stack file of "prod", but --stack is "dev"; plan it as its own stack: npm run plan -- --stack prod\n');
+    // The suggested command keeps the project that was asked for.
+    expect(serving.stderr).toBe('--config-file serving/stacks/Pulumi.prod.yaml is the stack file of "prod", but --stack is "dev"; plan it as its own stack: npm run plan -- --stack prod --project serving\n');
     const copy = tmpFile("Pulumi.staging.yaml");
     fs.copyFileSync(path.join(root, "platform/stacks/Pulumi.staging.yaml"), copy);
     const copied = await runPlan(["--stack", "prod", "--config-file", copy]);
