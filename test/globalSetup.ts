@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { TestProject } from "vitest/node";
+import { committedStacks } from "./spawn";
 
 /**
  * Once per `vitest run`, before any test file: brings the tools' bundles up to date (so parallel test files
@@ -21,16 +22,6 @@ declare module "vitest" {
   }
 }
 
-/** The committed stacks: those both projects have a stack file for. */
-function committedStacks(): string[] {
-  const of = (dir: string) =>
-    fs
-      .readdirSync(path.join(root, dir, "stacks"))
-      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-      .filter((s): s is string => s !== undefined);
-  const serving = of("serving");
-  return of("platform").filter((s) => serving.includes(s));
-}
 
 function node(args: readonly string[]): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -49,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const built = await node(["--build", "tools/plan.ts", "tools/drift.ts"]);
   if (built.status === 0) {
     // Two at a time: the machines this runs on have two cores.
-    const stacks = committedStacks();
+    const stacks = committedStacks(root);
     const planOne = async (stack: string) => {
       const file = path.join(dir, `${stack}.json`);
       const res = await node(["tools/plan.ts", "--stack", stack, "--json", file, "--quiet"]);

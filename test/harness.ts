@@ -76,13 +76,18 @@ export function combinedRawConfig(stack: string): Record<string, unknown> {
   return readProjectConfig("llm-blueprint", combinedStackConfig(stack).config);
 }
 
-/** The problems a stack config is rejected with, as `<key path>: <message>` lines; fails if it is accepted. */
-export function configProblems(raw: unknown, stackFile: string, namespace = "llm-blueprint"): string[] {
+/** The problems a stack config is rejected with (key path and message each); fails if it is accepted. */
+export function configProblemList(raw: unknown, stackFile: string, opts: { namespace?: string; now?: number } = {}): { path: string; message: string }[] {
   try {
-    parseStackConfig(raw, { namespace, stackFile });
+    parseStackConfig(raw, { namespace: opts.namespace ?? "llm-blueprint", stackFile, ...(opts.now !== undefined ? { now: opts.now } : {}) });
   } catch (err) {
     if (!StackConfigError.isInstance(err)) throw err;
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
+    return [...err.problems];
   }
   throw new Error("expected a config error");
+}
+
+/** The problems a stack config is rejected with, as `<key path>: <message>` lines; fails if it is accepted. */
+export function configProblems(raw: unknown, stackFile: string, namespace = "llm-blueprint"): string[] {
+  return configProblemList(raw, stackFile, { namespace }).map((p) => `${p.path}: ${p.message}`);
 }

@@ -1,4 +1,5 @@
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 
 export interface SpawnResult {
@@ -47,4 +48,17 @@ export function toolCommand(tool: string, args: readonly string[] = []): { comma
 export function runTool(tool: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<SpawnResult> {
   const cmd = toolCommand(tool, args);
   return run(cmd.command, cmd.args, { ...opts, cwd: opts.cwd ?? repoRoot });
+}
+
+/** The committed stacks of the repository at `root`: those both projects have a stack file for, sorted. */
+export function committedStacks(root: string): string[] {
+  const of = (dir: string) =>
+    fs
+      .readdirSync(path.join(root, dir, "stacks"))
+      .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+      .filter((s): s is string => s !== undefined);
+  const serving = of("serving");
+  return of("platform")
+    .filter((s) => serving.includes(s))
+    .sort();
 }

@@ -3,8 +3,8 @@ import { capacityBlockIssues, nodesAtMaxPerType, nodesByCapacityType, poolCapaci
 import { readProjectConfig } from "../../lib/config/load";
 import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
 import { StackConfigInput } from "../../lib/config/schema";
-import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
-import { combinedStackConfig } from "../harness";
+import { parseStackConfig } from "../../lib/config/validate";
+import { combinedStackConfig, configProblemList } from "../harness";
 
 const NS = BLUEPRINT_NAMESPACE;
 const NOW = Date.parse("2026-11-25T12:00:00Z");
@@ -32,15 +32,7 @@ const h100 = (raw: StackConfigInput) => raw.regions[0].gpuPools[0] as Pool;
 const l4 = (raw: StackConfigInput) => raw.regions[0].gpuPools[1] as Pool;
 const block = (end: string) => ({ type: "capacity-block", id: "cr-0f1e2d3c4b5a69788", availabilityZone: "us-east-1a", instanceCount: 2, start: "2026-09-01T11:30:00Z", end });
 
-function problemsOf(raw: unknown, now = NOW): { path: string; message: string }[] {
-  try {
-    parseStackConfig(raw, { namespace: NS, stackFile: "platform/stacks/Pulumi.test.yaml", now });
-  } catch (err) {
-    expect(StackConfigError.isInstance(err)).toBe(true);
-    return [...(err as StackConfigError).problems];
-  }
-  throw new Error("expected the config to be rejected");
-}
+const problemsOf = (raw: unknown, now = NOW) => configProblemList(raw, "platform/stacks/Pulumi.test.yaml", { namespace: NS, now });
 const parse = (raw: unknown, now = NOW) => parseStackConfig(raw, { namespace: NS, stackFile: "t", now });
 
 describe("capacity config errors (exit 2, key path named)", () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { StackConfigInput } from "../../lib/config/schema";
-import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
+import { parseStackConfig } from "../../lib/config/validate";
 import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
+import { configProblemList } from "../harness";
 
 const NS = BLUEPRINT_NAMESPACE;
 const FILE = "platform/stacks/Pulumi.test.yaml";
@@ -24,15 +25,7 @@ function config(credential: string | undefined, quotas?: unknown): StackConfigIn
   } as StackConfigInput;
 }
 
-function problemsOf(raw: unknown): { path: string; message: string }[] {
-  try {
-    parseStackConfig(raw, { namespace: NS, stackFile: FILE });
-  } catch (err) {
-    expect(StackConfigError.isInstance(err)).toBe(true);
-    return [...(err as StackConfigError).problems];
-  }
-  throw new Error("expected the config to be rejected");
-}
+const problemsOf = (raw: unknown) => configProblemList(raw, FILE, { namespace: NS });
 
 describe("image cache and quota config", () => {
   it("takes a pull-through credential of the region, and quota requests off by default", () => {
