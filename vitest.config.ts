@@ -1,5 +1,10 @@
 import { defineConfig } from "vitest/config";
 
+// The suite plans the committed stacks as of one fixed moment (lib/clock.ts), so their dated windows
+// (Capacity Blocks, a warm previous version's last day) read the same on every run; set here, in the
+// main process, so the global setup, every fork and every plan they spawn inherit it.
+process.env.LLM_BLUEPRINT_PLAN_TIME ??= "2026-11-25T12:00:00Z";
+
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { versionId } from "../lib/catalog";
 import { LABEL } from "../lib/labels";
 import { SERIES_LABEL } from "../lib/observability";
-import { canarySpec, DEFAULT_ROLLOUT, gateTemplates, primaryOf, rolloutAlerts, RolloutPolicy, rolloutPolicyProblems } from "../lib/rollout";
+import { canarySpec, DEFAULT_ROLLOUT, gateTemplates, KEEP_PREVIOUS_WARM_ANNOTATION, previousOf, primaryOf, rolloutAlerts, RolloutPolicy, rolloutPolicyProblems, WARM_UNTIL_ANNOTATION, warmRollbackRouteOf, warmRollbackRouteSpec } from "../lib/rollout";
 import { queueDepthQuery, TrackSpec, trackReplicas, VLLM_PORT } from "../lib/serving";
 import { DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../lib/traffic";
 import { DEFAULT_REQUESTS_PER_MINUTE, PROBE_PATHS, rateLimitPolicySpec, securityPolicySpec, ServingAuth, ServingRateLimit, UNAUTHENTICATED_ANNOTATION } from "../lib/auth";
@@ -26,8 +26,16 @@ type SharedTrackArgs = Pick<
 export interface ModelEndpointArgs extends SharedTrackArgs {
   /** Endpoint name: namespace, route path `/<name>/` and `--served-model-name`. */
   readonly name: string;
-  /** stable (the version to serve, Flagger's rollout target) and optionally shadow (mirrored). */
+  /**
+   * stable (the version to serve, Flagger's rollout target), optionally shadow (mirrored) and previous
+   * (the version stable replaced, kept warm; needs `previous`).
+   */
   readonly tracks: readonly TrackSpec[];
+  /**
+   * The previous track's warm window, and whether it serves every request now (emergency rollback:
+   * a route of its own that outranks Flagger's). Required with a previous track. @default none
+   */
+  readonly previous?: { readonly since: string; readonly warmUntil: string; readonly serve: boolean };
   /** How a version change is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT */
   readonly rollout?: RolloutPolicy;
   /**
@@ -54,12 +62,15 @@ export interface ModelEndpointArgs extends SharedTrackArgs {
   readonly probePath?: string;
 }
 
-export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "requestTimeoutSeconds" | "probePath" | "rollout">): string[] {
+export function endpointProblems(args: Pick<ModelEndpointArgs, "tracks" | "requestTimeoutSeconds" | "probePath" | "rollout" | "previous">): string[] {
   const problems: string[] = [];
   const count = (t: string) => args.tracks.filter((x) => x.track === t).length;
   if (count("stable") !== 1) problems.push("tracks: exactly one stable track is required");
   if (count("canary") > 0) problems.push("tracks: no canary track; Flagger runs the canary when the stable track's version changes");
   if (count("shadow") > 1) problems.push("tracks: at most one shadow");
+  if (count("previous") > 1) problems.push("tracks: at most one previous");
+  if (count("previous") === 1 && !args.previous) problems.push("previous: a previous track needs its warm window (since, warmUntil)");
+  if (count("previous") === 0 && args.previous) problems.push("previous: given without a previous track");
   const timeout = args.requestTimeoutSeconds;
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1)) problems.push(`requestTimeoutSeconds: ${timeout} is not a whole number of seconds >= 1`);
   if (args.rollout) problems.push(...rolloutPolicyProblems(args.rollout).map((p) => `rollout.${p}`));
@@ -119,6 +130,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
     declareNetworkPolicies(name, ns, [], { parent: this });
 
     this.services = {};
+    const keep = rollout.keepPreviousWarm;
     for (const spec of args.tracks) {
       this.services[spec.track] = new VllmService(
         `${name}-${spec.track}`,
@@ -145,6 +157,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
           huggingFaceToken: args.huggingFaceToken,
           tags: args.tags,
           rolloutTarget: spec.track === "stable",
+          ...(spec.track === "previous" && args.previous ? { annotations: { [WARM_UNTIL_ANNOTATION]: args.previous.warmUntil } } : {}),
         },
         { parent: this },
       );
@@ -177,8 +190,12 @@ export class ModelEndpoint extends pulumi.ComponentResource {
           name: args.name,
           namespace: ns,
           labels: { [LABEL.endpoint]: args.name, [LABEL.model]: stable.version.name, [LABEL.revision]: stable.version.revision },
-          // Read by the plan summary's warning and the model-endpoints-authenticated policy (copied to the route: spec.service.apex).
-          ...(args.auth.type === "none" ? { annotations: { [UNAUTHENTICATED_ANNOTATION]: "serving.auth.type none (acknowledged, dev only)" } } : {}),
+          annotations: {
+            // Read by the plan's Rollouts table and the warm-previous gate against a baseline.
+            [KEEP_PREVIOUS_WARM_ANNOTATION]: keep,
+            // Read by the plan summary's warning and the model-endpoints-authenticated policy (copied to the route: spec.service.apex).
+            ...(args.auth.type === "none" ? { [UNAUTHENTICATED_ANNOTATION]: "serving.auth.type none (acknowledged, dev only)" } : {}),
+          },
         },
         spec: pulumi.output(ns).apply((namespace) => {
           const spec = canarySpec({
@@ -215,6 +232,25 @@ export class ModelEndpoint extends pulumi.ComponentResource {
       { parent: this, dependsOn: args.waitFor ?? [] },
     );
 
+    // Emergency rollback: a route of the program's own, to the warm previous version, that outranks
+    // Flagger's on every request (lib/rollout.ts warmRollbackRouteSpec). Flagger's route and weights stay
+    // untouched and take the traffic back when this route goes.
+    const servingPrevious = args.previous?.serve === true && this.services.previous !== undefined;
+    const routes = [args.name];
+    if (servingPrevious) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-warm-rollback-route`,
+        {
+          apiVersion: "gateway.networking.k8s.io/v1",
+          kind: "HTTPRoute",
+          metadata: { name: warmRollbackRouteOf(args.name), namespace: ns, labels: { [LABEL.endpoint]: args.name } },
+          spec: warmRollbackRouteSpec({ endpoint: args.name, hostnames, gateway: { name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE }, requestTimeoutSeconds }),
+        },
+        { parent: this, dependsOn: [this.services.previous!.deployment, ...(this.services.previous!.service ? [this.services.previous!.service] : []), ...(args.waitFor ?? [])] },
+      );
+      routes.push(warmRollbackRouteOf(args.name));
+    }
+
     // Policies live beside the route (Envoy Gateway attaches them in the target's namespace only).
     const policy = (suffix: string, kind: string, spec: Record<string, unknown>) =>
       new k8s.apiextensions.CustomResource(
@@ -222,12 +258,12 @@ export class ModelEndpoint extends pulumi.ComponentResource {
         { apiVersion: "gateway.envoyproxy.io/v1alpha1", kind, metadata: { name: args.name, namespace: ns }, spec },
         { parent: this, dependsOn: [this.canary] },
       );
-    if (args.auth.type === "jwt") this.securityPolicy = policy("auth", "SecurityPolicy", securityPolicySpec(args.auth, args.name));
-    this.rateLimitPolicy = policy("rate-limit", "BackendTrafficPolicy", rateLimitPolicySpec(args.auth, args.rateLimit ?? { requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE }, args.name));
+    if (args.auth.type === "jwt") this.securityPolicy = policy("auth", "SecurityPolicy", securityPolicySpec(args.auth, routes));
+    this.rateLimitPolicy = policy("rate-limit", "BackendTrafficPolicy", rateLimitPolicySpec(args.auth, args.rateLimit ?? { requestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE }, routes));
 
     // Route 53 checks the hostnames without a token: one exact GET path, no inference, answered by the
-    // primary, through the Service Flagger names after the endpoint. Exact beats the generated route's
-    // prefix match (Gateway API match precedence).
+    // primary, through the Service Flagger names after the endpoint (the warm previous version's during an
+    // emergency rollback). Exact beats the generated route's prefix match (Gateway API match precedence).
     if (byHost && args.probePath !== undefined && args.auth.type === "jwt") {
       new k8s.apiextensions.CustomResource(
         `${name}-probe-route`,
@@ -241,7 +277,7 @@ export class ModelEndpoint extends pulumi.ComponentResource {
             rules: [
               {
                 matches: [{ path: { type: "Exact", value: args.probePath }, method: "GET" }],
-                backendRefs: [{ name: args.name, port: VLLM_PORT }],
+                backendRefs: [{ name: servingPrevious ? previousOf(args.name) : args.name, port: VLLM_PORT }],
                 timeouts: { request: `${requestTimeoutSeconds}s` },
               },
             ],
@@ -255,7 +291,8 @@ export class ModelEndpoint extends pulumi.ComponentResource {
       namespace: ns,
       routePath: byHost ? "/" : `/${args.name}/`,
       hostnames,
-      rollout: { steps: rollout.steps, interval: rollout.interval, skipAnalysis: rollout.skipAnalysis },
+      rollout: { steps: rollout.steps, interval: rollout.interval, skipAnalysis: rollout.skipAnalysis, keepPreviousWarm: keep },
+      ...(args.previous ? { previous: { warmUntil: args.previous.warmUntil, serving: servingPrevious } } : {}),
       versions: Object.fromEntries(args.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
     });
   }

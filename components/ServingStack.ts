@@ -171,6 +171,7 @@ export function deployServing(
             gpuClass: m.gpuClass,
             tracks: m.tracks,
             rollout: m.rollout,
+            ...(m.previous ? { previous: m.previous } : {}),
             instanceType: placement.instanceType,
             image: cfg.serving.vllmImage,
             imageCache: imageCacheRoot(view, cfg.serving.vllmImage),
@@ -195,7 +196,7 @@ export function deployServing(
         endpoints[m.name] = {
           url: traffic ? `https://${regionalName(m.name, r.region, traffic.zoneName)}/v1` : `http://inference-gateway.envoy-gateway-system/${m.name}/v1`,
           pool: placement.pool,
-          split: trafficSplit(m.tracks),
+          split: trafficSplit(m.tracks, m.previous?.serve === true),
           versions: Object.fromEntries(m.tracks.map((t) => [t.track, `${t.version.name}@${t.version.revision}`])),
         };
       }

@@ -82,6 +82,8 @@ export interface VllmServiceArgs {
    * pods. @default false (a shadow: its own Service)
    */
   readonly rolloutTarget?: boolean;
+  /** Extra annotations on the Deployment (e.g. a warm previous version's last day). @default {} */
+  readonly annotations?: Record<string, string>;
 }
 
 /**
@@ -165,7 +167,7 @@ export class VllmService extends pulumi.ComponentResource {
           namespace: args.namespace,
           labels: meta.labels,
           // The budget's terms, so the plan can check the probe, deadline and await timeouts against them.
-          annotations: { ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify({ ...budget, basis }) },
+          annotations: { ...args.annotations, ...meta.annotations, [STARTUP_BUDGET_ANNOTATION]: JSON.stringify({ ...budget, basis }) },
         },
         spec: {
           // KEDA owns the replica count after creation.

@@ -62,9 +62,9 @@ const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
 export const routeTarget = (routeName: string) => ({ group: GATEWAY_API_GROUP, kind: "HTTPRoute", name: routeName });
 
 /** SecurityPolicy spec requiring a valid JWT from the issuer on every request of the route. */
-export function securityPolicySpec(auth: Extract<ServingAuth, { type: "jwt" }>, routeName: string) {
+export function securityPolicySpec(auth: Extract<ServingAuth, { type: "jwt" }>, routeNames: string | readonly string[]) {
   return {
-    targetRefs: [routeTarget(routeName)],
+    targetRefs: [routeNames].flat().map(routeTarget),
     jwt: {
       providers: [
         {
@@ -83,10 +83,10 @@ export function securityPolicySpec(auth: Extract<ServingAuth, { type: "jwt" }>, 
  * BackendTrafficPolicy spec: with JWT, one bucket per client (the claim's header value); without
  * authentication (dev), one bucket for the whole route, since nothing names a client.
  */
-export function rateLimitPolicySpec(auth: ServingAuth, rateLimit: ServingRateLimit, routeName: string) {
+export function rateLimitPolicySpec(auth: ServingAuth, rateLimit: ServingRateLimit, routeNames: string | readonly string[]) {
   const limit = { requests: rateLimit.requestsPerMinute, unit: "Minute" };
   const rule = auth.type === "jwt" ? { clientSelectors: [{ headers: [{ type: "Distinct", name: CLIENT_ID_HEADER }] }], limit } : { limit };
-  return { targetRefs: [routeTarget(routeName)], rateLimit: { local: { rules: [rule] } } };
+  return { targetRefs: [routeNames].flat().map(routeTarget), rateLimit: { local: { rules: [rule] } } };
 }
 
 export interface AuthIssue {

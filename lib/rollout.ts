@@ -60,6 +60,11 @@ export interface RolloutPolicy {
   readonly gates: RolloutGates;
   /** Emergency: promote the desired version now, no analysis (Flagger `skipAnalysis`). */
   readonly skipAnalysis: boolean;
+  /**
+   * How long the version a change replaces stays warm (its own Deployment at minimum scale) so a
+   * rollback needs no cold start, e.g. "7d"; "0d" keeps nothing. Counted from the change's day.
+   */
+  readonly keepPreviousWarm: string;
 }
 
 export const DEFAULT_ROLLOUT_STEPS = [1, 5, 25, 50] as const;
@@ -70,12 +75,28 @@ export const DEFAULT_ROLLOUT: RolloutPolicy = {
   failedChecks: 2,
   gates: { ttftP99MaxRatio: 1.2, tpotP99MaxRatio: 1.2, vllmErrorRateMaxPercent: 1, gatewayErrorRateMaxPercent: 1 },
   skipAnalysis: false,
+  // A regression that slips through the gates (a quality drift, a rare prompt class) tends to show within days.
+  keepPreviousWarm: "7d",
 };
 
 export function durationSeconds(d: string): number {
   const m = /^(\d+)(s|m|h)$/.exec(d);
   if (!m) throw new Error(`duration "${d}" is not <n>s, <n>m or <n>h`);
   return Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
+}
+
+/** Whole days of a "<n>d" window. */
+export function windowDays(w: string): number {
+  const m = /^(\d+)d$/.exec(w);
+  if (!m) throw new Error(`window "${w}" is not <n>d`);
+  return Number(m[1]);
+}
+
+/** Last day (UTC, YYYY-MM-DD) a previous version changed on `since` stays warm. */
+export function warmUntil(since: string, keepPreviousWarm: string): string {
+  const start = Date.parse(`${since}T00:00:00Z`);
+  if (Number.isNaN(start)) throw new Error(`"${since}" is not a YYYY-MM-DD day`);
+  return new Date(start + windowDays(keepPreviousWarm) * 86_400_000).toISOString().slice(0, 10);
 }
 
 export function rolloutPolicyProblems(p: Pick<RolloutPolicy, "steps" | "interval" | "failedChecks">): string[] {
@@ -89,6 +110,54 @@ export function rolloutPolicyProblems(p: Pick<RolloutPolicy, "steps" | "interval
   else if (durationSeconds(p.interval) < 60) out.push(`interval: ${p.interval} is under a minute; a p99 over less is noise`);
   if (!(Number.isInteger(p.failedChecks) && p.failedChecks >= 1)) out.push(`failedChecks: ${p.failedChecks} must be a whole number >= 1`);
   return out;
+}
+
+/** On the Canary: the endpoint's keepPreviousWarm, read by the plan and the warm-previous gate. */
+export const KEEP_PREVIOUS_WARM_ANNOTATION = "llm-blueprint/keep-previous-warm";
+/** On the previous version's Deployment: the last day it is meant to stay warm (YYYY-MM-DD, UTC). */
+export const WARM_UNTIL_ANNOTATION = "llm-blueprint/warm-until";
+/** The previous version's workload and Service: `<endpoint>-previous`. */
+export const previousOf = (endpoint: string) => `${endpoint}-previous`;
+/** The route that sends an endpoint's requests to its warm previous version (emergency rollback). */
+export const warmRollbackRouteOf = (endpoint: string) => `${endpoint}-warm-rollback`;
+
+/**
+ * Every Gateway API HTTP method (kubernetes-sigs/gateway-api apis/v1/httproute_types.go, HTTPMethod
+ * enum, v1.3.0 to v1.6.1, read 2026-11-25). One match per method makes a rule win over Flagger's rule on
+ * the same path: Envoy Gateway v1.7.4 turns a method match into a `:method` header match
+ * (internal/gatewayapi/route.go) and orders routes of equal path by more header matches first
+ * (internal/gatewayapi/sort.go), as Gateway API's match precedence asks.
+ */
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] as const;
+
+export interface WarmRollbackRouteInput {
+  readonly endpoint: string;
+  readonly hostnames: readonly string[];
+  readonly gateway: { readonly name: string; readonly namespace: string };
+  readonly requestTimeoutSeconds: number;
+}
+
+/**
+ * spec of the emergency route: the same hostnames (or `/<endpoint>/` prefix and rewrite) as the route
+ * Flagger generates from the Canary, every method matched so it takes precedence at once, one backend:
+ * the warm previous version's Service. Flagger's route stays as it is (its fields remain Flagger's);
+ * removing this route hands the traffic back to it.
+ */
+export function warmRollbackRouteSpec(r: WarmRollbackRouteInput) {
+  const byHost = r.hostnames.length > 0;
+  const path = byHost ? "/" : `/${r.endpoint}/`;
+  return {
+    parentRefs: [{ name: r.gateway.name, namespace: r.gateway.namespace }],
+    ...(byHost ? { hostnames: [...r.hostnames] } : {}),
+    rules: [
+      {
+        matches: HTTP_METHODS.map((method) => ({ path: { type: "PathPrefix", value: path }, method })),
+        ...(byHost ? {} : { filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }] }),
+        backendRefs: [{ name: previousOf(r.endpoint), port: VLLM_PORT }],
+        timeouts: { request: `${r.requestTimeoutSeconds}s` },
+      },
+    ],
+  };
 }
 
 /** Pod name pattern of one Deployment's pods (ReplicaSet hash, pod suffix), anchored by Prometheus. */

@@ -12,10 +12,10 @@ import { BYTES_PER_PARAM } from "./sizing";
  */
 
 export const VLLM_PORT = 8000;
-export const TRACKS = ["stable", "canary", "shadow"] as const;
+export const TRACKS = ["stable", "canary", "shadow", "previous"] as const;
 export type Track = (typeof TRACKS)[number];
 
-/** One version serving one endpoint in one role (stable, canary or shadow). */
+/** One version serving one endpoint in one role (stable, canary, shadow, or the warm previous version). */
 export interface TrackSpec {
   readonly track: Track;
   readonly version: ModelVersion;
@@ -24,7 +24,7 @@ export interface TrackSpec {
   readonly weight?: number;
   /** Share of requests mirrored to it, 1-100; responses are discarded (shadow). */
   readonly mirrorPercent?: number;
-  /** Canary and shadow: their own minimum replicas (the stable track uses the endpoint's replicas). @default 1 */
+  /** Canary and shadow: their own minimum replicas (the stable track uses the endpoint's replicas). @default 1 (previous: the endpoint's) */
   readonly minReplicas?: number;
 }
 
@@ -289,6 +289,8 @@ export function deploymentTimeouts(budget: StartupBudget, maxReplicas: number, m
  */
 export function trackReplicas(spec: Pick<TrackSpec, "track" | "weight" | "mirrorPercent" | "minReplicas">, replicas: { min: number; max: number }): { min: number; max: number } {
   if (spec.track === "stable") return { min: replicas.min, max: replicas.max };
+  // A warm rollback takes all of the endpoint's traffic: it keeps its floor and may grow to the endpoint's max.
+  if (spec.track === "previous") return { min: spec.minReplicas ?? replicas.min, max: replicas.max };
   const min = spec.minReplicas ?? 1;
   const share = spec.track === "canary" ? (spec.weight ?? 0) : (spec.mirrorPercent ?? 100);
   return { min, max: Math.max(min, Math.ceil((replicas.max * share) / 100)) };
@@ -371,8 +373,12 @@ export interface TrafficSplit {
   readonly mirror?: { track: Track; percent: number };
 }
 
-/** Route weights and mirror from the configured tracks: stable takes whatever the canary does not. */
-export function trafficSplit(tracks: readonly TrackSpec[]): TrafficSplit {
+/**
+ * Route weights and mirror from the configured tracks: stable takes whatever the canary does not; a
+ * warm previous version that serves (emergency rollback) takes everything.
+ */
+export function trafficSplit(tracks: readonly TrackSpec[], servePrevious = false): TrafficSplit {
+  if (servePrevious && tracks.some((t) => t.track === "previous")) return { backends: [{ track: "previous", weight: 100 }] };
   const canary = tracks.find((t) => t.track === "canary");
   const shadow = tracks.find((t) => t.track === "shadow");
   const canaryWeight = canary?.weight ?? 0;

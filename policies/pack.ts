@@ -13,6 +13,7 @@ import { kubernetesVersionInStandardSupport, kubernetesVersionSupportRunway } fr
 import { imagesPinnedByDigest, noCrossRegionSkew, noIgnoreChangesOnGovernedProperties, pinnedPlatformBaseline, servingProfileMatchesApproval } from "./rules/drift";
 import { approvedModelVersions, workloadLabelsMatchArgs } from "./rules/governance";
 import { rolloutOwnedByController } from "./rules/rollout";
+import { warmPrevious, warmPreviousWindow } from "./rules/warmPrevious";
 import { dnsRecordSingleOwner, eksClusterProtected, trustPoliciesScoped } from "./rules/hardening";
 import { loadBalancerAccessLogs } from "./rules/loadBalancerLogs";
 import { helmValuesKnown } from "./rules/helmValues";
@@ -82,6 +83,8 @@ export function buildPolicies(approvals: Approvals = loadApprovals()): Policies 
     noCrossRegionSkew,
     noIgnoreChangesOnGovernedProperties,
     rolloutOwnedByController,
+    warmPrevious,
+    warmPreviousWindow(),
     pinnedPlatformBaseline,
     kubernetesVersionInStandardSupport(),
     kubernetesVersionSupportRunway(),

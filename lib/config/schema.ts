@@ -246,6 +246,12 @@ const registrySchema = strictObject({
   accessLogDays: z.number().int().min(1).max(3650).default(365),
 });
 
+/** A YYYY-MM-DD string that names a real day (2026-02-31 does not). */
+const isCalendarDay = (d: string) => {
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+};
+
 /** `name@revision`: a catalog entry by its full commit SHA. Tags, branches and "latest" float, so they are refused. */
 export const versionRefSchema = z
   .string()
@@ -275,6 +281,22 @@ const servedModelSchema = strictObject({
     /** The shadow's own minimum replicas per region; its maximum follows its percent. @default 1 */
     minReplicas: z.number().int().min(1).default(1),
   }).optional(),
+  /**
+   * The version `version` replaced, kept warm (its own Deployment and Service, never routed to) for
+   * `rollout.keepPreviousWarm` from `since`, so a rollback needs no cold start. Set it in the same
+   * change as `version`; in prod a plan against the deployed baseline (`--diff`) refuses a version
+   * change without it. `serve: true` is the emergency rollback: every request goes to it at once.
+   * @default none
+   */
+  previous: strictObject({
+    version: versionRefSchema,
+    /** Day `version` changed, UTC, quoted ("2026-11-25"); the warm window starts there. */
+    since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a quoted UTC day "YYYY-MM-DD"').refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || isCalendarDay(d), "is not a calendar day"),
+    /** Replicas kept warm per region; a rollback starts from these and scales like the primary. @default replicas.min */
+    minReplicas: z.number().int().min(1).optional(),
+    /** Emergency rollback: route every request of the endpoint to this version now. @default false */
+    serve: z.boolean().default(false),
+  }).optional(),
   /** How a change of `version` is rolled out. @default lib/rollout.ts DEFAULT_ROLLOUT */
   rollout: strictObject({
     /** Canary weights in percent, growing, each 1-99; promotion follows the last. @default [1, 5, 25, 50] */
@@ -298,6 +320,8 @@ const servedModelSchema = strictObject({
     }).optional(),
     /** Emergency only: promote `version` at once, without analysis (Flagger skipAnalysis). @default false */
     skipAnalysis: z.boolean().optional(),
+    /** How long `previous` stays warm after the change, whole days; "0d" keeps none. @default "7d" */
+    keepPreviousWarm: z.string().regex(/^\d{1,2}d$/, 'must be whole days such as "7d" (at most 99d), or "0d"').optional(),
   }).optional(),
   /** Replica bounds of each track. @default { min: 1, max: 2 } */
   replicas: strictObject({ min: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`), max: z.number().int().min(1).max(MAX_REPLICAS, `must be at most ${MAX_REPLICAS} replicas per track and region`) }).default({ min: 1, max: 2 }),
@@ -729,6 +753,8 @@ export interface ServedModelConfig {
   readonly placements: readonly Placement[];
   /** How a change of the version is rolled out (defaults filled, lib/rollout.ts). */
   readonly rollout: RolloutPolicy;
+  /** The replaced version's warm window (its TrackSpec is the `previous` track); absent when none is kept. */
+  readonly previous?: { readonly since: string; readonly warmUntil: string; readonly serve: boolean };
 }
 
 export interface ServingConfig {

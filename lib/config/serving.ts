@@ -2,7 +2,7 @@ import { Catalog, findVersion, ModelVersion, versionId } from "../catalog";
 import { gpuInstanceSpec } from "../gpu";
 import { findRuntime, readRuntimes, RUNTIMES_FILE } from "../runtime";
 import { MANAGED_FLAGS, TrackSpec, trackReplicas } from "../serving";
-import { DEFAULT_ROLLOUT, RolloutPolicy, rolloutPolicyProblems } from "../rollout";
+import { DEFAULT_ROLLOUT, RolloutPolicy, rolloutPolicyProblems, warmUntil, windowDays } from "../rollout";
 import { checkSizing } from "../sizing";
 import { CrossCheckIssue, ParsedServedModel, ParsedServing, Placement, RegionConfig, ServedModelConfig, ServingConfig } from "./schema";
 
@@ -16,6 +16,8 @@ export function resolveServing(
   regions: readonly RegionConfig[],
   catalog: Catalog,
   hasHuggingFaceToken = false,
+  /** The plan's clock (ms since epoch), for `previous.since`. @default Date.now() */
+  now: number = Date.now(),
 ): { serving?: ServingConfig; issues: CrossCheckIssue[] } {
   const issues: CrossCheckIssue[] = [];
   const add = (path: (string | number)[], message: string) => issues.push({ path: ["serving", ...path], message });
@@ -34,6 +36,7 @@ export function resolveServing(
       { track: "stable", ref: m.version, key: ["models", i, "version"] },
     ];
     if (m.shadow) refs.push({ track: "shadow", ref: m.shadow.version, key: ["models", i, "shadow", "version"], mirrorPercent: m.shadow.percent, minReplicas: m.shadow.minReplicas });
+    if (m.previous) refs.push({ track: "previous", ref: m.previous.version, key: ["models", i, "previous", "version"], ...(m.previous.minReplicas !== undefined ? { minReplicas: m.previous.minReplicas } : {}) });
     for (const r of refs.slice(1)) {
       if (r.ref === m.version) add(r.key, `is the served version itself; a ${r.track} must be a different version`);
     }
@@ -41,6 +44,14 @@ export function resolveServing(
     if (m.shadow && m.shadow.percent !== 100) add(["models", i, "shadow", "percent"], `${m.shadow.percent}: the rollout controller (Flagger 1.44.0) mirrors every request to a shadow, it cannot sample; set 100 or remove the shadow`);
     const rollout = resolveRollout(m.rollout);
     for (const problem of rolloutPolicyProblems(rollout)) add(["models", i, "rollout"], problem);
+    let previous: ServedModelConfig["previous"];
+    if (m.previous) {
+      const keep = rollout.keepPreviousWarm;
+      const today = new Date(now).toISOString().slice(0, 10);
+      if (windowDays(keep) === 0) add(["models", i, "previous"], `rollout.keepPreviousWarm is ${keep}: nothing is kept warm; remove previous, or set a window such as "7d"`);
+      else if (m.previous.since > today) add(["models", i, "previous", "since"], `${m.previous.since} is after today (${today} UTC); it is the day version changed`);
+      else previous = { since: m.previous.since, warmUntil: warmUntil(m.previous.since, keep), serve: m.previous.serve };
+    }
 
     // Where it runs.
     const wanted = m.regions ?? regions.map((r) => r.region);
@@ -89,7 +100,7 @@ export function resolveServing(
         track: r.track,
         version,
         profile,
-        weight: r.track === "shadow" ? undefined : 100,
+        weight: r.track === "stable" ? 100 : undefined,
         mirrorPercent: r.mirrorPercent,
         ...(r.minReplicas !== undefined ? { minReplicas: r.minReplicas } : {}),
       };
@@ -110,7 +121,7 @@ export function resolveServing(
       }
     }
     if (tracks.length === refs.length) {
-      models.push({ name: m.name, gpuClass: m.gpuClass, tracks, replicas: m.replicas, targetWaitingRequests: m.targetWaitingRequests, placements, rollout });
+      models.push({ name: m.name, gpuClass: m.gpuClass, tracks, replicas: m.replicas, targetWaitingRequests: m.targetWaitingRequests, placements, rollout, ...(previous ? { previous } : {}) });
     }
   });
 
@@ -160,5 +171,6 @@ export function resolveRollout(given: ParsedServedModel["rollout"]): RolloutPoli
       ...(g.gates?.quality ? { quality: g.gates.quality } : {}),
     },
     skipAnalysis: g.skipAnalysis ?? DEFAULT_ROLLOUT.skipAnalysis,
+    keepPreviousWarm: g.keepPreviousWarm ?? DEFAULT_ROLLOUT.keepPreviousWarm,
   };
 }

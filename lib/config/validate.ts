@@ -1,3 +1,4 @@
+import { planNow } from "../clock";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as path from "path";
@@ -114,7 +115,8 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
   }
   const cfg = resolveDefaults(result.data);
   // Capacity Block windows against the plan's clock (an input, so tests and replays are deterministic).
-  const ended = capacityBlockIssues(cfg.regions, opts.now ?? Date.now()).errors;
+  const now = opts.now ?? planNow();
+  const ended = capacityBlockIssues(cfg.regions, now).errors;
   if (ended.length > 0) throw new StackConfigError(opts.stackFile, ended.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
   const serving = result.data.serving;
   if (!serving) return withTraffic(cfg, opts);
@@ -129,7 +131,7 @@ export function parseStackConfig(raw: unknown, opts: { namespace: string; stackF
       catalogProblems.map((message) => ({ path: keyPath(opts.namespace, ["serving", "catalogFile"]), message: message.replace(catalogPath, serving.catalogFile) })),
     );
   }
-  const resolved = resolveServing(serving, cfg.regions, catalog, result.data.huggingFaceToken !== undefined);
+  const resolved = resolveServing(serving, cfg.regions, catalog, result.data.huggingFaceToken !== undefined, now);
   if (!resolved.serving) {
     throw new StackConfigError(opts.stackFile, resolved.issues.map((i) => ({ path: keyPath(opts.namespace, i.path), message: i.message })));
   }

@@ -181,7 +181,12 @@ export function servedTracks(doc: PlanDocument): ServedTrack[] {
       // A Flagger Canary's target: the route is Flagger's, all live traffic on the primary it keeps of this spec.
       const rollout = doc.resources.some((c) => c.type === "kubernetes:flagger.app/v1beta1:Canary" && regionOf(c, byUrn) === region && (c.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace && (c.inputs.spec as { targetRef?: { name?: string } } | undefined)?.targetRef?.name === meta.name);
       const mirrorOf = doc.resources.find((c) => c.type === "kubernetes:flagger.app/v1beta1:Canary" && regionOf(c, byUrn) === region && JSON.stringify((c.inputs.spec as { service?: { mirror?: unknown } } | undefined)?.service?.mirror ?? []).includes(`"name":"${meta.name ?? ""}"`));
-      const traffic = rollout ? "primary 100%" : mirrorOf ? "mirror 100%" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
+      // A route of the program's with a prefix match to this Deployment's Service takes every request
+      // (the emergency warm rollback); it outranks Flagger's route, so the rollout target then gets none.
+      const prefixRuleTo = (r: PlanResource) => ((r.inputs.spec ?? {}) as { rules?: { matches?: { path?: { type?: string } }[]; backendRefs?: { name: string }[] }[] }).rules?.find((x) => x.matches?.some((m) => m.path?.type === "PathPrefix") && x.backendRefs?.some((b) => !("weight" in b)));
+      const takeover = routes.find((r) => regionOf(r, byUrn) === region && (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace && prefixRuleTo(r) !== undefined);
+      const takenBy = takeover ? prefixRuleTo(takeover)?.backendRefs?.[0]?.name : undefined;
+      const traffic = takenBy === meta.name ? "100% (warm rollback)" : takenBy !== undefined && rollout ? "none (warm rollback)" : rollout ? "primary 100%" : mirrorOf ? "mirror 100%" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
       const container = ((d.inputs.spec as { template?: { spec?: { containers?: { resources?: { limits?: Record<string, string> } }[] } } })?.template?.spec?.containers ?? [])[0];
       const gpus = Number(container?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
       return [{ region, endpoint, track, version: meta.annotations?.["llm-blueprint/version"] ?? "?", gpusPerReplica: gpus, traffic }];

@@ -4,6 +4,7 @@
  * NodePool/EC2NodeClass keeps the properties the serving path depends on. They read the recorded
  * plan (the objects' props, their annotations), never the code that builds them.
  */
+import { planNow } from "../../lib/clock";
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { KUBERNETES_BASELINES } from "../../lib/baseline";
 import { GPU_CLASS_LABEL, GPU_CLASSES, GPU_RESOURCE_NAME, GPU_TAINT_KEY, GpuClass, gpuInstanceSpec, instanceTypesOf } from "../../lib/gpu";
@@ -210,7 +211,7 @@ const BLOCK_WARNING_DAYS = 14;
  * on-demand in the pinned zone or wait. Advisory: config refuses an ended block at plan time (exit 2),
  * this reminds before. `now` is injectable (ms since epoch) so the check is deterministic in tests.
  */
-export function capacityBlockWindow(now: () => number = Date.now): StackValidationPolicy {
+export function capacityBlockWindow(now: () => number = planNow): StackValidationPolicy {
   return {
     name: "capacity-block-window",
     description: `Capacity Blocks the GPU NodePools depend on do not end within ${BLOCK_WARNING_DAYS} days (or have ended).`,

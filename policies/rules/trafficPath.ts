@@ -633,7 +633,16 @@ export const capacityHeadroom: StackValidationPolicy = {
       const max = num(at(so.props, "spec.maxReplicaCount")) ?? 100; // KEDA's default maxReplicaCount
       const key = `${labels[LABELS.endpoint]}@${region}`;
       const load = loads.get(key) ?? { endpoint: labels[LABELS.endpoint], region, gpuClass: cls, gpusPerReplica: gpus, liveMin: 0, liveMax: 0, minGpus: 0 };
-      const live = labels[LABELS.track] !== "shadow";
+      // A warm previous version takes traffic only while a route of the program's sends it every request.
+      const track = labels[LABELS.track];
+      const routedTo = () =>
+        byType(rs, T.httpRoute).some(
+          (r) =>
+            sameProvider(r, d) &&
+            at(r.props, "metadata.namespace") === ns &&
+            arr(at(r.props, "spec.rules")).some((rule) => arr(at(rule, "backendRefs")).some((b) => at(b, "name") === at(d.props, "metadata.name")) && arr(at(rule, "matches")).some((m) => at(m, "path.type") === "PathPrefix")),
+        );
+      const live = track === "previous" ? routedTo() : track !== "shadow";
       if (live) {
         load.liveMin += min;
         load.liveMax += max;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { approvedVersions, canarySpec, DEFAULT_ROLLOUT, gateMetrics, rolloutForecast, rolloutOutcome, RolloutPolicy, rolloutPolicyProblems } from "../../lib/rollout";
+import { approvedVersions, canarySpec, DEFAULT_ROLLOUT, gateMetrics, HTTP_METHODS, rolloutForecast, rolloutOutcome, RolloutPolicy, rolloutPolicyProblems, warmRollbackRouteSpec, warmUntil, windowDays } from "../../lib/rollout";
 
 const policy: RolloutPolicy = DEFAULT_ROLLOUT;
 
@@ -70,5 +70,56 @@ describe("approved versions fed to the gate", () => {
     };
     expect(approvedVersions(doc)).toEqual(["a@1"]);
     expect(approvedVersions({ models: "nope" })).toEqual([]);
+  });
+});
+
+describe("warm previous version", () => {
+  it("stays warm through since + keepPreviousWarm whole days, across month ends", () => {
+    expect(warmUntil("2026-11-25", "7d")).toBe("2026-12-02");
+    expect(warmUntil("2026-12-30", "3d")).toBe("2027-01-02");
+    expect(windowDays("0d")).toBe(0);
+    expect(() => windowDays("1w")).toThrow('window "1w" is not <n>d');
+    expect(() => warmUntil("2026/11/25", "7d")).toThrow('"2026/11/25" is not a YYYY-MM-DD day');
+  });
+
+  it("matches exactly the methods the published Gateway API HTTPRoute schema allows", async () => {
+    // The schema's validator reports its enum when given a value outside it.
+    const schema = (await import("@kubernetes-models/gateway-api/_schemas/IoK8sSigsGatewayApiApisV1HTTPMethod")) as { validate: ((v: unknown) => boolean) & { errors?: { params: { allowedValues?: string[] } }[] } };
+    expect(schema.validate("NOT-A-METHOD")).toBe(false);
+    const allowed = schema.validate.errors?.find((e) => e.params.allowedValues)?.params.allowedValues;
+    expect([...HTTP_METHODS].sort()).toEqual([...(allowed ?? [])].sort());
+  });
+
+  it("routes by hostname: every method on prefix /, one unweighted backend, the warm Service", () => {
+    const spec = warmRollbackRouteSpec({ endpoint: "chat-small", hostnames: ["chat-small.example.com"], gateway: { name: "gw", namespace: "gateway" }, requestTimeoutSeconds: 300 });
+    expect(spec.hostnames).toEqual(["chat-small.example.com"]);
+    expect(spec.rules).toHaveLength(1);
+    const rule = spec.rules[0];
+    expect(rule.matches.map((m) => m.method)).toEqual([...HTTP_METHODS]);
+    expect(new Set(rule.matches.map((m) => JSON.stringify(m.path)))).toEqual(new Set([JSON.stringify({ type: "PathPrefix", value: "/" })]));
+    expect(rule.backendRefs).toEqual([{ name: "chat-small-previous", port: 8000 }]);
+    expect(rule.filters).toBeUndefined();
+    expect(rule.timeouts).toEqual({ request: "300s" });
+  });
+
+  it("routes by path without hostnames: the Canary route's /<endpoint>/ prefix and the same rewrite to /", () => {
+    const spec = warmRollbackRouteSpec({ endpoint: "chat", hostnames: [], gateway: { name: "gw", namespace: "gateway" }, requestTimeoutSeconds: 600 });
+    expect(spec.hostnames).toBeUndefined();
+    const canary = canarySpec({
+      endpoint: "chat",
+      namespace: "chat",
+      target: "chat-stable",
+      versionId: "m@r",
+      policy: DEFAULT_ROLLOUT,
+      hostnames: [],
+      gateway: { name: "gw", namespace: "gateway" },
+      requestTimeoutSeconds: 600,
+      progressDeadlineSeconds: 900,
+      primaryReplicas: { min: 1, max: 2 },
+      primaryQueueQuery: "q",
+    });
+    const prefix = (canary.service as { match?: { uri: { prefix: string } }[] }).match![0].uri.prefix;
+    expect(spec.rules[0].matches.every((m) => m.path.value === prefix)).toBe(true);
+    expect(spec.rules[0].filters).toEqual([{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }]);
   });
 });

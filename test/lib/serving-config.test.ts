@@ -88,6 +88,7 @@ describe("served models resolve against the catalog and the pools", () => {
       failedChecks: 2,
       gates: { ttftP99MaxRatio: 1.2, tpotP99MaxRatio: 1.2, vllmErrorRateMaxPercent: 1, gatewayErrorRateMaxPercent: 1 },
       skipAnalysis: false,
+      keepPreviousWarm: "7d",
     });
     const emergency = { models: [{ ...served.models[0], rollout: { skipAnalysis: true } }] };
     expect(parse(config(emergency)).serving!.models[0].rollout.skipAnalysis).toBe(true);
@@ -220,3 +221,46 @@ describe("served models resolve against the catalog and the pools", () => {
     expect(broken.map((p) => p.message)).toContainEqual(expect.stringContaining("models/broken.yaml models[0].revision: must be a full 40-character commit SHA"));
   });
 });
+
+describe("serving.models[].previous: the replaced version kept warm", () => {
+  const served = (previous: Record<string, unknown>, rollout?: Record<string, unknown>) =>
+    config({ models: [{ name: "chat", gpuClass: "l4", regions: ["us-east-1"], version: `small@${SHA("d")}`, previous, ...(rollout ? { rollout } : {}), replicas: { min: 2, max: 4 } }] });
+  const at = (now: string) => (raw: unknown) => parseStackConfig(raw, { namespace: NS, stackFile: FILE, projectDir, now: Date.parse(now) });
+
+  it("adds a previous track at the endpoint's minimum and maximum, warm through since + keepPreviousWarm", () => {
+    const m = at("2026-11-25T12:00:00Z")(served({ version: `small@${SHA("c")}`, since: "2026-11-25" })).serving!.models[0];
+    expect(m.tracks.map((t) => [t.track, t.version.revision, t.weight])).toEqual([
+      ["stable", SHA("d"), 100],
+      ["previous", SHA("c"), undefined],
+    ]);
+    expect(m.previous).toEqual({ since: "2026-11-25", warmUntil: "2026-12-02", serve: false });
+    const short = at("2026-11-25T12:00:00Z")(served({ version: `small@${SHA("c")}`, since: "2026-11-20", serve: true, minReplicas: 1 }, { keepPreviousWarm: "2d" })).serving!.models[0];
+    expect(short.previous).toEqual({ since: "2026-11-20", warmUntil: "2026-11-22", serve: true });
+    expect(short.tracks.find((t) => t.track === "previous")!.minReplicas).toBe(1);
+  });
+
+  it("refuses a previous that is the served version, dated after today, with no window, unquoted-day shapes and unknown keys", () => {
+    const problems = (raw: unknown, now = "2026-11-25T12:00:00Z") => {
+      try {
+        at(now)(raw);
+        return [];
+      } catch (err) {
+        if (!(err instanceof StackConfigError)) throw err;
+        return err.problems;
+      }
+    };
+    expect(problems(served({ version: `small@${SHA("d")}`, since: "2026-11-25" }))).toEqual([{ path: `${NS}:serving.models[0].previous.version`, message: "is the served version itself; a previous must be a different version" }]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-26" }))).toEqual([{ path: `${NS}:serving.models[0].previous.since`, message: "2026-11-26 is after today (2026-11-25 UTC); it is the day version changed" }]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-26" }, undefined), "2026-11-26T00:00:01Z")).toEqual([]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-25" }, { keepPreviousWarm: "0d" }))).toEqual([
+      { path: `${NS}:serving.models[0].previous`, message: 'rollout.keepPreviousWarm is 0d: nothing is kept warm; remove previous, or set a window such as "7d"' },
+    ]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "25.11.2026" }))).toEqual([{ path: `${NS}:serving.models[0].previous.since`, message: expect.stringContaining('must be a quoted UTC day "YYYY-MM-DD"') }]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-02-31" }))).toEqual([{ path: `${NS}:serving.models[0].previous.since`, message: expect.stringContaining("is not a calendar day") }]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-13-01" }))).toEqual([{ path: `${NS}:serving.models[0].previous.since`, message: expect.stringContaining("is not a calendar day") }]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-25", keepUntil: "2026-12-01" }))).toEqual([{ path: `${NS}:serving.models[0].previous`, message: expect.stringMatching(/^unknown key "keepUntil".*allowed keys: .*version.*since.*minReplicas.*serve/) }]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-25" }, { keepPreviousWarm: "1w" }))).toEqual([{ path: `${NS}:serving.models[0].rollout.keepPreviousWarm`, message: expect.stringContaining('must be whole days such as "7d"') }]);
+    expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-25", minReplicas: 3 }))).toEqual([{ path: `${NS}:serving.models[0].previous.minReplicas`, message: "previous minReplicas 3 is above the stable track's replicas.min 2; a previous is the smaller track" }]);
+  });
+});
+

@@ -67,14 +67,15 @@ describe("policy evaluation follows the analyzer", () => {
 });
 
 describe("the pack", () => {
-  it("has uniquely named, described policies, all mandatory by default but the one early warning", () => {
+  it("has uniquely named, described policies, all mandatory by default but the early warnings", () => {
     const policies = buildPolicies();
     expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
-    expect(policies.length).toBe(46);
+    expect(policies.length).toBe(48);
     // The 90-day runway before a Kubernetes version leaves standard support is a warning by design;
     // past that day kubernetes-version-in-standard-support (mandatory) blocks.
     // capacity-block-window reminds before a Capacity Block ends; an ended block is a config error (exit 2).
-    const advisory = ["kubernetes-version-support-runway", "capacity-block-window"];
+    // warm-previous-window reminds that a warm previous version outlived its window (removing it is a change of its own).
+    const advisory = ["kubernetes-version-support-runway", "capacity-block-window", "warm-previous-window"];
     for (const p of policies) {
       expect(p.description.length).toBeGreaterThan(20);
       expect(p.enforcementLevel, p.name).toBe(advisory.includes(p.name) ? "advisory" : "mandatory");

@@ -40,11 +40,16 @@ describe("prod: the version change of chat-small runs through Flagger", () => {
       expect(r).toMatchObject({ version: "llama-3.1-8b-instruct-fp8@7c4f8b1a2d3e5f60718293a4b5c6d7e8f9012345", steps: [1, 5, 25, 50], interval: "10m", failedChecks: 2, skipAnalysis: false });
       // Canary pods start, four steps and the promoting check pass, the primary's pods start.
       expect(r.secondsToPromotion).toBe(2 * podStartSeconds(budget) + 5 * 600);
-      // Primary and canary both up to the endpoint's 8 replicas of one L4 each; no shadow in prod.
-      expect(r.peakGpus).toEqual({ primary: 8, canary: 8, shadow: 0 });
+      // Primary and canary both up to the endpoint's 8 replicas of one L4 each; no shadow in prod; the
+      // replaced version warm at the endpoint's minimum of 2.
+      expect(r.peakGpus).toEqual({ primary: 8, canary: 8, shadow: 0, previous: 2 });
+      expect(r.previous).toEqual({ version: "llama-3.1-8b-instruct@0e9e39f249a16976918f6564b8830bc894c89659", until: "2026-12-02", serving: false });
+      expect(r.keepPreviousWarm).toBe("7d");
     }
     const text = renderRollouts(small.map((r) => ({ ...r, skipAnalysis: r.region === "us-east-2" })));
     expect(text).toContainEqual(expect.stringMatching(/^  us-east-1\s+chat-small\s+1\/5\/25\/50\/100\s+10m\s+2 failed checks/));
+    expect(text).toContainEqual(expect.stringMatching(/^  us-east-1\s+chat-small\s+.*\s+to 2026-12-02\s+8\+8\+0\+2\s/));
+    expect(text).toContain("  chat-small keeps llama-3.1-8b-instruct@0e9e39f2 warm through 2026-12-02 in us-east-1, us-west-2, us-east-2");
     expect(text).toContain("  gates: ttft-p99-ratio <= 1.2, tpot-p99-ratio <= 1.2, vllm-error-rate <= 1, gateway-error-rate <= 1");
     expect(text).toContainEqual(expect.stringMatching(/^  WARNING: us-east-2 chat-small: emergency rollout \(rollout\.skipAnalysis: true\)/));
   });

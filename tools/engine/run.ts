@@ -8,6 +8,8 @@ import { readPriceFile } from "../../lib/pricing";
 import { estimateCost } from "../../lib/plan/cost";
 import { costCeilingViolation } from "../../lib/plan/costCeiling";
 import { DATA_LOSS_ALLOW_LIST_KEY, dataLossViolations } from "../../lib/plan/dataLoss";
+import { warmPreviousViolations } from "../../lib/plan/warmPrevious";
+import { planNow } from "../../lib/clock";
 import { dataRetentionViolations } from "../../lib/plan/retention";
 import { diffPlans } from "../../lib/plan/diff";
 import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "../../lib/plan/policy";
@@ -229,7 +231,9 @@ export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
     const allowKey = `${BLUEPRINT_NAMESPACE}:${DATA_LOSS_ALLOW_LIST_KEY}`;
     const sources = shownRuns.map((r) => ({ file: r.config.file, project: r.project.name, raw: r.config.config[allowKey] }));
     const dataLoss = dataLossViolations(diffPlans(opts.baseline.doc, planned).dataAtRisk, sources, { prod, packName: PACK_NAME, baseLabel: opts.baseline.label, namespace: BLUEPRINT_NAMESPACE });
-    return { ...planned, policy: { violations: [...planned.policy.violations, ...dataLoss] } };
+    // A version change must keep the version it replaces warm (models[].previous): only the baseline knows which.
+    const warm = warmPreviousViolations(opts.baseline.doc, planned, { prod, packName: PACK_NAME, baseLabel: opts.baseline.label, today: new Date(planNow()).toISOString().slice(0, 10) });
+    return { ...planned, policy: { violations: [...planned.policy.violations, ...dataLoss, ...warm] } };
   } catch (err) {
     if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
     throw err;
