@@ -14,6 +14,9 @@ const sameNs = (a: PolicyResource, b: PolicyResource) => a.provider?.urn === b.p
 const nameOf = (r: PolicyResource) => `${str(at(r.props, "metadata.namespace")) ?? "default"}/${str(at(r.props, "metadata.name")) ?? r.name}`;
 const previousDeployments = (rs: readonly PolicyResource[]) => byType(rs, TYPES.deployment).filter((d) => strMap(at(d.props, "metadata.labels"))[LABELS.track] === "previous");
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** JSON with object keys sorted, so equal filters compare equal whatever order the plan recorded them in. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(",")}]` : v && typeof v === "object" ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}` : JSON.stringify(v);
 
 interface Match {
   readonly path?: { readonly type?: string; readonly value?: string };
@@ -77,7 +80,7 @@ export const warmPrevious: StackValidationPolicy = {
       }
       const flaggerRule = obj(arr(flagger.rules)[0]);
       const flaggerPaths = arr(flaggerRule.matches).map((m) => obj(obj(m).path));
-      const rewrite = (filters: unknown) => JSON.stringify(arr(filters).map(obj).filter((f) => f.type === "URLRewrite"));
+      const rewrite = (filters: unknown) => canonical(arr(filters).map(obj).filter((f) => f.type === "URLRewrite"));
       for (const rule of rules) {
         const matches = arr(rule.matches).map(obj) as Match[];
         for (const m of matches.filter((x) => x.method === undefined)) {

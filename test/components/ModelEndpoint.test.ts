@@ -301,3 +301,43 @@ describe("ModelEndpoint", () => {
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(seconds) + drain);
   });
 });
+
+describe("ModelEndpoint with a warm previous version, routed by path (no hostnames)", () => {
+  let resources: PlanResource[];
+  const tracks = [
+    { track: "stable" as const, version: smallNext, profile: smallNext.profiles.l4!, weight: 100 },
+    { track: "previous" as const, version: small, profile: small.profiles.l4! },
+  ];
+  beforeAll(async () => {
+    resources = await plan(() => {
+      const opts = { providers: [regionProvider("us-east-1"), new k8s.Provider("kube", { kubeconfig: "{}" })] };
+      new ModelEndpoint("warm", args({ name: "warm", replicas: { min: 2, max: 4 }, tracks, previous: { since: "2026-11-25", warmUntil: "2026-12-02", serve: false } }), opts);
+      new ModelEndpoint("back", args({ name: "back", replicas: { min: 2, max: 4 }, tracks, previous: { since: "2026-11-25", warmUntil: "2026-12-02", serve: true } }), opts);
+    });
+  });
+  const named = (type: string, name: string) => ofType(resources, type).filter((r) => input(r, "metadata.name") === name);
+
+  it("keeps the previous version at the endpoint's minimum with its last warm day, and routes nothing to it until serve", () => {
+    const d = named("kubernetes:apps/v1:Deployment", "warm-previous")[0];
+    expect((input(d, "metadata.annotations") as Record<string, string>)["llm-blueprint/warm-until"]).toBe("2026-12-02");
+    expect(input(named("kubernetes:keda.sh/v1alpha1:ScaledObject", "warm-previous")[0], "spec.minReplicaCount")).toBe(2);
+    expect(named("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "warm-warm-rollback")).toEqual([]);
+  });
+
+  it("serve: the Canary's /<endpoint>/ prefix and rewrite for every method to the warm Service, rate-limited like the endpoint", async () => {
+    const [route] = named("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "back-warm-rollback");
+    const rule = (input(route, "spec.rules") as { matches: { path: { value: string }; method: string }[]; filters: unknown[]; backendRefs: unknown[] }[])[0];
+    expect(new Set(rule.matches.map((m) => m.path.value))).toEqual(new Set(["/back/"]));
+    expect(rule.matches).toHaveLength(9);
+    expect(rule.backendRefs).toEqual([{ name: "back-previous", port: 8000 }]);
+    const limit = ofType(resources, "kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy").find((r) => input(r, "metadata.name") === "back")!;
+    expect((input(limit, "spec.targetRefs") as { name: string }[]).map((t) => t.name)).toEqual(["back", "back-warm-rollback"]);
+    const { evaluate } = await import("../policies/harness");
+    expect(await evaluate(resources, { policy: "warm-previous" })).toEqual([]);
+  });
+
+  it("refuses a previous track without its window, and a window without the track", () => {
+    expect(endpointProblems({ tracks })).toEqual(["previous: a previous track needs its warm window (since, warmUntil)"]);
+    expect(endpointProblems({ tracks: tracks.slice(0, 1), previous: { since: "2026-11-25", warmUntil: "2026-12-02", serve: false } })).toEqual(["previous: given without a previous track"]);
+  });
+});
