@@ -17,6 +17,12 @@
  *   so concurrent runs (test forks) never read half a bundle.
  * - Errors point at TypeScript lines: stack frames in the bundle are mapped through its source map when
  *   a stack is formatted (Node's own --enable-source-maps would parse the maps of every package too).
+ * - Package bundles: a module listed in PACKAGE_BUNDLES is compiled together with the ES-module packages it
+ *   imports into a CommonJS file of its own (.build/<name>.cjs), which the tool's bundle requires in its
+ *   place. Node resolves, reads and links an ES module graph file by file (the Kubernetes schema models the
+ *   policy pack loads are ~600 files, about half a second); one compiled file loads in a tenth of that.
+ *   CommonJS files those packages import stay in node_modules, required by absolute path (the one Node would
+ *   resolve from the importing file), so a package that reads files beside its code (re2-wasm) still finds them.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -29,6 +35,12 @@ export const ROOT = path.resolve(path.dirname(SELF), "..");
 export const BUILD_DIR = path.join(ROOT, ".build");
 const REGISTRY_KEY = "__llmBlueprintPrograms"; // tools/engine/programs.ts reads the same key
 const require = createRequire(import.meta.url);
+
+/**
+ * Modules compiled with the ES-module packages they import into a bundle of their own (see above), by
+ * repository-relative path. The module's exports are the bundle's; nothing else about it changes.
+ */
+const PACKAGE_BUNDLES = [{ module: "policies/rules/kubernetesModels.ts", bundle: "kubernetes-models.cjs" }];
 
 /** The Pulumi projects of the repository: every direct subdirectory holding a Pulumi.yaml, with its program file. */
 function projectPrograms() {
@@ -85,19 +97,24 @@ function fixedInputs() {
  */
 export async function ensureBundle(entry) {
   const paths = bundlePaths(entry);
+  /** @type {{ key: string, inputs: string[], packageBundles?: string[] } | undefined} */
+  let manifest;
   try {
-    const manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8"));
-    if (manifest.key === contentKey(manifest.inputs) && fs.existsSync(paths.bundle)) return paths.bundle;
+    manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8"));
+    if (manifest?.key !== contentKey(manifest?.inputs ?? []) || !fs.existsSync(paths.bundle)) manifest = undefined;
   } catch {
     // no manifest yet, or an unreadable one: build
   }
-  await buildBundle(entry, paths);
+  manifest ??= await buildBundle(entry, paths);
+  // The package bundles this bundle requires (each fresh on its own terms).
+  for (const packageBundle of PACKAGE_BUNDLES) if (manifest.packageBundles?.includes(packageBundle.module)) await ensurePackageBundle(packageBundle);
   return paths.bundle;
 }
 
 /**
  * @param {string} entry
  * @param {{ bundle: string, map: string, manifest: string }} paths
+ * @returns {Promise<{ key: string, inputs: string[], packageBundles: string[] }>} the manifest written
  */
 async function buildBundle(entry, paths) {
   const esbuild = await import("esbuild");
@@ -125,6 +142,25 @@ async function buildBundle(entry, paths) {
       });
     },
   };
+  /** @type {Set<string>} */
+  const packageBundles = new Set();
+  /** @type {import("esbuild").Plugin} */
+  const packageBundleModules = {
+    // A module with a package bundle is required from that bundle (beside this one in .build/) instead.
+    name: "package-bundle-modules",
+    setup(build) {
+      for (const { module, bundle } of PACKAGE_BUNDLES) {
+        const target = path.join(ROOT, module);
+        const base = path.basename(module, ".ts").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        build.onResolve({ filter: new RegExp(`(^|/)${base}(\\.ts)?$`) }, (args) => {
+          const resolved = path.resolve(args.resolveDir, args.path);
+          if (resolved !== target && `${resolved}.ts` !== target) return undefined;
+          packageBundles.add(module);
+          return { path: `./${bundle}`, external: true };
+        });
+      }
+    },
+  };
   fs.mkdirSync(BUILD_DIR, { recursive: true });
   const tmp = `${paths.bundle}.${process.pid}.tmp`;
   const result = await esbuild.build({
@@ -143,7 +179,7 @@ async function buildBundle(entry, paths) {
     metafile: true,
     logLevel: "error",
     outfile: tmp,
-    plugins: [sourceDirectory],
+    plugins: [sourceDirectory, packageBundleModules],
   });
   // esbuild's service process is not needed while the tool runs.
   await esbuild.stop();
@@ -153,9 +189,94 @@ async function buildBundle(entry, paths) {
   fs.writeFileSync(tmp, code);
   fs.renameSync(`${tmp}.map`, paths.map);
   fs.renameSync(tmp, paths.bundle);
+  const manifest = { entry, key: contentKey(inputs), inputs, packageBundles: [...packageBundles].sort() };
   const manifestTmp = `${paths.manifest}.${process.pid}.tmp`;
-  fs.writeFileSync(manifestTmp, JSON.stringify({ entry, key: contentKey(inputs), inputs }, null, 1) + "\n");
+  fs.writeFileSync(manifestTmp, JSON.stringify(manifest, null, 1) + "\n");
   fs.renameSync(manifestTmp, paths.manifest);
+  return manifest;
+}
+
+/** @type {Map<string, boolean>} package.json file -> whether its .js files are ES modules */
+const moduleTypes = new Map();
+
+/**
+ * Whether Node loads `file` as an ES module: .mjs, or .js in a package whose package.json says "type": "module".
+ * @param {string} file absolute
+ */
+function isEsModule(file) {
+  if (file.endsWith(".mjs")) return true;
+  if (!file.endsWith(".js")) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (!moduleTypes.has(manifest) && fs.existsSync(manifest)) moduleTypes.set(manifest, JSON.parse(fs.readFileSync(manifest, "utf8")).type === "module");
+    if (moduleTypes.has(manifest)) return /** @type {boolean} */ (moduleTypes.get(manifest));
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
+/**
+ * The package.json of the package holding `file`, for the bundle's freshness key.
+ * @param {string} file repository-relative
+ */
+function packageManifestOf(file) {
+  const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file);
+  return m ? `${m[1]}/package.json` : undefined;
+}
+
+/**
+ * Builds (when missing or stale) the package bundle of one module: the module and the ES modules it reaches,
+ * as one minified CommonJS file; the CommonJS files they import stay external, by absolute path. Fresh while
+ * the module, the package.json of every package compiled in, npm's record of the install
+ * (node_modules/.package-lock.json) and this launcher are unchanged.
+ * @param {{ module: string, bundle: string }} packageBundle
+ */
+async function ensurePackageBundle({ module, bundle }) {
+  const out = path.join(BUILD_DIR, bundle);
+  const manifestFile = `${out}.manifest.json`;
+  try {
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
+    if (manifest.key === contentKey(manifest.inputs) && fs.existsSync(out)) return;
+  } catch {
+    // no manifest yet, or an unreadable one: build
+  }
+  const esbuild = await import("esbuild");
+  /** @type {import("esbuild").Plugin} */
+  const commonJsExternal = {
+    name: "common-js-external",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === "entry-point" || args.pluginData === "resolving") return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "resolving" });
+        if (resolved.errors.length > 0 || resolved.external || !path.isAbsolute(resolved.path)) return resolved;
+        return isEsModule(resolved.path) || resolved.path.endsWith(".ts") ? resolved : { path: resolved.path, external: true };
+      });
+    },
+  };
+  fs.mkdirSync(BUILD_DIR, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const result = await esbuild.build({
+    entryPoints: [path.join(ROOT, module)],
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: `node${process.versions.node.split(".")[0]}`,
+    // Third-party code only: smaller to parse; names kept for anything that prints them.
+    minify: true,
+    keepNames: true,
+    metafile: true,
+    logLevel: "error",
+    outfile: tmp,
+    plugins: [commonJsExternal],
+  });
+  await esbuild.stop();
+  const compiled = Object.keys(result.metafile.inputs);
+  const manifests = [...new Set(compiled.map(packageManifestOf).filter((f) => f !== undefined))];
+  const inputs = [...new Set([module, path.relative(ROOT, SELF), path.relative(ROOT, require.resolve("esbuild/package.json")), "node_modules/.package-lock.json", ...manifests])].sort();
+  fs.renameSync(tmp, out);
+  const manifestTmp = `${manifestFile}.${process.pid}.tmp`;
+  fs.writeFileSync(manifestTmp, JSON.stringify({ module, key: contentKey(inputs), inputs }, null, 1) + "\n");
+  fs.renameSync(manifestTmp, manifestFile);
 }
 
 /**

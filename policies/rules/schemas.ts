@@ -35,6 +35,7 @@ import { z } from "zod";
 import { SECRET_MASK } from "../../lib/plan/document";
 import { Props } from "./common";
 import { ec2NodeClassV1, KARPENTER_SCHEMA_SOURCE, nodePoolV1 } from "./karpenterSchemas";
+import { MODEL_MODULES } from "./kubernetesModels";
 
 /** Groups of built-in kinds, and the package module prefix that holds each group's models. */
 const BUILT_IN_GROUPS = [
@@ -385,7 +386,12 @@ const models = new Map<string, Promise<ModelClass | undefined>>();
 function loadModel(specifier: string, kind: string): Promise<ModelClass | undefined> {
   let p = models.get(specifier);
   if (!p) {
-    p = importModule(specifier).then(
+    // A kind the table lists loads through its literal import (compiled into the plan's bundle); where that
+    // import cannot load (ts-node turns it into a require() the ES-module packages refuse) and for any other
+    // kind, by name as above.
+    const listed = Object.hasOwn(MODEL_MODULES, specifier) ? MODEL_MODULES[specifier] : undefined;
+    const loaded = listed ? listed().catch(() => importModule(specifier)) : importModule(specifier);
+    p = loaded.then(
       (mod) => {
         const cls = mod[kind] as ModelClass | undefined;
         return typeof cls?.prototype?.validate === "function" ? cls : undefined;

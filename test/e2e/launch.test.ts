@@ -70,6 +70,47 @@ describe("tools/launch.mjs (the bundle npm run plan|bench|drift run)", () => {
     expect(frames[1]).toContain(`${path.join(dir, "tools", "fail.ts")}:7:`);
   });
 
+  it("compiles a package-bundle module with the ES-module packages it imports into a file of its own, rebuilt when the module changes", async () => {
+    const table = (kinds: string[]) =>
+      `export const MODEL_MODULES: Record<string, () => Promise<Record<string, unknown>>> = {\n${kinds.map((k) => `  "${k}": () => import("kubernetes-models/v1/${k}"),`).join("\n")}\n};\n`;
+    const dir = repoWith({
+      "policies/rules/kubernetesModels.ts": table(["Namespace"]),
+      "tools/models.ts": [
+        'import { MODEL_MODULES } from "../policies/rules/kubernetesModels";',
+        "void (async () => {",
+        "  for (const [specifier, load] of Object.entries(MODEL_MODULES)) {",
+        '    const kind = specifier.split("/").pop()!;',
+        "    const model = (await load())[kind] as { prototype: { validate(this: unknown): void } };",
+        "    let errors = 0;",
+        "    try {",
+        "      model.prototype.validate.call({ kind, metadata: { name: 7 } });",
+        "    } catch (err) {",
+        "      errors = (err as { errors: unknown[] }).errors.length;",
+        "    }",
+        "    process.stdout.write(`${kind} ${errors}\\n`);",
+        "  }",
+        "})();",
+        "",
+      ].join("\n"),
+    });
+    expect(await launch(dir, "tools/models.ts")).toMatchObject({ status: 0, stdout: "Namespace 2\n", stderr: "" });
+    const packageBundle = path.join(dir, ".build", "kubernetes-models.cjs");
+    const code = fs.readFileSync(packageBundle, "utf8");
+    // The models and their ES-module dependencies are compiled in; CommonJS packages stay in node_modules.
+    // (Booleans: a failing match would print the whole minified bundle.)
+    const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(code.includes('"Namespace"')).toBe(true);
+    expect(required.filter((r) => r.endsWith(".mjs") || r.includes("kubernetes-models/v1/"))).toEqual([]);
+    expect(required.filter((r) => path.isAbsolute(r) && r.endsWith("/ajv/dist/runtime/validation_error.js")).length).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(dir, ".build", "tools-models.cjs"), "utf8")).toContain('require("./kubernetes-models.cjs")');
+    const built = fs.statSync(packageBundle).mtimeMs;
+    expect((await launch(dir, "tools/models.ts")).stdout).toBe("Namespace 2\n");
+    expect(fs.statSync(packageBundle).mtimeMs).toBe(built);
+
+    fs.writeFileSync(path.join(dir, "policies/rules/kubernetesModels.ts"), table(["Namespace", "ConfigMap"]));
+    expect(await launch(dir, "tools/models.ts")).toMatchObject({ status: 0, stdout: "Namespace 2\nConfigMap 2\n" });
+  });
+
   it("refuses a missing tool with its usage (exit 2)", async () => {
     const dir = repoWith({});
     const res = await launch(dir, "tools/nope.ts");
