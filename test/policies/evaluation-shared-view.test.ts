@@ -74,6 +74,49 @@ describe("stack policies share one frozen view of the resources", () => {
     await expect(evaluatePolicies([bucket, policy], uncaught, { packName: "p" })).rejects.toThrow(/^policy changes-a-resource failed: /);
   });
 
+  it("shares one frozen description of a resource between resource and stack policies: a resource policy cannot change it either", async () => {
+    const attempts: string[] = [];
+    const seen: { protect: boolean; ignoreChanges: string[]; region: unknown }[] = [];
+    const withProvider = res("urn:pulumi:s::p::pulumi:providers:aws::use1", "pulumi:providers:aws", { inputs: { region: "us-east-1" } });
+    const bucketInRegion = { ...bucket, provider: withProvider.urn };
+    const policies: Policies = [
+      {
+        name: "changes-options",
+        description: "d",
+        validateResource: (args) => {
+          if (args.urn !== bucketInRegion.urn) return;
+          for (const change of [() => (args.opts.protect = true), () => args.opts.ignoreChanges.push("acl"), () => (args.provider!.name = "other")]) {
+            try {
+              change();
+              attempts.push("changed");
+            } catch (err) {
+              attempts.push(err instanceof TypeError ? "refused" : String(err));
+            }
+          }
+        },
+      },
+      {
+        name: "reads-options",
+        description: "d",
+        validateResource: (args) => void (args.urn === bucketInRegion.urn && seen.push({ protect: args.opts.protect, ignoreChanges: [...args.opts.ignoreChanges], region: args.provider?.props.region })),
+      },
+      {
+        name: "reads-the-stack",
+        description: "d",
+        validateStack: (args) => {
+          const r = args.resources.find((x) => x.urn === bucketInRegion.urn)!;
+          seen.push({ protect: r.opts.protect, ignoreChanges: [...r.opts.ignoreChanges], region: r.provider?.props.region });
+        },
+      },
+    ];
+    expect(await evaluatePolicies([withProvider, bucketInRegion], policies, { packName: "p" })).toEqual([]);
+    expect(attempts).toEqual(["refused", "refused", "refused"]);
+    expect(seen).toEqual([
+      { protect: false, ignoreChanges: ["tags"], region: "us-east-1" },
+      { protect: false, ignoreChanges: ["tags"], region: "us-east-1" },
+    ]);
+  });
+
   it("leaves the plan's own resources writable (the view is frozen, not the plan)", async () => {
     const mine = { ...policy, options: { ...policy.options, ignoreChanges: [...policy.options.ignoreChanges] } };
     await evaluatePolicies([bucket, mine], [{ name: "reads", description: "d", validateStack: () => undefined }], { packName: "p" });
