@@ -38,7 +38,11 @@ export function resolveServing(
     if (m.shadow) refs.push({ track: "shadow", ref: m.shadow.version, key: ["models", i, "shadow", "version"], mirrorPercent: m.shadow.percent, minReplicas: m.shadow.minReplicas });
     if (m.previous) refs.push({ track: "previous", ref: m.previous.version, key: ["models", i, "previous", "version"], ...(m.previous.minReplicas !== undefined ? { minReplicas: m.previous.minReplicas } : {}) });
     for (const r of refs.slice(1)) {
-      if (r.ref === m.version) add(r.key, `is the served version itself; a ${r.track} must be a different version`);
+      // Rolling back to the warm version: it serves (serve: true) while Flagger promotes it into the primary.
+      if (r.track === "previous" && m.previous?.serve === true) continue;
+      if (r.ref === m.version) {
+        add(r.key, r.track === "previous" ? "is the served version itself; previous is the version `version` replaced (the same only while it serves a rollback to it: serve: true)" : `is the served version itself; a ${r.track} must be a different version`);
+      }
     }
     // Flagger v1.44.0 copies only the mirror's backendRef into the route (pkg/router/gateway_api.go toV1RequestMirrorFilter).
     if (m.shadow && m.shadow.percent !== 100) add(["models", i, "shadow", "percent"], `${m.shadow.percent}: the rollout controller (Flagger 1.44.0) mirrors every request to a shadow, it cannot sample; set 100 or remove the shadow`);

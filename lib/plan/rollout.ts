@@ -155,7 +155,8 @@ export function renderRollouts(rows: readonly RolloutRow[]): string[] {
   for (const row of table) out.push(`  ${row.map((c, i) => c.padEnd(width[i])).join("  ")}`.trimEnd());
   const gates = [...new Set(rows.map((r) => r.gates.join(", ")))];
   for (const g of gates) out.push(`  gates: ${g}`);
-  out.push("  (gate ratios are canary over primary p99; error rates are in %; GPUs: primary, canary, shadow at max, warm previous at min)");
+  out.push("  (gate ratios are canary over primary p99; error rates are in %)");
+  out.push("  (GPUs p+c+s+w: primary, canary and shadow at their maximum, the warm previous version at its minimum)");
   const short = (v: string) => v.replace(/@([0-9a-f]{8})[0-9a-f]{32}$/, "@$1");
   const warm = new Map<string, string[]>();
   for (const r of rows.filter((x) => x.previous && !x.previous.serving)) {

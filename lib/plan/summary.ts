@@ -186,7 +186,8 @@ export function servedTracks(doc: PlanDocument): ServedTrack[] {
       const prefixRuleTo = (r: PlanResource) => ((r.inputs.spec ?? {}) as { rules?: { matches?: { path?: { type?: string } }[]; backendRefs?: { name: string }[] }[] }).rules?.find((x) => x.matches?.some((m) => m.path?.type === "PathPrefix") && x.backendRefs?.some((b) => !("weight" in b)));
       const takeover = routes.find((r) => regionOf(r, byUrn) === region && (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace && prefixRuleTo(r) !== undefined);
       const takenBy = takeover ? prefixRuleTo(takeover)?.backendRefs?.[0]?.name : undefined;
-      const traffic = takenBy === meta.name ? "100% (warm rollback)" : takenBy !== undefined && rollout ? "none (warm rollback)" : rollout ? "primary 100%" : mirrorOf ? "mirror 100%" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
+      const warmTrack = track === "previous";
+      const traffic = takenBy === meta.name ? "all" : rollout ? (takenBy !== undefined ? "bypassed" : "primary") : warmTrack ? "warm" : mirrorOf ? "mirror" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
       const container = ((d.inputs.spec as { template?: { spec?: { containers?: { resources?: { limits?: Record<string, string> } }[] } } })?.template?.spec?.containers ?? [])[0];
       const gpus = Number(container?.resources?.limits?.["nvidia.com/gpu"] ?? 0);
       return [{ region, endpoint, track, version: meta.annotations?.["llm-blueprint/version"] ?? "?", gpusPerReplica: gpus, traffic }];
@@ -523,7 +524,7 @@ export function renderSummary(doc: PlanDocument, opts: SummaryOptions = {}): str
   }
   const served = servedTracks(doc);
   if (served.length > 0) {
-    lines.push("", "Served models (route traffic per track)");
+    lines.push("", "Served models (traffic per track: Flagger's primary, a mirror, a warm previous version, all in an emergency rollback)");
     const rows = [["region", "endpoint", "track", "version", "GPUs", "traffic"]];
     for (const t of served) rows.push([t.region, t.endpoint, t.track, t.version, String(t.gpusPerReplica), t.traffic]);
     lines.push(...table(rows));

@@ -5,7 +5,8 @@ import type { PlanDocument, PlanResource, PolicyViolation } from "./document";
 /**
  * The warm-previous gate: a change of an endpoint's served version, against the deployed baseline
  * (`--diff`), must keep the version it replaces warm (models[].previous naming exactly that version)
- * wherever the endpoint's Canary keeps a window. The program alone cannot know what it replaces (a
+ * wherever the endpoint's Canary keeps a window, unless it goes back to the version the baseline kept
+ * warm (a rollback: the version left is the one that failed). The program alone cannot know what it replaces (a
  * Pulumi program has no memory of earlier config), so the plan against the baseline checks it, like
  * the data-loss gate; mandatory in prod, where a rollback without it is a cold start of every replica.
  */
@@ -31,8 +32,13 @@ export function warmPreviousViolations(base: PlanDocument, head: PlanDocument, o
     if (from === undefined || to === undefined || from === to) continue;
     const keep = metaOf(c).annotations?.[KEEP_PREVIOUS_WARM_ANNOTATION];
     if (keep === "0d") continue;
-    const warm = head.resources.find((d) => d.type === DEPLOYMENT && d.provider === c.provider && metaOf(d).namespace === metaOf(c).namespace && metaOf(d).labels?.[LABEL.track] === "previous");
-    const kept = warm ? metaOf(warm).annotations?.["llm-blueprint/version"] : undefined;
+    const warmIn = (doc: PlanDocument) => {
+      const d = doc.resources.find((x) => x.type === DEPLOYMENT && x.provider === c.provider && metaOf(x).namespace === metaOf(c).namespace && metaOf(x).labels?.[LABEL.track] === "previous");
+      return d ? metaOf(d).annotations?.["llm-blueprint/version"] : undefined;
+    };
+    // Back to the version the baseline kept warm: the one being left is the one that failed.
+    if (to === warmIn(base)) continue;
+    const kept = warmIn(head);
     if (kept === from) continue;
     const endpoint = metaOf(c).name ?? "?";
     out.push({

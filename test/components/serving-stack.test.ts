@@ -8,6 +8,7 @@ interface ServedModelInput {
   name: string;
   version: string;
   rollout?: { skipAnalysis?: boolean };
+  previous?: { version: string; since: string; serve?: boolean };
 }
 
 /** Plans a committed stack through the real entry point, optionally editing its serving block first. */
@@ -78,15 +79,20 @@ describe("prod serving", () => {
     };
     let back: PlanResource[];
     beforeAll(async () => {
+      // Back to the earlier version once its warm window is over (previous removed with it).
       back = await planStack("prod", (models) => {
-        models.find((m) => m.name === "chat-small")!.version = PREVIOUS;
+        const m = models.find((x) => x.name === "chat-small")!;
+        m.version = PREVIOUS;
+        delete m.previous;
       });
     }, 300_000);
 
     it("changing the version touches only the model's target workload, its Canary and the alert allow-list, never a route or a Service", () => {
       const diff = changed(prod, back);
       expect(diff.added).toEqual([]);
-      expect(diff.removed).toEqual([]);
+      // Only the warm copy of the version going back in leaves (its workload, identity, Service, autoscaler, budget).
+      expect(diff.removed.length).toBeGreaterThan(0);
+      for (const urn of diff.removed) expect(urn).toMatch(/::us-(east|west)-\d-chat-small-previous(-[a-z-]+)?$/);
       const alertRules = ofType(prod, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => r.urn);
       for (const urn of diff.updated) {
         if (alertRules.includes(urn)) continue;
@@ -100,10 +106,32 @@ describe("prod serving", () => {
       for (const c of canaries) expect(JSON.stringify(input(c, "spec.analysis.webhooks"))).toContain(`${PREVIOUS} approved`);
     });
 
-    it("the emergency rollback is one more line: skipAnalysis on the Canary and nothing else", async () => {
+    it("the emergency rollback to the warm version is one line: a route to it that outranks Flagger's, and the policies and probe following it; no pod changes", async () => {
+      const emergency = await planStack("prod", (models) => {
+        models.find((x) => x.name === "chat-small")!.previous!.serve = true;
+      });
+      const diff = changed(prod, emergency);
+      expect(diff.removed).toEqual([]);
+      expect(diff.added.map((u) => u.split("::").pop())).toEqual(["us-east-1", "us-west-2", "us-east-2"].map((r) => `${r}-chat-small-warm-rollback-route`));
+      expect(diff.updated.map((u) => u.split("::").pop()!.replace(/^us-(east|west)-\d-/, "")).sort()).toEqual(
+        ["chat-small-auth", "chat-small-probe-route", "chat-small-rate-limit"].flatMap((n) => [n, n, n]),
+      );
+      // Then the primary goes back too: version = the warm one (allowed while it serves), promoted without analysis.
+      const promoting = await planStack("prod", (models) => {
+        const m = models.find((x) => x.name === "chat-small")!;
+        m.previous!.serve = true;
+        m.version = PREVIOUS;
+        m.rollout = { skipAnalysis: true };
+      });
+      expect(changed(emergency, promoting).updated.some((u) => u.endsWith("chat-small-warm-rollback-route"))).toBe(false);
+      for (const c of ofType(promoting, "kubernetes:flagger.app/v1beta1:Canary").filter((x) => x.urn.endsWith("chat-small-canary"))) expect(input(c, "spec.skipAnalysis")).toBe(true);
+    });
+
+    it("without a warm version, the emergency rollback is the version back plus skipAnalysis on the Canary and nothing else", async () => {
       const emergency = await planStack("prod", (models) => {
         const m = models.find((x) => x.name === "chat-small")!;
         m.version = PREVIOUS;
+        delete m.previous;
         m.rollout = { skipAnalysis: true };
       });
       const diff = changed(back, emergency);

@@ -249,7 +249,11 @@ describe("serving.models[].previous: the replaced version kept warm", () => {
         return err.problems;
       }
     };
-    expect(problems(served({ version: `small@${SHA("d")}`, since: "2026-11-25" }))).toEqual([{ path: `${NS}:serving.models[0].previous.version`, message: "is the served version itself; a previous must be a different version" }]);
+    expect(problems(served({ version: `small@${SHA("d")}`, since: "2026-11-25" }))).toEqual([
+      { path: `${NS}:serving.models[0].previous.version`, message: "is the served version itself; previous is the version `version` replaced (the same only while it serves a rollback to it: serve: true)" },
+    ]);
+    // Rolling back to the warm version: it serves while Flagger promotes the same version into the primary.
+    expect(problems(served({ version: `small@${SHA("d")}`, since: "2026-11-25", serve: true }))).toEqual([]);
     expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-26" }))).toEqual([{ path: `${NS}:serving.models[0].previous.since`, message: "2026-11-26 is after today (2026-11-25 UTC); it is the day version changed" }]);
     expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-26" }, undefined), "2026-11-26T00:00:01Z")).toEqual([]);
     expect(problems(served({ version: `small@${SHA("c")}`, since: "2026-11-25" }, { keepPreviousWarm: "0d" }))).toEqual([

@@ -115,7 +115,8 @@ describe("images-pinned-by-digest", () => {
   it("blocks a tag-only image and a runtime digest that is not approved", async () => {
     expect(await hits(p, (rs) => (container(find(rs, T.deployment, "us-east-1-chat-small-stable-deployment")).image = "vllm/vllm-openai:latest"))).toEqual(["us-east-1-chat-small-stable-deployment"]);
     const vllmWorkloads = prod.filter((r) => r.type === T.deployment && (r.inputs.metadata as { labels: Record<string, string> }).labels["llm-blueprint/track"]);
-    expect(vllmWorkloads).toHaveLength(6); // two endpoints in three regions; Flagger's primaries are not the program's
+    // Two endpoints in three regions plus chat-small's warm previous version; Flagger's primaries are not the program's.
+    expect(vllmWorkloads).toHaveLength(9);
     expect((await hits(p, undefined, () => prod, { [p]: { runtimeImages: [] } })).sort()).toEqual(vllmWorkloads.map((d) => d.name).sort());
   });
 });

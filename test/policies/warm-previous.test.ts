@@ -66,7 +66,7 @@ describe("prod keeps the version chat-small's change replaces warm", () => {
     expect(named(prod, "kubernetes:core/v1:Service", "chat-small-previous")).toHaveLength(3);
     const routesToIt = prod.filter((r) => r.type === HTTP_ROUTE && JSON.stringify(r.inputs.spec).includes('"chat-small-previous"'));
     expect(routesToIt).toEqual([]);
-    expect(servedTracks({ resources: prod } as unknown as PlanDocument).filter((t) => t.track === "previous").map((t) => t.traffic)).toEqual(["none", "none", "none"]);
+    expect(servedTracks({ resources: prod } as unknown as PlanDocument).filter((t) => t.track === "previous").map((t) => t.traffic)).toEqual(["warm", "warm", "warm"]);
     for (const c of named(prod, CANARY, "chat-small")) expect(meta(c).annotations["llm-blueprint/keep-previous-warm"]).toBe("7d");
   });
 
@@ -130,7 +130,7 @@ describe("emergency rollback: previous.serve sends every request to the warm ver
       expect(spec<{ rules: { backendRefs: { name: string }[] }[] }>(probe).rules[0].backendRefs.map((b) => b.name)).toEqual(["chat-small-previous"]);
     }
     const traffic = servedTracks({ resources: serve } as unknown as PlanDocument).filter((t) => t.endpoint === "chat-small");
-    expect(traffic.map((t) => [t.track, t.traffic])).toEqual([...Array(3).fill(["stable", "none (warm rollback)"]), ...Array(3).fill(["previous", "100% (warm rollback)"])]);
+    expect(traffic.map((t) => [t.track, t.traffic])).toEqual([...Array(3).fill(["stable", "bypassed"]), ...Array(3).fill(["previous", "all"])]);
   });
 
   it("passes the whole pack: traffic path, timeouts, authentication, capacity (the warm version now live) and warm-previous", async () => {
@@ -193,8 +193,7 @@ describe("warm-previous-kept: a version change against the deployed baseline mus
   });
 
   it("refuses the change without previous, or keeping another version warm, in prod only, naming the line to add", () => {
-    const without = structuredClone(prod);
-    without.resources = without.resources.filter((r) => !(r.type === DEPLOYMENT && meta(r).name === "chat-small-previous"));
+    const without = { ...prod, resources: prod.resources.filter((r) => !(r.type === DEPLOYMENT && meta(r).name === "chat-small-previous")) };
     const violations = gate(without);
     expect(violations.map((v) => [v.policy, v.enforcementLevel, v.urn!.split("::").pop()])).toEqual(["us-east-1", "us-west-2", "us-east-2"].map((r) => [WARM_PREVIOUS_KEPT_POLICY, "mandatory", `${r}-chat-small-canary`]));
     expect(violations[0].message).toBe(
@@ -207,6 +206,18 @@ describe("warm-previous-kept: a version change against the deployed baseline mus
     const optedOut = structuredClone(without);
     for (const c of optedOut.resources.filter((r) => r.type === CANARY)) meta(c).annotations["llm-blueprint/keep-previous-warm"] = "0d";
     expect(gate(optedOut)).toEqual([]);
+  });
+
+  it("going back to the version the baseline keeps warm needs nothing kept: the version left is the one that failed", () => {
+    const back = structuredClone(prod);
+    const [model, revision] = PREVIOUS.split("@");
+    for (const c of back.resources.filter((r) => r.type === CANARY && meta(r).name === "chat-small")) Object.assign(meta(c).labels, { "llm-blueprint/model": model, "llm-blueprint/revision": revision });
+    const warmGone = { ...back, resources: back.resources.filter((r) => !(r.type === DEPLOYMENT && meta(r).name === "chat-small-previous")) };
+    expect(warmPreviousViolations(prod, warmGone, { prod: true, packName: PACK_NAME, baseLabel: "deployed", today: "2026-11-26" })).toEqual([]);
+    // Going anywhere else from there is a change like any other.
+    const elsewhere = structuredClone(warmGone);
+    for (const c of elsewhere.resources.filter((r) => r.type === CANARY && meta(r).name === "chat-small")) Object.assign(meta(c).labels, { "llm-blueprint/model": "llama-3.1-70b-instruct", "llm-blueprint/revision": "1605565b47bb9346c5515c34102e054115b4f98b" });
+    expect(warmPreviousViolations(prod, elsewhere, { prod: true, packName: PACK_NAME, baseLabel: "deployed", today: "2026-11-26" })).toHaveLength(3);
   });
 
   it("runs in the plan against a baseline: the prod serving plan without previous fails with exit-1 violations", async () => {
