@@ -150,10 +150,14 @@ const gatewayErrorRatio = (e: string) =>
 /** Tags a label-less ratio with its source so `or` keeps both and max() picks the worse. */
 const labelled = (expr: string, source: string) => `label_replace(${expr}, "source", "${source}", "", "")`;
 
-/** Alerts for one served endpoint, from its SLO. Live tracks only (stable, canary): shadows answer nobody. */
+/**
+ * Alerts for one served endpoint, from its SLO. Tracks that answer clients only: stable (Flagger's primary
+ * and canary) and a warm previous version, which answers during an emergency rollback (idle, it has no
+ * request series to alert on); shadows answer nobody.
+ */
 export function endpointAlerts(input: EndpointAlertsInput, s: AlertSettings): AlertRule[] {
   const e = input.endpoint;
-  const live = `${SERIES_LABEL.track}=~"stable|canary"`;
+  const live = `${SERIES_LABEL.track}=~"stable|canary|previous"`;
   const p99 = (metric: string) => `histogram_quantile(0.99, sum by (le, ${SERIES_LABEL.track}) (rate(${metric}${sel(e, live)}[5m])))`;
   const revisions = input.revisions.map((v) => v.split("@")[1]).join("|");
   return [

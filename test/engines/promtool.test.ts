@@ -249,6 +249,29 @@ describe("alert rules in the Prometheus rule engine (promtool)", () => {
     await expectLatencySloAlert("LlmTtftP99AboveSlo", "vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, 60, "TTFT");
   });
 
+  it("a warm previous version serving an emergency rollback is held to its endpoint's TTFT SLO (the scrape labels it track previous)", async () => {
+    let checked = 0;
+    for (const v of views) {
+      for (const d of v.deployments.filter((x) => labelsOf(x, "metadata.labels")["llm-blueprint/track"] === "previous")) {
+        const e = labelsOf(d, "metadata.labels")["llm-blueprint/endpoint"];
+        const r = rule(v, "LlmTtftP99AboveSlo", `llm-slo-${e}`);
+        const make = (m: string, own: Labels, values: string) => vllmSeries(v, d, m, own, values);
+        const slo = sloThreshold(r);
+        const c: Case = {
+          region: v.region,
+          rule: r,
+          healthy: histogram("vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, healthyBucket(TTFT_BUCKETS, slo), 60, 1, make),
+          breach: histogram("vllm:time_to_first_token_seconds_bucket", TTFT_BUCKETS, breachBucket(TTFT_BUCKETS, slo), 60, 1, make),
+          seriesLabels: { llm_blueprint_track: "previous" },
+        };
+        expectPasses(await promtoolTest(rulesFiles.get(v.region)!, c), `${v.region} ${e} previous TTFT`);
+        checked += 1;
+      }
+    }
+    // prod keeps chat-small's replaced version warm in each of its three regions.
+    expect(checked).toBe(3);
+  });
+
   it("p99 time per output token: silent below the SLO, fires above it after latencyFor", async () => {
     await expectLatencySloAlert("LlmTpotP99AboveSlo", "vllm:inter_token_latency_seconds_bucket", ITL_BUCKETS, 600, "TPOT");
   });

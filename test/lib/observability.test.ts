@@ -39,7 +39,7 @@ describe("alert rules", () => {
   it("turns each SLO into its threshold, over the live tracks of that endpoint, held for latencyFor", () => {
     const byName = new Map(endpointAlerts(input, settings).map((a) => [a.alert, a]));
     const ttft = byName.get("LlmTtftP99AboveSlo")!;
-    expect(ttft.expr).toMatch(/^histogram_quantile\(0\.99, .*vllm:time_to_first_token_seconds_bucket\{llm_blueprint_endpoint="chat-small",llm_blueprint_track=~"stable\|canary"\}.* > 1\.5$/);
+    expect(ttft.expr).toMatch(/^histogram_quantile\(0\.99, .*vllm:time_to_first_token_seconds_bucket\{llm_blueprint_endpoint="chat-small",llm_blueprint_track=~"stable\|canary\|previous"\}.* > 1\.5$/);
     expect(ttft.for).toBe("7m");
     const tpot = byName.get("LlmTpotP99AboveSlo")!;
     expect(metricsOf(tpot.expr)).toEqual(["vllm:inter_token_latency_seconds_bucket"]);
