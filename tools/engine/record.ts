@@ -198,8 +198,12 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
   try {
     outputs = (await pulumi.runtime.runInPulumiStack(async () => await program())) as Record<string, unknown>;
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-    await pulumi.runtime.disconnect();
+    // Registrations still in flight finish inside disconnect() (a third of serving's): no stacks there either.
+    try {
+      await pulumi.runtime.disconnect();
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
   }
   if (failures.length > 0) throw failures[0];
   return { resources: withEngineUrns(resources, opts.stack, opts.project), outputs: (toPlainValue(outputs ?? {}) as Record<string, unknown>) ?? {} };
