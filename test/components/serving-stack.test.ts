@@ -125,7 +125,7 @@ describe("prod serving", () => {
       });
       expect(changed(emergency, promoting).updated.some((u) => u.endsWith("chat-small-warm-rollback-route"))).toBe(false);
       for (const c of ofType(promoting, "kubernetes:flagger.app/v1beta1:Canary").filter((x) => x.urn.endsWith("chat-small-canary"))) expect(input(c, "spec.skipAnalysis")).toBe(true);
-    });
+    }, 300_000); // two prod plans in this process
 
     it("without a warm version, the emergency rollback is the version back plus skipAnalysis on the Canary and nothing else", async () => {
       const emergency = await planStack("prod", (models) => {
