@@ -135,10 +135,10 @@ describe("namespaces-default-deny", () => {
     });
     expect(got).toEqual([
       "Helm release aws-for-fluent-bit in monitoring-node-agents: no NetworkPolicy labelled llm-blueprint/allows-release=aws-for-fluent-bit opens a flow for its pods, so the namespace's default deny cuts them off",
+      // The warm previous version's own Service (the emergency rollback's backend), declared by the program before Flagger's.
+      "Service chat-small/chat-small-previous port 8000 (target http): no NetworkPolicy selecting its pods admits it, so nothing can reach the Service",
       // The Services Flagger generates from the Canary: the apex and -primary select the primary's pods, -canary the target's.
       ...["", "-primary", "-canary"].map((t) => `Service chat-small/chat-small${t} port 8000 (target http): no NetworkPolicy selecting its pods admits it, so nothing can reach the Service`),
-      // The warm previous version's own Service (the emergency rollback's backend).
-      "Service chat-small/chat-small-previous port 8000 (target http): no NetworkPolicy selecting its pods admits it, so nothing can reach the Service",
       "Gateway inference-gateway/inference listener tls-offload (container port 8443): no NetworkPolicy in envoy-gateway-system selecting the Envoy proxies admits it, so no client reaches the gateway",
     ]);
   });
