@@ -292,7 +292,9 @@ async function ensurePackageBundle({ module, bundle }) {
   const commonJsExternal = {
     name: "common-js-external",
     setup(build) {
-      build.onResolve({ filter: /.*/ }, async (args) => {
+      // Package imports only (a relative import stays inside its package, ES modules importing ES modules):
+      // asking for each of the thousands of relative imports cost seconds of build.
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.kind === "entry-point" || args.pluginData === "resolving") return undefined;
         const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: "resolving" });
         if (resolved.errors.length > 0 || resolved.external || !path.isAbsolute(resolved.path)) return resolved;
