@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { approvedVersions, canarySpec, DEFAULT_ROLLOUT, gateMetrics, HTTP_METHODS, rolloutForecast, rolloutOutcome, RolloutPolicy, rolloutPolicyProblems, warmRollbackRouteSpec, warmUntil, windowDays } from "../../lib/rollout";
+import { approvedVersions, CanaryInput, canarySpec, DEFAULT_ROLLOUT, gateMetrics, HTTP_METHODS, rolloutForecast, rolloutOutcome, RolloutPolicy, rolloutPolicyProblems, warmRollbackRouteSpec, warmUntil, windowDays } from "../../lib/rollout";
 
 const policy: RolloutPolicy = DEFAULT_ROLLOUT;
 
@@ -31,21 +31,24 @@ describe("rollout policy", () => {
   });
 });
 
+/** One path-routed endpoint's Canary input (no hostnames), with a shadow. */
+const CANARY_INPUT: CanaryInput = {
+  endpoint: "chat-small",
+  namespace: "chat-small",
+  target: "chat-small-stable",
+  versionId: "m@abc",
+  policy,
+  hostnames: [],
+  gateway: { name: "inference", namespace: "inference-gateway" },
+  requestTimeoutSeconds: 300,
+  progressDeadlineSeconds: 1800,
+  primaryReplicas: { min: 2, max: 8 },
+  primaryQueueQuery: "q",
+  mirrorService: "chat-small-shadow",
+};
+
 describe("Canary spec", () => {
-  const spec = canarySpec({
-    endpoint: "chat-small",
-    namespace: "chat-small",
-    target: "chat-small-stable",
-    versionId: "m@abc",
-    policy,
-    hostnames: [],
-    gateway: { name: "inference", namespace: "inference-gateway" },
-    requestTimeoutSeconds: 300,
-    progressDeadlineSeconds: 1800,
-    primaryReplicas: { min: 2, max: 8 },
-    primaryQueueQuery: "q",
-    mirrorService: "chat-small-shadow",
-  });
+  const spec = canarySpec(CANARY_INPUT);
   it("steps, threshold and the approval gate before any traffic", () => {
     expect(spec.analysis.stepWeights).toEqual([1, 5, 25, 50]);
     expect(spec.analysis.threshold).toBe(2);
@@ -103,21 +106,9 @@ describe("warm previous version", () => {
   });
 
   it("routes by path without hostnames: the Canary route's /<endpoint>/ prefix and the same rewrite to /", () => {
-    const spec = warmRollbackRouteSpec({ endpoint: "chat", hostnames: [], gateway: { name: "gw", namespace: "gateway" }, requestTimeoutSeconds: 600 });
+    const spec = warmRollbackRouteSpec({ endpoint: CANARY_INPUT.endpoint, hostnames: [], gateway: CANARY_INPUT.gateway, requestTimeoutSeconds: 600 });
     expect(spec.hostnames).toBeUndefined();
-    const canary = canarySpec({
-      endpoint: "chat",
-      namespace: "chat",
-      target: "chat-stable",
-      versionId: "m@r",
-      policy: DEFAULT_ROLLOUT,
-      hostnames: [],
-      gateway: { name: "gw", namespace: "gateway" },
-      requestTimeoutSeconds: 600,
-      progressDeadlineSeconds: 900,
-      primaryReplicas: { min: 1, max: 2 },
-      primaryQueueQuery: "q",
-    });
+    const canary = canarySpec(CANARY_INPUT);
     const prefix = (canary.service as { match?: { uri: { prefix: string } }[] }).match![0].uri.prefix;
     expect(spec.rules[0].matches.every((m) => m.path.value === prefix)).toBe(true);
     expect(spec.rules[0].filters).toEqual([{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }]);
