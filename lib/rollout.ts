@@ -130,6 +130,22 @@ export const warmRollbackRouteOf = (endpoint: string) => `${endpoint}-warm-rollb
  */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"] as const;
 
+/**
+ * Backends an HTTPRoute spec hands requests to by path prefix and without weights: the shape of the
+ * warm rollback route (Flagger's own route always carries weights). The plan summary, the Rollouts
+ * table and the policies read "who takes over" through this one definition.
+ */
+export function takeoverBackends(routeSpec: unknown): string[] {
+  const rec = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  return list(rec(routeSpec).rules)
+    .map(rec)
+    .filter((rule) => list(rule.matches).some((m) => rec(rec(m).path).type === "PathPrefix"))
+    .flatMap((rule) => list(rule.backendRefs).map(rec))
+    .filter((b) => b.weight === undefined && typeof b.name === "string")
+    .map((b) => b.name as string);
+}
+
 export interface WarmRollbackRouteInput {
   readonly endpoint: string;
   readonly hostnames: readonly string[];

@@ -1,6 +1,6 @@
 import { GPU_CLASSES, GpuClass, gpuInstanceSpec, instanceTypesOf } from "../gpu";
 import { podStartSeconds, StartupBudget, STARTUP_BUDGET_ANNOTATION } from "../serving";
-import { durationSeconds, KEEP_PREVIOUS_WARM_ANNOTATION, WARM_UNTIL_ANNOTATION } from "../rollout";
+import { durationSeconds, KEEP_PREVIOUS_WARM_ANNOTATION, takeoverBackends, WARM_UNTIL_ANNOTATION } from "../rollout";
 import type { PlanDocument, PlanResource } from "./document";
 
 /**
@@ -61,9 +61,7 @@ export function rolloutRows(doc: PlanDocument, regionOf: (r: PlanResource) => st
             x.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute" &&
             regionOf(x) === regionOf(c) &&
             metaOf(x).namespace === metaOf(c).namespace &&
-            ((at(x.inputs, "spec.rules") as Props[] | undefined) ?? []).some(
-              (rule) => ((rule.backendRefs as Props[] | undefined) ?? []).some((b) => b.name === previousService) && ((rule.matches as Props[] | undefined) ?? []).some((m) => at(m, "path.type") === "PathPrefix"),
-            ),
+            takeoverBackends(x.inputs.spec).includes(previousService),
         );
       const budgetText = targetMeta.annotations?.[STARTUP_BUDGET_ANNOTATION];
       const podStart = budgetText ? podStartSeconds(JSON.parse(budgetText) as StartupBudget) : undefined;

@@ -1,6 +1,7 @@
 import { unauthenticatedRoutes } from "../auth";
 import { gpuInstanceSpec } from "../gpu";
 import { describeSupport, utcDay, versionSupport } from "../k8sCalendar";
+import { takeoverBackends } from "../rollout";
 import { coldStartBudgets, renderColdStart } from "./coldStart";
 import { capacityReport, renderCapacity } from "./capacity";
 import type { CostEstimate } from "./cost";
@@ -183,9 +184,9 @@ export function servedTracks(doc: PlanDocument): ServedTrack[] {
       const mirrorOf = doc.resources.find((c) => c.type === "kubernetes:flagger.app/v1beta1:Canary" && regionOf(c, byUrn) === region && JSON.stringify((c.inputs.spec as { service?: { mirror?: unknown } } | undefined)?.service?.mirror ?? []).includes(`"name":"${meta.name ?? ""}"`));
       // A route of the program's with a prefix match to this Deployment's Service takes every request
       // (the emergency warm rollback); it outranks Flagger's route, so the rollout target then gets none.
-      const prefixRuleTo = (r: PlanResource) => ((r.inputs.spec ?? {}) as { rules?: { matches?: { path?: { type?: string } }[]; backendRefs?: { name: string }[] }[] }).rules?.find((x) => x.matches?.some((m) => m.path?.type === "PathPrefix") && x.backendRefs?.some((b) => !("weight" in b)));
-      const takeover = routes.find((r) => regionOf(r, byUrn) === region && (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace && prefixRuleTo(r) !== undefined);
-      const takenBy = takeover ? prefixRuleTo(takeover)?.backendRefs?.[0]?.name : undefined;
+      const takenBy = routes
+        .filter((r) => regionOf(r, byUrn) === region && (r.inputs.metadata as { namespace?: string } | undefined)?.namespace === meta.namespace)
+        .flatMap((r) => takeoverBackends(r.inputs.spec))[0];
       const warmTrack = track === "previous";
       const traffic = takenBy === meta.name ? "all" : rollout ? (takenBy !== undefined ? "bypassed" : "primary") : warmTrack ? "warm" : mirrorOf ? "mirror" : weight !== undefined ? `${weight}%` : mirror ? `mirror ${mirror.requestMirror?.percent ?? 100}%` : "none";
       const container = ((d.inputs.spec as { template?: { spec?: { containers?: { resources?: { limits?: Record<string, string> } }[] } } })?.template?.spec?.containers ?? [])[0];

@@ -1,5 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { GPU_CLASS_LABEL, GPU_RESOURCE_NAME } from "../../lib/gpu";
+import { takeoverBackends } from "../../lib/rollout";
 import { arr, at, byType, clusterOfProvider, containersOf, flag, LABELS, list, obj, podSpecOf, ProviderCluster, sidePresent, statementsOf, str, strMap, TYPES, vllmContainerOf, withFlagger } from "./common";
 
 /**
@@ -640,7 +641,7 @@ export const capacityHeadroom: StackValidationPolicy = {
           (r) =>
             sameProvider(r, d) &&
             at(r.props, "metadata.namespace") === ns &&
-            arr(at(r.props, "spec.rules")).some((rule) => arr(at(rule, "backendRefs")).some((b) => at(b, "name") === at(d.props, "metadata.name")) && arr(at(rule, "matches")).some((m) => at(m, "path.type") === "PathPrefix")),
+            takeoverBackends(at(r.props, "spec")).includes(str(at(d.props, "metadata.name")) ?? ""),
         );
       const live = track === "previous" ? routedTo() : track !== "shadow";
       if (live) {

@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { planNow } from "../../lib/clock";
-import { HTTP_METHODS, KEEP_PREVIOUS_WARM_ANNOTATION, WARM_UNTIL_ANNOTATION } from "../../lib/rollout";
+import { HTTP_METHODS, KEEP_PREVIOUS_WARM_ANNOTATION, takeoverBackends, WARM_UNTIL_ANNOTATION } from "../../lib/rollout";
 import { arr, at, byType, CANARY_TYPE, flaggerRouteSpec, LABELS, obj, str, strMap, TYPES } from "./common";
 
 /**
@@ -27,10 +27,7 @@ interface Match {
 function takeoverRules(route: PolicyResource, services: ReadonlySet<string>) {
   return arr(at(route.props, "spec.rules"))
     .map(obj)
-    .filter((rule) => {
-      const refs = arr(rule.backendRefs).map(obj);
-      return refs.some((b) => services.has(str(b.name) ?? "") && b.weight === undefined) && arr(rule.matches).some((m) => at(m, "path.type") === "PathPrefix");
-    });
+    .filter((rule) => takeoverBackends({ rules: [rule] }).some((name) => services.has(name)));
 }
 
 /**
