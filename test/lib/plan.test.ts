@@ -3,24 +3,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { PlanDocument, PlanResource } from "../../lib/plan/document";
+import { PlanDocument } from "../../lib/plan/document";
 import { PlanMocks } from "../../tools/engine/mocks";
 import { defaultProviderViolations } from "../../tools/engine/run";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { countResources, flattenOutputs, gpuCapacity } from "../../lib/plan/summary";
+import { planResource } from "../planResource";
 import { withEngineUrns } from "../../lib/plan/urn";
 
-function res(urn: string, type: string, extra: Partial<PlanResource> = {}): PlanResource {
-  return {
-    urn,
-    type,
-    name: urn.split("::").pop()!,
-    custom: !type.startsWith("llm-blueprint:"),
-    inputs: {},
-    options: { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] },
-    ...extra,
-  };
-}
+const res = planResource;
 
 describe("stack file reading", () => {
   it("namespaces bare keys, JSON-encodes structured values and marks secure values secret", () => {

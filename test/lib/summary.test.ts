@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { CostEstimate } from "../../lib/plan/cost";
 import { diffPlans } from "../../lib/plan/diff";
-import { PlanDocument, PlanResource, PolicyViolation } from "../../lib/plan/document";
+import { PlanDocument, PolicyViolation } from "../../lib/plan/document";
 import { countResources, planVerdict, regionOf, regionOrder, renderCost, renderSummary, renderVerdictLine, usd, wrap } from "../../lib/plan/summary";
+import { planResource } from "../planResource";
 
-const OPTIONS = { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] };
-const res = (urn: string, type: string, extra: Partial<PlanResource> = {}): PlanResource => ({
-  urn,
-  type,
-  name: urn.split("::").pop()!,
-  custom: !type.startsWith("llm-blueprint:"),
-  inputs: {},
-  options: OPTIONS,
-  ...extra,
-});
+const res = planResource;
 
 /** Regions declared in the order us-west-2, us-east-1 (not alphabetical), each with a cluster. */
 function twoRegions(violations: PolicyViolation[] = []): PlanDocument {

@@ -1,18 +1,10 @@
 import type { Policies, PolicyResource } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { buildPolicies, loadApprovals, PROD_LOCK_OWNER, prodLockedPolicies } from "../../policies/pack";
-import { PlanResource } from "../../lib/plan/document";
 import { evaluatePolicies, packConfigProblems, resolvePackConfig } from "../../lib/plan/policy";
+import { planResource } from "../planResource";
 
-const res = (urn: string, type: string, extra: Partial<PlanResource> = {}): PlanResource => ({
-  urn,
-  type,
-  name: urn.split("::").pop()!,
-  custom: true,
-  inputs: {},
-  options: { protect: false, retainOnDelete: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, aliases: [] },
-  ...extra,
-});
+const res = planResource;
 const provider = res("urn:pulumi:s::p::pulumi:providers:aws::use1", "pulumi:providers:aws", { inputs: { region: "us-east-1" } });
 const key = res("urn:pulumi:s::p::aws:kms/key:Key::k", "aws:kms/key:Key", { provider: provider.urn, inputs: { enableKeyRotation: false } });
 const alias = res("urn:pulumi:s::p::aws:kms/alias:Alias::a", "aws:kms/alias:Alias", {

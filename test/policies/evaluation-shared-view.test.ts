@@ -2,19 +2,12 @@ import type { Policies, PolicyResource } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
 import { evaluatePolicies } from "../../lib/plan/policy";
+import { NO_OPTIONS, planResource } from "../planResource";
 
 // Stack policies share one view of the resources (lib/plan/policy.ts builds it once per evaluation):
 // what one policy does to its arguments must not reach the next one.
 
-const res = (urn: string, type: string, extra: Partial<PlanResource> = {}): PlanResource => ({
-  urn,
-  type,
-  name: urn.split("::").pop()!,
-  custom: true,
-  inputs: {},
-  options: { protect: false, retainOnDelete: false, ignoreChanges: ["tags"], dependsOn: [], deleteBeforeReplace: false, aliases: [] },
-  ...extra,
-});
+const res = (urn: string, type: string, extra: Partial<PlanResource> = {}) => planResource(urn, type, { options: { ...NO_OPTIONS, ignoreChanges: ["tags"] }, ...extra });
 const bucket = res("urn:pulumi:s::p::aws:s3/bucketV2:BucketV2::b", "aws:s3/bucketV2:BucketV2");
 const policy = res("urn:pulumi:s::p::aws:s3/bucketPolicy:BucketPolicy::bp", "aws:s3/bucketPolicy:BucketPolicy", {
   parent: bucket.urn,
