@@ -7,9 +7,18 @@ import { committedStacks } from "./spawn";
 
 /**
  * Once per `vitest run`, before any test file: brings the tools' bundles up to date (so parallel test files
- * do not each build them), then plans every committed stack once with the plan CLI and hands the plan
- * documents to the test files (test/policies/harness.ts recordStack reads them), instead of each file
- * recording the same stacks again. Files that run a program in-process still do so in their own fork.
+ * do not each build them), then plans every committed stack once with the plan CLI, as a user runs it
+ * (`npm run plan -- --stack <s> --json <file>`), and hands the plan documents to the test files
+ * (test/policies/harness.ts recordStack reads them) and the whole run, exit status, stdout and stderr,
+ * to the end-to-end tests that would otherwise spawn that same command again (test/planRuns.ts).
+ * Files that run a program in-process still do so in their own fork.
+ *
+ * Why sharing cannot hand out a stale result: the runs start after this run's bundles are built and live
+ * in a temporary directory and in this run's memory only (removed at teardown, never reused by another
+ * `vitest run`); the tests never edit the repository's sources or stack files (edited variants are copies
+ * in temporary directories, planned by their own runs), so during one run the same command on the same
+ * inputs gives the same output; the plan is deterministic (lib/clock.ts fixes the time, the mocks the ids),
+ * which plan-cli's "prints the same plan twice" test checks.
  */
 
 const root = path.resolve(__dirname, "..");
@@ -19,31 +28,50 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Committed stack -> plan document file written by `npm run plan -- --stack <s> --json`, for the stacks that planned. */
     recordedStacks: Record<string, string>;
+    /** Committed stack -> the whole run of `npm run plan -- --stack <s> --json <file>` (test/planRuns.ts hands it out). */
+    committedStackPlans: Record<string, SharedPlanRun>;
   }
 }
 
+/** One plan CLI run of the global set-up: its arguments (after `tools/plan.ts`), exit status, output and plan document file. */
+export interface SharedPlanRun {
+  readonly args: readonly string[];
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The --json file of the run (it exists when the plan wrote one). */
+  readonly json: string;
+}
 
-function node(args: readonly string[]): Promise<{ status: number | null; stderr: string }> {
+
+/** `node tools/launch.mjs <args>` from the repository root, without npm's variables (as the tests' runPlan runs the CLI). */
+function node(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
-    const child = spawn(process.execPath, [launcher, ...args], { cwd: root, env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [launcher, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
     let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stderr }));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recorded-stacks-"));
   const recorded: Record<string, string> = {};
+  const plans: Record<string, SharedPlanRun> = {};
   const built = await node(["--build", "tools/plan.ts", "tools/drift.ts"]);
   if (built.status === 0) {
     // Two at a time: the machines this runs on have two cores.
     const stacks = committedStacks(root);
     const planOne = async (stack: string) => {
       const file = path.join(dir, `${stack}.json`);
-      const res = await node(["tools/plan.ts", "--stack", stack, "--json", file, "--quiet"]);
+      const args = ["--stack", stack, "--json", file];
+      const res = await node(["tools/plan.ts", ...args]);
+      // Every run is handed out, a failed one too: the tests that assert on it report the failure.
+      plans[stack] = { args, status: res.status, stdout: res.stdout, stderr: res.stderr, json: file };
       // A stack that does not plan (config error) is left to the tests that record it to report.
       if ((res.status === 0 || res.status === 1) && fs.existsSync(file)) recorded[stack] = file;
     };
@@ -55,5 +83,6 @@ export default async function setup(project: TestProject): Promise<() => void> {
     );
   }
   project.provide("recordedStacks", recorded);
+  project.provide("committedStackPlans", plans);
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import * as path from "path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
+import { committedStackPlan } from "../planRuns";
 import { run, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./verdict";
 
@@ -60,8 +61,9 @@ describe("npm run plan", () => {
     ["staging", 2],
     ["prod", 3],
   ])("plans %s cleanly with %i region(s) and writes the plan document", async (stack, regionCount) => {
-    const out = tmpFile(`${stack}.json`);
-    const { code, stdout, stderr } = await runPlan(["--stack", stack, "--json", out]);
+    // `--stack <stack> --json <file>`, run once for the whole test run (test/planRuns.ts).
+    const { code, stdout, stderr, json: out, args } = await committedStackPlan(stack);
+    expect(args).toEqual(["--stack", stack, "--json", out]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const doc = JSON.parse(fs.readFileSync(out, "utf8")) as PlanDocument;
@@ -146,11 +148,14 @@ describe("npm run plan", () => {
 
   it("prints the same plan twice (deterministic mocks); --quiet prints only the one-line verdict", async () => {
     const a = tmpFile("a.json");
-    const b = tmpFile("b.json");
     const first = await runPlan(["--stack", "staging", "--json", a, "--quiet"]);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(`Plan ${BOTH}/staging: exit 0: planned cleanly, no mandatory policy violation; policy: 0 mandatory, 0 advisory violations; plan document written to ${a}\n`);
-    expect((await runPlan(["--stack", "staging", "--json", b, "--quiet"])).code).toBe(0);
+    // The second plan is another process: the test run's shared `--stack staging --json <b>` (test/planRuns.ts).
+    const second = await committedStackPlan("staging");
+    expect(second.args).toEqual(["--stack", "staging", "--json", second.json]);
+    expect(second.code).toBe(0);
+    const b = second.json;
     expect(fs.readFileSync(a, "utf8")).toBe(fs.readFileSync(b, "utf8"));
   });
 
@@ -198,7 +203,10 @@ describe("npm run plan: two projects, platform then serving", () => {
       if (res.code !== 0) throw new Error(`plan ${extra.join(" ")} failed (${res.code}): ${res.stderr}`);
       return { doc: JSON.parse(fs.readFileSync(out, "utf8")) as PlanDocument, stdout: res.stdout };
     };
-    both = (await plan([])).doc;
+    // `--stack prod --json <file>` is the test run's shared run (test/planRuns.ts).
+    const shared = await committedStackPlan("prod");
+    if (shared.code !== 0 || shared.args.join(" ") !== `--stack prod --json ${shared.json}`) throw new Error(`plan ${shared.args.join(" ")} failed (${shared.code}): ${shared.stderr}`);
+    both = JSON.parse(fs.readFileSync(shared.json, "utf8")) as PlanDocument;
     ({ doc: platformOnly, stdout: platformStdout } = await plan(["--project", "platform"]));
     ({ doc: servingOnly, stdout: servingStdout } = await plan(["--project", "serving"]));
   });

@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
+import { committedStackPlan } from "../planRuns";
 import { runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, verdictOf } from "./verdict";
 
@@ -21,11 +22,17 @@ const changesSection = (stdout: string) => stdout.slice(stdout.indexOf("Changes 
 /** What the plan calls itself when it plans both projects of a stack. */
 const BOTH = "llm-blueprint-platform+llm-blueprint-serving";
 
+/** The baseline: the committed stack's plan document, from the test run's shared `--stack <s> --json <file>` (test/planRuns.ts). */
+async function baselineOf(stack: string): Promise<string> {
+  const r = await committedStackPlan(stack);
+  if (r.code !== 0) throw new Error(`baseline plan failed (${r.code}): ${r.stderr}`);
+  return r.json;
+}
+
 describe("npm run plan -- --diff", () => {
-  const base = path.join(dir, "prod.json");
+  let base: string;
   beforeAll(async () => {
-    const r = await runPlan(["--stack", "prod", "--json", base, "--quiet"]);
-    if (r.code !== 0) throw new Error(`baseline plan failed (${r.code}): ${r.stderr}`);
+    base = await baselineOf("prod");
   });
 
   it("finds no change against the plan it just wrote, and --fail-on-diff passes", async () => {
@@ -106,7 +113,7 @@ describe("npm run plan -- --diff", () => {
 });
 
 describe("npm run plan -- --diff on dev: a new region, its removal, a changed SLO", () => {
-  const devBase = path.join(dir, "dev.json");
+  let devBase: string;
   const withRegion = path.join(dir, "dev-with-us-west-1.json");
   // A second region the price file has no prices for (pricing/aws-on-demand.yaml lists us-east-1, us-east-2, us-west-2).
   const newRegion = [
@@ -132,8 +139,7 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
   };
 
   beforeAll(async () => {
-    const r = await runPlan(["--stack", "dev", "--json", devBase, "--quiet"]);
-    if (r.code !== 0) throw new Error(`baseline plan failed (${r.code}): ${r.stderr}`);
+    devBase = await baselineOf("dev");
   });
 
   it("shows a new region without prices as unpriced in the cost delta, not as a few cents", async () => {

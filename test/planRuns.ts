@@ -1,0 +1,41 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { inject } from "vitest";
+import type { SharedPlanRun } from "./globalSetup";
+import { runTool } from "./spawn";
+
+/** A plan CLI run: the arguments it was given (after `tools/plan.ts`), its exit code, output, and the --json file it wrote to. */
+export interface PlanRun {
+  readonly args: readonly string[];
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly json: string;
+}
+
+/**
+ * `npm run plan -- --stack <stack> --json <file>` on a committed stack, as a user runs it (plain node on the
+ * bundle, npm's variables left out). Under `vitest run` that command ran once for the whole run, in
+ * test/globalSetup.ts (which says why that cannot be stale), and every caller gets that run: the tests that
+ * assert what this exact command prints and writes share it instead of each planning the stack again. The
+ * plan document file is the run's: read it, never write it. Outside a vitest run, or when the set-up did not
+ * plan (its bundle build failed), the command runs here, writing into a temporary directory.
+ */
+export async function committedStackPlan(stack: string): Promise<PlanRun> {
+  const shared = sharedRun(stack);
+  if (shared) return { args: shared.args, code: shared.status, stdout: shared.stdout, stderr: shared.stderr, json: shared.json };
+  const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-run-")), `${stack}.json`);
+  const args = ["--stack", stack, "--json", json];
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env });
+  return { args, code: res.status, stdout: res.stdout, stderr: res.stderr, json };
+}
+
+function sharedRun(stack: string): SharedPlanRun | undefined {
+  try {
+    return inject("committedStackPlans")?.[stack];
+  } catch {
+    return undefined; // not inside a vitest worker
+  }
+}
