@@ -17,7 +17,16 @@ const bin = (name) => path.join(root, "node_modules", ".bin", name);
 
 /** @type {{ name: string, command: string, args: string[], stream: boolean }[]} */
 const STEPS = [
-  { name: "typecheck", command: bin("tsc"), args: ["--noEmit", "-p", "tsconfig.json"], stream: false },
+  // --incremental: tsc keeps each file's hash and diagnostics in a build-info file and re-checks only what a
+  // changed file can affect (the options are part of it; a change of them checks everything), so a repeated
+  // `npm test` skips most of the ~10 s of checking; parsing every file, ~half the time, stays. The file lives in
+  // node_modules/.cache (git-ignored, gone with node_modules); a fresh checkout checks everything, as before.
+  {
+    name: "typecheck",
+    command: bin("tsc"),
+    args: ["--noEmit", "-p", "tsconfig.json", "--incremental", "--tsBuildInfoFile", path.join(root, "node_modules", ".cache", "tsc", "tsconfig.tsbuildinfo")],
+    stream: false,
+  },
   { name: "lint", command: bin("eslint"), args: ["."], stream: false },
   { name: "vitest", command: bin("vitest"), args: ["run", ...process.argv.slice(2)], stream: true },
 ];
