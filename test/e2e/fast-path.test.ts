@@ -4,6 +4,7 @@ import * as path from "path";
 import { describe, expect, it, vi } from "vitest";
 import type { PlanDocument } from "../../lib/plan/document";
 import { buildPolicies } from "../../policies/pack";
+import { committedStackPlan } from "../planRuns";
 import { committedStacks, run, runTool } from "../spawn";
 
 // Two whole plans per stack in child processes, one of them transpiling at run time.
@@ -21,12 +22,15 @@ describe("the plan's fast path (npm run plan: node on the bundle) and the TypeSc
 
   it.each(committedStacks(root))("writes a byte-identical plan document and the same summary for %s", async (stack) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fast-path-"));
-    const fast = path.join(dir, "fast.json");
     const direct = path.join(dir, "tsx.json");
-    const [viaBundle, viaTsx] = await Promise.all([
-      runTool("tools/plan.ts", ["--stack", stack, "--json", fast], { env: clean, timeoutMs: 240_000 }),
+    // The fast path's `--stack <stack> --json <file>` is the test run's shared run of that command (test/planRuns.ts).
+    const [shared, viaTsx] = await Promise.all([
+      committedStackPlan(stack),
       run(path.join(root, "node_modules", ".bin", "tsx"), ["tools/plan.ts", "--stack", stack, "--json", direct], { cwd: root, env: clean, timeoutMs: 240_000 }),
     ]);
+    const fast = shared.json;
+    expect(shared.args).toEqual(["--stack", stack, "--json", fast]);
+    const viaBundle = { status: shared.code, stdout: shared.stdout, stderr: shared.stderr };
     expect(viaTsx.stderr).toBe("");
     expect(viaBundle.stderr).toBe("");
     expect(viaBundle.status).toBe(viaTsx.status);
