@@ -116,18 +116,50 @@ function fixedInputs() {
 export async function ensureBundle(entry) {
   const paths = bundlePaths(entry);
   /** @type {{ key: string, inputs: string[], packageBundles?: string[] } | undefined} */
-  let manifest;
+  let previous;
+  let fresh = false;
   try {
-    manifest = JSON.parse(fs.readFileSync(paths.manifest, "utf8"));
-    if (manifest?.key !== contentKey(manifest?.inputs ?? []) || !fs.existsSync(paths.bundle)) manifest = undefined;
+    previous = JSON.parse(fs.readFileSync(paths.manifest, "utf8"));
+    fresh = previous?.key === contentKey(previous?.inputs ?? []) && fs.existsSync(paths.bundle);
   } catch {
     // no manifest yet, or an unreadable one: build
   }
-  manifest ??= await buildBundle(entry, paths);
-  // The package bundles this bundle requires (each fresh on its own terms).
-  for (const packageBundle of PACKAGE_BUNDLES) if (manifest.packageBundles?.includes(packageBundle.module)) await ensurePackageBundle(packageBundle);
-  return paths.bundle;
+  /** The package bundles a manifest lists (each fresh on its own terms); before any build, all of them. */
+  const packageBundlesOf = (/** @type {{ packageBundles?: string[] } | undefined} */ m) => PACKAGE_BUNDLES.filter((b) => !m || m.packageBundles?.includes(b.module));
+  try {
+    if (fresh) {
+      await Promise.all(packageBundlesOf(previous).map(ensurePackageBundle));
+      return paths.bundle;
+    }
+    // The package bundles the last build needed (before a first build: every one whose module exists) are
+    // built at the same time as the tool's bundle, in the same esbuild service; the new manifest then says
+    // which the tool needs (only their failures count) and which are still missing.
+    const started = new Map(
+      packageBundlesOf(previous)
+        .filter((b) => fs.existsSync(path.join(ROOT, b.module)))
+        .map((b) => {
+          const building = ensurePackageBundle(b);
+          // Its failure is reported below if the tool needs it; until then it must not count as unhandled.
+          building.catch(() => undefined);
+          return [b.module, building];
+        }),
+    );
+    let manifest;
+    try {
+      manifest = await buildBundle(entry, paths);
+    } finally {
+      await Promise.allSettled(started.values());
+    }
+    for (const b of packageBundlesOf(manifest)) await (started.get(b.module) ?? ensurePackageBundle(b));
+    return paths.bundle;
+  } finally {
+    // esbuild's service process is not needed while the tool runs.
+    if (esbuildStarted) await (await import("esbuild")).stop();
+  }
 }
+
+/** Whether this process has started esbuild's service (then ensureBundle stops it when its builds are done). */
+let esbuildStarted = false;
 
 /**
  * @param {string} entry
@@ -136,6 +168,7 @@ export async function ensureBundle(entry) {
  */
 async function buildBundle(entry, paths) {
   const esbuild = await import("esbuild");
+  esbuildStarted = true;
   const programs = projectPrograms();
   const workers = TOOL_WORKERS[entry] ?? [];
   // The entry registers each project's program by file, then runs the tool; in a worker thread started
@@ -226,8 +259,6 @@ async function buildBundle(entry, paths) {
     outfile: tmp,
     plugins: [sourceDirectory, packageBundleModules, lazyServices],
   });
-  // esbuild's service process is not needed while the tool runs.
-  await esbuild.stop();
   // A lazy-services root counts by its package's package.json (the copy is made from the installed version).
   const compiled = Object.keys(result.metafile.inputs).map((f) =>
     f.startsWith("lazy-services:") ? path.relative(ROOT, path.join(path.dirname(f.slice("lazy-services:".length)), "package.json")) : f,
@@ -310,6 +341,7 @@ async function ensurePackageBundle({ module, bundle }) {
     // no manifest yet, or an unreadable one: build
   }
   const esbuild = await import("esbuild");
+  esbuildStarted = true;
   /** @type {import("esbuild").Plugin} */
   const commonJsExternal = {
     name: "common-js-external",
@@ -353,7 +385,6 @@ async function ensurePackageBundle({ module, bundle }) {
     outfile: tmp,
     plugins: [commonJsExternal],
   });
-  await esbuild.stop();
   const compiled = Object.keys(result.metafile.inputs);
   const manifests = [...new Set(compiled.map(packageManifestOf).filter((f) => f !== undefined))];
   const inputs = [...new Set([module, path.relative(ROOT, SELF), path.relative(ROOT, require.resolve("esbuild/package.json")), "node_modules/.package-lock.json", ...manifests])].sort();
