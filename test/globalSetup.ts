@@ -30,6 +30,8 @@ declare module "vitest" {
     recordedStacks: Record<string, string>;
     /** Committed stack -> the whole run of `npm run plan -- --stack <s> --json <file>` (test/planRuns.ts hands it out). */
     committedStackPlans: Record<string, SharedPlanRun>;
+    /** Committed stack -> its recording as one program (test/tools/recordOneStack.ts), for ONE_STACK_RECORDED. */
+    oneStackRecordings: Record<string, string>;
   }
 }
 
@@ -58,11 +60,18 @@ function node(args: readonly string[]): Promise<{ status: number | null; stdout:
   });
 }
 
+/**
+ * The stacks whose one-program recording (InferenceBlueprint's composition) several test files take unedited
+ * (test/policies/harness.ts recordOneStack): prod, in seven files. Recorded here once, in a child process.
+ */
+const ONE_STACK_RECORDED = ["prod"];
+
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recorded-stacks-"));
   const recorded: Record<string, string> = {};
   const plans: Record<string, SharedPlanRun> = {};
-  const built = await node(["--build", "tools/plan.ts", "tools/drift.ts"]);
+  const oneStack: Record<string, string> = {};
+  const built = await node(["--build", "tools/plan.ts", "tools/drift.ts", "test/tools/recordOneStack.ts"]);
   if (built.status === 0) {
     // Two at a time: the machines this runs on have two cores.
     const stacks = committedStacks(root);
@@ -75,14 +84,21 @@ export default async function setup(project: TestProject): Promise<() => void> {
       // A stack that does not plan (config error) is left to the tests that record it to report.
       if ((res.status === 0 || res.status === 1) && fs.existsSync(file)) recorded[stack] = file;
     };
-    const queue = [...stacks];
+    const recordOne = async (stack: string) => {
+      const file = path.join(dir, `${stack}.one-stack.json`);
+      const res = await node(["test/tools/recordOneStack.ts", stack, file]);
+      // A stack that does not record is left to the tests that record it (in their process) to report.
+      if (res.status === 0 && fs.existsSync(file)) oneStack[stack] = file;
+    };
+    const queue = [...stacks.map((s) => () => planOne(s)), ...ONE_STACK_RECORDED.filter((s) => stacks.includes(s)).map((s) => () => recordOne(s))];
     await Promise.all(
       [0, 1].map(async () => {
-        for (let s = queue.shift(); s !== undefined; s = queue.shift()) await planOne(s);
+        for (let job = queue.shift(); job !== undefined; job = queue.shift()) await job();
       }),
     );
   }
   project.provide("recordedStacks", recorded);
   project.provide("committedStackPlans", plans);
+  project.provide("oneStackRecordings", oneStack);
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -51,6 +51,14 @@ export async function entryPoint(): Promise<() => Promise<unknown>> {
   return async () => deployBlueprint(loadStackConfig());
 }
 
+/** Records a committed stack as one program (`entryPoint` on its `combinedStackConfig`), in this process. */
+export async function recordCombinedStack(stack: string): Promise<{ resources: PlanResource[]; outputs: Record<string, unknown> }> {
+  const { config, secretKeys } = combinedStackConfig(stack);
+  const program = await entryPoint();
+  const run = await recordProgram(() => program(), { project: "llm-blueprint", stack, config, secretKeys });
+  return { resources: run.resources, outputs: run.outputs };
+}
+
 const repoRoot = path.resolve(__dirname, "..");
 
 /** A committed stack file of one project, read as the CLI does: `<project>/stacks/Pulumi.<stack>.yaml`. */

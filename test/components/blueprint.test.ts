@@ -3,15 +3,11 @@ import { regionCode } from "../../lib/naming";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
 import { combinedStackConfig, entryPoint, input, ofType, resourcesWithoutExplicitProvider } from "../harness";
+import { recordOneStack } from "../oneStack";
 
-/** The prod stack as one program (InferenceBlueprint's composition of platform and serving). */
+/** The prod stack as one program (InferenceBlueprint's composition of platform and serving), recorded once for the whole test run. */
 async function planProd(): Promise<PlanResource[]> {
-  const { config, secretKeys } = combinedStackConfig("prod");
-  const run = await recordProgram(
-    async () => (await entryPoint())(),
-    { project: "llm-blueprint", stack: "prod", config, secretKeys },
-  );
-  return run.resources;
+  return recordOneStack("prod");
 }
 
 /**

@@ -4,6 +4,7 @@ import { recordProgram } from "../../tools/engine/record";
 import { EKS_SCRAPE_REACHABILITY, enabledScrapeTargets, scrapeTargetProblems } from "../../lib/observability";
 import { regionOf } from "../../lib/plan/summary";
 import { combinedStackConfig, entryPoint, input, ofType } from "../harness";
+import { recordOneStack } from "../oneStack";
 
 const NS = "llm-blueprint";
 interface Slo {
@@ -43,7 +44,8 @@ describe("observability in the prod stack", () => {
   let prod: PlanResource[];
   let byUrn: Map<string, PlanResource>;
   beforeAll(async () => {
-    prod = await planStack("prod");
+    // The unedited prod stack as one program: recorded once for the whole test run (recordOneStack).
+    prod = await recordOneStack("prod");
     byUrn = new Map(prod.map((r) => [r.urn, r]));
   });
 

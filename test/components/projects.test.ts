@@ -4,7 +4,8 @@ import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
 import { recordProjects } from "../../tools/engine/run";
 import { StackConfigError } from "../../lib/config/validate";
-import { combinedStackConfig, entryPoint, input, ofType, projectStackFile } from "../harness";
+import { input, ofType, projectStackFile } from "../harness";
+import { recordOneStackRun } from "../oneStack";
 
 const root = path.resolve(__dirname, "../..");
 const PLATFORM = "llm-blueprint-platform";
@@ -116,8 +117,8 @@ describe("two projects: platform, then serving through a StackReference (prod)",
 
 describe("one program (InferenceBlueprint's composition)", () => {
   it("starts each region's Kubernetes provider only after the deploy role's access policy association exists", async () => {
-    const { config, secretKeys } = combinedStackConfig("prod");
-    const run = await recordProgram(async () => (await entryPoint())(), { project: "llm-blueprint", stack: "prod", config, secretKeys });
+    // The unedited prod stack as one program: recorded once for the whole test run (recordOneStackRun).
+    const run = await recordOneStackRun("prod");
     const deployAssociations = ofType(run.resources, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter((a) => a.name.includes("-ci-deploy-"));
     expect(deployAssociations).toHaveLength(3);
     const providers = ofType(run.resources, "pulumi:providers:kubernetes").filter((p) => !p.urn.includes("GpuCluster"));

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
 import { combinedStackConfig, entryPoint, input, ofType } from "../harness";
+import { recordOneStack } from "../oneStack";
 
 
 interface ServedModelInput {
@@ -34,7 +35,8 @@ const deployments = (resources: PlanResource[]) =>
 describe("prod serving", () => {
   let prod: PlanResource[];
   beforeAll(async () => {
-    prod = await planStack("prod");
+    // The unedited prod stack as one program: recorded once for the whole test run (recordOneStack).
+    prod = await recordOneStack("prod");
   });
 
   it("serves a large model on H100 with tensor parallelism and a small one on L4, in every region", () => {

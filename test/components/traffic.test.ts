@@ -13,6 +13,7 @@ import { PlanResource } from "../../lib/plan/document";
 import { recordProgram } from "../../tools/engine/record";
 import { RecoveryTime } from "../../lib/traffic";
 import { combinedStackConfig, entryPoint, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
+import { recordOneStackRun } from "../oneStack";
 
 const Z = { zoneId: "Z0123456789ABC", zoneName: "inference.example.com" };
 
@@ -230,7 +231,8 @@ async function planStack(stack: string, key?: string, edit?: (v: Record<string, 
 
 describe("stacks with traffic", () => {
   it("prod: one global name per model, a health check in every region, latency routing, typical recovery within 60 s and a named worst case", async () => {
-    const run = await planStack("prod");
+    // The unedited prod stack as one program: recorded once for the whole test run (recordOneStackRun).
+    const run = await recordOneStackRun("prod");
     const globals = run.outputs.globalEndpoints as Record<string, { url: string; routing: string; recoveryTime: RecoveryTime }>;
     expect(Object.keys(globals)).toEqual(["chat-large", "chat-small"]);
     for (const [name, g] of Object.entries(globals)) {

@@ -4,8 +4,6 @@ import { inject } from "vitest";
 import { buildPolicies, PACK_NAME } from "../../policies/pack";
 import { PlanDocument, PlanResource, PolicyViolation } from "../../lib/plan/document";
 import { evaluatePolicies, PackConfigFile } from "../../lib/plan/policy";
-import { recordProgram } from "../../tools/engine/record";
-import { combinedStackConfig, entryPoint } from "../harness";
 import { recordProjects } from "../../tools/engine/run";
 
 const root = path.resolve(__dirname, "../..");
@@ -24,20 +22,19 @@ export async function recordStack(stack: string, opts: { fresh?: boolean } = {})
 
 /** The plan document test/globalSetup.ts wrote for `stack`, if this run has one. */
 function recordedStackFile(stack: string): string | undefined {
-  let recorded: Record<string, string> | undefined;
+  return injected("recordedStacks")?.[stack];
+}
+
+/** Records a committed stack as one program (shared for the run where test/globalSetup.ts recorded it; see test/oneStack.ts). */
+export { recordOneStack } from "../oneStack";
+
+/** What test/globalSetup.ts provided under `key`, or undefined outside a vitest worker. */
+function injected(key: "recordedStacks"): Record<string, string> | undefined {
   try {
-    recorded = inject("recordedStacks");
+    return inject(key);
   } catch {
     return undefined; // not inside a vitest worker
   }
-  return recorded?.[stack];
-}
-
-/** Records a committed stack as one program (InferenceBlueprint's composition of both halves). */
-export async function recordOneStack(stack: string): Promise<PlanResource[]> {
-  const { config, secretKeys } = combinedStackConfig(stack);
-  const program = await entryPoint();
-  return (await recordProgram(() => program(), { project: "llm-blueprint", stack, config, secretKeys })).resources;
 }
 
 /** Evaluates the pack (or one policy of it) on a copy of `resources` changed by `mutate`. */
