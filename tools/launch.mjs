@@ -50,16 +50,6 @@ const LAZY_SERVICE_ROOTS = ["@pulumi/aws"];
  */
 const PACKAGE_BUNDLES = [{ module: "policies/rules/kubernetesModels.ts", bundle: "kubernetes-models.cjs" }];
 
-/**
- * Modules a tool runs in worker threads of its own bundle, by tool (repository-relative paths). The bundle
- * compiles them in; started with workerData[WORKER_DATA_KEY] naming one, the bundle runs that module
- * instead of the tool. The tool finds its bundle's file and workers at globalThis[BUNDLE_KEY]
- * (tools/engine/packThread.ts reads both keys).
- */
-const TOOL_WORKERS = /** @type {Record<string, string[]>} */ ({ "tools/plan.ts": ["tools/engine/packWorker.ts"] });
-const BUNDLE_KEY = "__llmBlueprintBundle";
-const WORKER_DATA_KEY = "__llmBlueprintWorker";
-
 /** The Pulumi projects of the repository: every direct subdirectory holding a Pulumi.yaml, with its program file. */
 function projectPrograms() {
   /** @type {{ projectFile: string, program: string }[]} */
@@ -170,24 +160,12 @@ async function buildBundle(entry, paths) {
   const esbuild = await import("esbuild");
   esbuildStarted = true;
   const programs = projectPrograms();
-  const workers = TOOL_WORKERS[entry] ?? [];
-  // The entry registers each project's program by file, then runs the tool; in a worker thread started
-  // with a worker module's name, it runs that module instead.
+  // The entry registers each project's program by file, then runs the tool.
   const entrySource = [
-    `const workerModule = require("worker_threads").isMainThread ? undefined : require("worker_threads").workerData?.[${JSON.stringify(WORKER_DATA_KEY)}];`,
-    `if (workerModule !== undefined) {`,
-    `  const workers = {`,
-    ...workers.map((w) => `    ${JSON.stringify(w)}: () => require(${JSON.stringify(`./${w}`)}),`),
-    `  };`,
-    `  if (!Object.hasOwn(workers, workerModule)) throw new Error(\`no worker module \${workerModule} in this bundle (it has: \${Object.keys(workers).join(", ") || "none"})\`);`,
-    `  workers[workerModule]();`,
-    `} else {`,
-    `  globalThis[${JSON.stringify(REGISTRY_KEY)}] = {`,
-    ...programs.map((p) => `    ${JSON.stringify(p.program)}: () => require(${JSON.stringify(`./${path.relative(ROOT, p.program)}`)}),`),
-    `  };`,
-    `  globalThis[${JSON.stringify(BUNDLE_KEY)}] = { file: __filename, workers: ${JSON.stringify(workers)}, workerDataKey: ${JSON.stringify(WORKER_DATA_KEY)} };`,
-    `  require(${JSON.stringify(`./${entry}`)});`,
-    `}`,
+    `globalThis[${JSON.stringify(REGISTRY_KEY)}] = {`,
+    ...programs.map((p) => `  ${JSON.stringify(p.program)}: () => require(${JSON.stringify(`./${path.relative(ROOT, p.program)}`)}),`),
+    `};`,
+    `require(${JSON.stringify(`./${entry}`)});`,
   ].join("\n");
   /** @type {import("esbuild").Plugin} */
   const sourceDirectory = {

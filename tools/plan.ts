@@ -16,7 +16,6 @@ import * as path from "path";
 import { parseArgs } from "util";
 import type { PlanDocument } from "../lib/plan/document";
 import { PROJECT_DIRS, ProjectRole } from "../lib/config/projects";
-import { packWorkerBundle, startPackWorker } from "./engine/packThread";
 
 const USAGE = [
   "usage: npm run plan -- [--stack <name>] [--project platform|serving] [--json <file>] [--config-file <stack file>]",
@@ -184,17 +183,13 @@ async function main(): Promise<number> {
   if (values.json) checkOutputFile(values.json);
   const baseline = values.diff ? readBaseline(values.diff) : undefined;
 
-  // In the bundle the policy pack loads in a worker thread while this one loads the SDK (tools/engine/packThread.ts);
-  // under tsx it is evaluated in this thread, after the programs.
-  const bundle = packWorkerBundle();
-  const pack = bundle && startPackWorker(bundle);
-  // Only now load the Pulumi SDK, the providers and (without the worker) the policy pack.
+  // Only now load the Pulumi SDK, the providers and the policy pack.
   const [{ planStack }, { diffPlans, renderDiff }, { planVerdict, renderSummary, renderVerdictLine }] = await Promise.all([
     import("./engine/run"),
     import("../lib/plan/diff"),
     import("../lib/plan/summary"),
   ]);
-  const doc = await planStack({ projectDir, stack: values.stack, project, configFile, policyPackConfig: values["policy-pack-config"], priceFile: priceFilePath, baseline: baseline && { doc: baseline, label: values.diff! }, pack });
+  const doc = await planStack({ projectDir, stack: values.stack, project, configFile, policyPackConfig: values["policy-pack-config"], priceFile: priceFilePath, baseline: baseline && { doc: baseline, label: values.diff! } });
   if (values.json) {
     try {
       fs.writeFileSync(values.json, JSON.stringify(doc, null, 2) + "\n");

@@ -193,153 +193,26 @@ function isStackPolicy(p: Policies[number]): p is StackValidationPolicy {
   return typeof (p as StackValidationPolicy).validateStack === "function";
 }
 
-/** How a pack is evaluated: its name and level, the config file (resolved against the policies' schemas) and lock, the stack's tags. */
-export interface EvaluationOptions {
-  packName: string;
-  packEnforcementLevel?: EnforcementLevel;
-  config?: PackConfigFile;
-  /** Where the config came from, for error messages. */
-  configSource?: string;
-  lock?: PackConfigLock;
-  stackTags?: ReadonlyMap<string, string>;
-}
-
-/**
- * One evaluation of a pack over a plan whose resources may arrive in parts, in plan order (each
- * project's when its program ends). `evaluateResourcePolicies()` runs the resource policies on the
- * resources added so far (the plan engine's worker does it while the next program runs); `finish()` runs
- * whatever is left and returns the violations in exactly the order and content evaluatePolicies gives:
- * policy by policy in pack order, a resource policy's over the resources in plan order. A policy that
- * throws while evaluated early is reported by finish() at the point the one-shot evaluation would have
- * stopped (after every earlier policy), and no other policy's violations survive it.
- * A resource's provider is looked up among the resources added so far; if a later part changes what a
- * looked-up URN names (a provider that arrives later, a repeated URN), finish() discards the early work
- * and evaluates the whole plan in one go.
- */
-export class PolicyEvaluation {
-  private readonly config: Map<string, ResolvedPolicyConfig>;
-  private readonly resources: PlanResource[] = [];
-  private readonly byUrn = new Map<string, PlanResource>();
-  private readonly stackTags: ReadonlyMap<string, string>;
-  /** What each described resource's provider lookup found, to check at finish(). */
-  private readonly providerLookups = new Map<PlanResource, PlanResource | undefined>();
-  private readonly described = new Map<PlanResource, ReturnType<PolicyEvaluation["describe"]>>();
-  /** Per policy (pack order): the violations found so far, and the error that stopped it early. */
-  private early: { violations: PolicyViolation[]; error?: Error }[];
-  /** How many resources (a prefix of this.resources) the resource policies have run on. */
-  private evaluated = 0;
-
-  /** @throws PackConfigError when the config file has problems (see packConfigProblems). */
-  constructor(
-    private readonly policies: Policies,
-    private readonly opts: EvaluationOptions,
-  ) {
-    this.config = resolvePackConfig(policies, opts.config, { source: opts.configSource, lock: opts.lock });
-    this.stackTags = opts.stackTags ?? new Map<string, string>();
-    this.early = policies.map(() => ({ violations: [] }));
-  }
-
-  /** Adds the next resources of the plan, in plan order; nothing is evaluated yet. */
-  add(resources: readonly PlanResource[]): void {
-    for (const r of resources) {
-      this.resources.push(r);
-      this.byUrn.set(r.urn, r);
-    }
-  }
-
-  /** Runs the resource policies on the resources added since the last call (errors are kept for finish()). */
-  async evaluateResourcePolicies(): Promise<void> {
-    const from = this.evaluated;
-    this.evaluated = this.resources.length;
-    for (const [i, policy] of this.policies.entries()) {
-      if (isStackPolicy(policy) || this.early[i].error) continue;
-      try {
-        await this.runResourcePolicy(policy, this.resources.slice(from, this.evaluated), this.early[i].violations);
-      } catch (err) {
-        this.early[i].error = err as Error;
-      }
-    }
-  }
-
-  /** Evaluates what is left and returns every violation (see the class comment for the order). */
-  async finish(): Promise<PolicyViolation[]> {
-    // An early lookup that the whole plan answers differently: start again, all at once.
-    for (const [r, found] of this.providerLookups) {
-      if (this.byUrn.get(r.provider!) !== found) {
-        this.described.clear();
-        this.providerLookups.clear();
-        this.early = this.policies.map(() => ({ violations: [] }));
-        this.evaluated = 0;
-        break;
-      }
-    }
-    const rest = this.resources.slice(this.evaluated);
-    const violations: PolicyViolation[] = [];
-    for (const [i, policy] of this.policies.entries()) {
-      const { error, violations: found } = this.early[i];
-      if (error) throw error;
-      if (isStackPolicy(policy)) {
-        await this.runStackPolicy(policy, violations);
-        continue;
-      }
-      violations.push(...found);
-      await this.runResourcePolicy(policy, rest, violations);
-    }
-    return violations;
-  }
-
-  /** The level a policy runs at, or undefined when disabled ("remediate" reports as mandatory). */
-  private levelOf(policy: Policies[number]): EnforcementLevel | undefined {
-    const cfg = this.config.get(policy.name)!;
-    const level: EnforcementLevel = cfg.enforcementLevel ?? policy.enforcementLevel ?? this.opts.packEnforcementLevel ?? "advisory";
-    if (level === "disabled") return undefined;
-    return level === "remediate" ? "mandatory" : level;
-  }
-
-  private getConfigOf(policy: Policies[number]) {
-    const properties = this.config.get(policy.name)!.properties;
-    return <T extends object>() => properties as T;
-  }
-
-  private async runResourcePolicy(policy: ResourceValidationPolicy, resources: readonly PlanResource[], into: PolicyViolation[]): Promise<void> {
-    const level = this.levelOf(policy);
-    if (!level) return;
-    const getConfig = this.getConfigOf(policy);
-    const validations = [policy.validateResource ?? []].flat();
-    for (const r of resources) {
-      if (r.type === "pulumi:pulumi:Stack") continue;
-      for (const validate of validations) {
-        const args: ResourceValidationArgs = { ...this.describedResource(r), stackTags: this.stackTags, getConfig, notApplicable };
-        try {
-          // A resource policy always reports against the resource it validates, as the analyzer does.
-          // Awaited only when it returns a promise: most are synchronous, and 14,000 needless awaits add up.
-          const result: unknown = validate(args, (message) => into.push({ policy: policy.name, policyPack: this.opts.packName, enforcementLevel: level, urn: r.urn, message }));
-          if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") await result;
-        } catch (err) {
-          if (!(err instanceof NotApplicable)) throw new Error(`policy ${policy.name} failed on ${r.urn}: ${(err as Error).message}`);
-        }
-      }
-    }
-  }
-
-  private async runStackPolicy(policy: StackValidationPolicy, into: PolicyViolation[]): Promise<void> {
-    const level = this.levelOf(policy);
-    if (!level) return;
-    const args: StackValidationArgs = { resources: [...this.stackResources().values()], stackTags: this.stackTags, getConfig: this.getConfigOf(policy), notApplicable };
-    try {
-      await policy.validateStack(args, (message, urn) => into.push({ policy: policy.name, policyPack: this.opts.packName, enforcementLevel: level, urn: urn ?? undefined, message }));
-    } catch (err) {
-      if (!(err instanceof NotApplicable)) throw new Error(`policy ${policy.name} failed: ${(err as Error).message}`);
-    }
-  }
-
-  private providerOf(r: PlanResource) {
-    if (!r.provider) return undefined;
-    const p = this.byUrn.get(r.provider);
-    this.providerLookups.set(r, p);
+export async function evaluatePolicies(
+  resources: readonly PlanResource[],
+  policies: Policies,
+  opts: {
+    packName: string;
+    packEnforcementLevel?: EnforcementLevel;
+    config?: PackConfigFile;
+    /** Where the config came from, for error messages. */
+    configSource?: string;
+    lock?: PackConfigLock;
+    stackTags?: ReadonlyMap<string, string>;
+  },
+): Promise<PolicyViolation[]> {
+  const config = resolvePackConfig(policies, opts.config, { source: opts.configSource, lock: opts.lock });
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const stackTags = opts.stackTags ?? new Map<string, string>();
+  const providerOf = (r: PlanResource) => {
+    const p = r.provider ? byUrn.get(r.provider) : undefined;
     return p ? { type: p.type, props: p.inputs, urn: p.urn, name: p.name } : undefined;
-  }
-
+  };
   /**
    * What the analyzer tells every policy about one resource, resource and stack policies alike. Built once
    * per resource and shared by every policy (the analyzer builds it per policy and call; rebuilding it for
@@ -347,10 +220,10 @@ export class PolicyEvaluation {
    * It is frozen, with its options and provider, so a policy that tried to change what the next one sees
    * fails instead. `props` are the plan's inputs, not frozen, as the analyzer hands each policy its own.
    */
-  private describe(r: PlanResource) {
+  const describe = (r: PlanResource) => {
     const options = optionsOf(r);
     for (const part of [options.ignoreChanges, options.aliases, options.customTimeouts, options]) Object.freeze(part);
-    const provider = this.providerOf(r);
+    const provider = providerOf(r);
     return Object.freeze({
       type: r.type,
       props: r.inputs,
@@ -362,26 +235,25 @@ export class PolicyEvaluation {
       // One function serves both argument shapes, whose asType signatures differ only in their generics.
       asType: ((c: unknown) => (isTypeOf(r.type, c) ? r.inputs : undefined)) as PolicyResource["asType"] & ResourceValidationArgs["asType"],
     });
-  }
-
-  private describedResource(r: PlanResource) {
-    let d = this.described.get(r);
-    if (!d) this.described.set(r, (d = this.describe(r)));
+  };
+  const described = new Map<PlanResource, ReturnType<typeof describe>>();
+  const describedResource = (r: PlanResource) => {
+    let d = described.get(r);
+    if (!d) described.set(r, (d = describe(r)));
     return d;
-  }
-
+  };
   /**
-   * The stack policies' view of the resources, built once (all resources added by then) and shared by every
-   * stack policy; each policy gets its own list. The objects and their lists are frozen like the descriptions they extend.
+   * The stack policies' view of the resources, built once and shared by every stack policy; each policy
+   * gets its own list. The objects and their lists are frozen like the descriptions they extend.
    */
-  private stackView: Map<string, PolicyResource> | undefined;
-  private stackResources(): Map<string, PolicyResource> {
-    if (this.stackView) return this.stackView;
+  let stackView: Map<string, PolicyResource> | undefined;
+  const stackResources = (): Map<string, PolicyResource> => {
+    if (stackView) return stackView;
     const objects = new Map<string, PolicyResource>();
-    for (const r of this.resources) {
-      objects.set(r.urn, { ...this.describedResource(r), dependencies: [], propertyDependencies: {} });
+    for (const r of resources) {
+      objects.set(r.urn, { ...describedResource(r), dependencies: [], propertyDependencies: {} });
     }
-    for (const r of this.resources) {
+    for (const r of resources) {
       const o = objects.get(r.urn)!;
       if (r.parent && objects.has(r.parent)) o.parent = objects.get(r.parent);
       o.dependencies = Object.freeze(r.options.dependsOn.map((u) => objects.get(u)).filter((x): x is PolicyResource => x !== undefined)) as PolicyResource[];
@@ -390,13 +262,45 @@ export class PolicyEvaluation {
       }
     }
     for (const o of objects.values()) Object.freeze(Object.freeze(o).propertyDependencies);
-    return (this.stackView = objects);
-  }
-}
+    return (stackView = objects);
+  };
+  const analyzed = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+  const violations: PolicyViolation[] = [];
 
-/** Evaluates the pack over the whole plan at once (see PolicyEvaluation for the order of the violations). */
-export async function evaluatePolicies(resources: readonly PlanResource[], policies: Policies, opts: EvaluationOptions): Promise<PolicyViolation[]> {
-  const evaluation = new PolicyEvaluation(policies, opts);
-  evaluation.add(resources);
-  return evaluation.finish();
+  for (const policy of policies) {
+    const cfg = config.get(policy.name)!;
+    let level: EnforcementLevel = cfg.enforcementLevel ?? policy.enforcementLevel ?? opts.packEnforcementLevel ?? "advisory";
+    if (level === "disabled") continue;
+    if (level === "remediate") level = "mandatory";
+    const getConfig = <T extends object>() => cfg.properties as T;
+    const report = (urn: string | undefined) => (message: string, reportedUrn?: string) =>
+      violations.push({ policy: policy.name, policyPack: opts.packName, enforcementLevel: level, urn: reportedUrn ?? urn, message });
+
+    if (isStackPolicy(policy)) {
+      const objects = stackResources();
+      const args: StackValidationArgs = { resources: [...objects.values()], stackTags, getConfig, notApplicable };
+      try {
+        await policy.validateStack(args, report(undefined));
+      } catch (err) {
+        if (!(err instanceof NotApplicable)) throw new Error(`policy ${policy.name} failed: ${(err as Error).message}`);
+      }
+      continue;
+    }
+
+    const validations = [(policy as ResourceValidationPolicy).validateResource ?? []].flat();
+    for (const r of analyzed) {
+      for (const validate of validations) {
+        const args: ResourceValidationArgs = { ...describedResource(r), stackTags, getConfig, notApplicable };
+        try {
+          // A resource policy always reports against the resource it validates, as the analyzer does.
+          // Awaited only when it returns a promise: most are synchronous, and 14,000 needless awaits add up.
+          const result: unknown = validate(args, (message) => report(r.urn)(message));
+          if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") await result;
+        } catch (err) {
+          if (!(err instanceof NotApplicable)) throw new Error(`policy ${policy.name} failed on ${r.urn}: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+  return violations;
 }

@@ -41,12 +41,11 @@ describe("the plan's fast path (npm run plan: node on the bundle) and the TypeSc
   });
 });
 
-// The bundle evaluates the policy pack in a worker thread (tools/engine/packThread.ts), platform's resources
-// while serving's program runs; tsx evaluates it in-process after both programs. Same documents, same errors.
-describe("the bundle's pack worker and tsx's in-process pack agree", () => {
+// Policy violations and a refused pack config: the bundle and tsx report them alike.
+describe("the bundle and tsx agree on the policy pack's verdicts", () => {
   /** Both ways at once, in a directory of their own; `fixture` writes files into it and returns the arguments. */
   async function both(fixture: (dir: string) => string[]) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pack-worker-"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fast-path-pack-"));
     const args = fixture(dir);
     const fast = path.join(dir, "fast.json");
     const direct = path.join(dir, "tsx.json");

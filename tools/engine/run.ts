@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { InputFileError } from "../../lib/inputFile";
+import { buildPolicies, PACK_NAME, PROD_LOCK_OWNER, prodLockedPolicies } from "../../policies/pack";
+import { InputFileError, readJsonFile } from "../../lib/inputFile";
 import { StackConfigError, formatProblems } from "../../lib/config/validate";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
 import { readPriceFile } from "../../lib/pricing";
@@ -11,14 +12,13 @@ import { warmPreviousViolations } from "../../lib/plan/warmPrevious";
 import { planNow } from "../../lib/clock";
 import { dataRetentionViolations } from "../../lib/plan/retention";
 import { diffPlans } from "../../lib/plan/diff";
-import { PackConfigError } from "../../lib/plan/policy";
+import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "../../lib/plan/policy";
 import { recordProgram } from "./record";
 import { ProjectFile, readConfigFile, readProjectFile, readStackFile, StackFileConfig } from "../../lib/plan/stackfile";
 import { BLUEPRINT_NAMESPACE, PROJECT_DIRS, ProjectRole } from "../../lib/config/projects";
 import { StackReferenceError } from "./mocks";
 import { loadProgramModule } from "./programs";
 import { policyPackConfigFile } from "./packConfig";
-import { inProcessPack, PackEvaluator } from "./packSession";
 
 export interface PlanStackOptions {
   /** The repository root: it holds platform/ and serving/ (each with its Pulumi.yaml), policies/ and pricing/. */
@@ -48,11 +48,6 @@ export interface PlanStackOptions {
    * @default no baseline: the gate cannot see deletes and does not run
    */
   readonly baseline?: { readonly doc: PlanDocument; readonly label: string };
-  /**
-   * Where the policy pack is loaded and evaluated (the CLI's bundle passes a worker thread,
-   * tools/engine/packThread.ts). planStack closes it when done. @default in this thread, after the programs
-   */
-  readonly pack?: PackEvaluator;
 }
 
 export const DEFAULT_PRICE_FILE = path.join("pricing", "aws-on-demand.yaml");
@@ -145,7 +140,7 @@ function loadRuns(root: string, opts: PlanStackOptions): ProjectRun[] {
 }
 
 /** Runs the projects' programs in order, each reading the earlier ones' outputs through its StackReferences. */
-async function runAll(runs: readonly ProjectRun[], project: ProjectRole | undefined, onProject?: (resources: readonly PlanResource[]) => void) {
+async function runAll(runs: readonly ProjectRun[], project: ProjectRole | undefined) {
   const resources: PlanResource[] = [];
   const outputs: Record<string, unknown> = {};
   const stackOutputs = new Map<string, Record<string, unknown>>();
@@ -153,9 +148,7 @@ async function runAll(runs: readonly ProjectRun[], project: ProjectRole | undefi
     const recorded = await runProgram(run, stackOutputs);
     stackOutputs.set(`${run.project.name}/${run.stack}`, recorded.outputs);
     if (!project || project === run.role) {
-      const tagged = recorded.resources.map((r) => ({ ...r, project: run.project.name }));
-      onProject?.(tagged);
-      resources.push(...tagged);
+      resources.push(...recorded.resources.map((r) => ({ ...r, project: run.project.name })));
       outputs[run.project.name] = recorded.outputs;
     }
   }
@@ -183,34 +176,29 @@ export async function recordProjects(opts: PlanStackOptions): Promise<{ resource
  */
 export async function planStack(opts: PlanStackOptions): Promise<PlanDocument> {
   const root = path.resolve(opts.projectDir);
-  const pack = opts.pack ?? inProcessPack();
-  try {
-    return await planWith(root, opts, pack);
-  } finally {
-    pack.close();
-  }
-}
-
-async function planWith(root: string, opts: PlanStackOptions, pack: PackEvaluator): Promise<PlanDocument> {
   // Every input file is read and checked before a program runs: a bad stack file, approvals file or
   // pack config fails in a second with its own message.
-  let runs: ProjectRun[], packName: string, prod: boolean;
+  let runs: ProjectRun[], policies, packConfig: PackConfigFile, packConfigShown: string | undefined, lock, prod: boolean;
   try {
     runs = loadRuns(root, opts);
+    policies = buildPolicies();
     const packConfigFile = policyPackConfigFile(root, opts.stack, opts.policyPackConfig);
+    packConfigShown = packConfigFile && path.relative(process.cwd(), packConfigFile);
+    packConfig = (packConfigFile ? readJsonFile(packConfigFile, packConfigShown) : {}) as PackConfigFile;
     // Prod (by stack name or by either project's environment key) may not lower the governance and data-loss rules.
     const environments = runs.map((r) => r.config.config[`${BLUEPRINT_NAMESPACE}:environment`]).filter((e): e is string => e !== undefined);
     prod = opts.stack === "prod" || environments.includes("prod");
-    ({ packName } = await pack.configure({ stack: opts.stack, environments, packConfigFile, packConfigShown: packConfigFile && path.relative(process.cwd(), packConfigFile) }));
+    lock = prod ? { policies: prodLockedPolicies(policies), scope: `prod (stack "${opts.stack}", environment ${[...new Set(environments)].join("/") || "unset"})`, owner: PROD_LOCK_OWNER } : undefined;
+    resolvePackConfig(policies, packConfig, { source: packConfigShown, lock });
   } catch (err) {
     if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
     throw err;
   }
 
-  const { resources, outputs } = await runAll(runs, opts.project, (projectResources) => pack.add(projectResources));
+  const { resources, outputs } = await runAll(runs, opts.project);
   const shownRuns = runs.filter((r) => !opts.project || opts.project === r.role);
   try {
-    const violations = await pack.finish();
+    const violations = await evaluatePolicies(resources, policies, { packName: PACK_NAME, packEnforcementLevel: "mandatory", config: packConfig, configSource: packConfigShown, lock });
     const doc: PlanDocument = {
       stack: opts.stack,
       project: shownRuns.map((r) => r.project.name).join("+"),
@@ -235,16 +223,16 @@ async function planWith(root: string, opts: PlanStackOptions, pack: PackEvaluato
       throw new PlanError(`cannot read price file: ${(err as Error).message}`, 2);
     }
     const cost = estimateCost(doc, prices);
-    const overBudget = ceilingRun ? costCeilingViolation(cost, ceilingRun.config.config[ceilingKey], { key: ceilingKey, file: ceilingRun.config.file, packName }) : undefined;
+    const overBudget = ceilingRun ? costCeilingViolation(cost, ceilingRun.config.config[ceilingKey], { key: ceilingKey, file: ceilingRun.config.file, packName: PACK_NAME }) : undefined;
     // retainOnDelete never reaches CrossGuard (@pulumi/policy 1.21.0 passes `protect` only), so the plan checks it.
-    const retention = dataRetentionViolations(resources, packName);
+    const retention = dataRetentionViolations(resources, PACK_NAME);
     const planned = { ...doc, policy: { violations: [...violations, ...retention, ...(overBudget ? [overBudget] : [])] }, cost };
     if (!opts.baseline) return planned;
     const allowKey = `${BLUEPRINT_NAMESPACE}:${DATA_LOSS_ALLOW_LIST_KEY}`;
     const sources = shownRuns.map((r) => ({ file: r.config.file, project: r.project.name, raw: r.config.config[allowKey] }));
-    const dataLoss = dataLossViolations(diffPlans(opts.baseline.doc, planned).dataAtRisk, sources, { prod, packName, baseLabel: opts.baseline.label, namespace: BLUEPRINT_NAMESPACE });
+    const dataLoss = dataLossViolations(diffPlans(opts.baseline.doc, planned).dataAtRisk, sources, { prod, packName: PACK_NAME, baseLabel: opts.baseline.label, namespace: BLUEPRINT_NAMESPACE });
     // A version change must keep the version it replaces warm (models[].previous): only the baseline knows which.
-    const warm = warmPreviousViolations(opts.baseline.doc, planned, { prod, packName, baseLabel: opts.baseline.label, today: new Date(planNow()).toISOString().slice(0, 10) });
+    const warm = warmPreviousViolations(opts.baseline.doc, planned, { prod, packName: PACK_NAME, baseLabel: opts.baseline.label, today: new Date(planNow()).toISOString().slice(0, 10) });
     return { ...planned, policy: { violations: [...planned.policy.violations, ...dataLoss, ...warm] } };
   } catch (err) {
     if (InputFileError.isInstance(err) || PackConfigError.isInstance(err)) throw new PlanError(err.message, 2);
