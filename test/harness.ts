@@ -1,10 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { PlanResource } from "../lib/plan/document";
-import { parseStackConfig, StackConfigError } from "../lib/config/validate";
-import * as path from "path";
-import { readProjectConfig } from "../lib/config/load";
-import { readConfigFile, StackFileConfig } from "../lib/plan/stackfile";
 import { recordProgram } from "../tools/engine/record";
+import { combinedStackConfig } from "./stackConfig";
 
 /** Runs `program` under the offline plan's mock runtime and returns every registered resource. */
 export async function plan(program: () => unknown, stack = "test"): Promise<PlanResource[]> {
@@ -59,43 +56,5 @@ export async function recordCombinedStack(stack: string): Promise<{ resources: P
   return { resources: run.resources, outputs: run.outputs };
 }
 
-const repoRoot = path.resolve(__dirname, "..");
-
-/** A committed stack file of one project, read as the CLI does: `<project>/stacks/Pulumi.<stack>.yaml`. */
-export function projectStackFile(project: "platform" | "serving", stack: string): StackFileConfig {
-  const file = path.join(project, "stacks", `Pulumi.${stack}.yaml`);
-  return readConfigFile(path.join(repoRoot, file), file, `llm-blueprint-${project}`);
-}
-
-/**
- * The committed stack's config as one program reads it: platform's and serving's stack files merged
- * (serving's platformStack left out), for the one-stack composition.
- */
-export function combinedStackConfig(stack: string): { config: Record<string, string>; secretKeys: string[]; file: string } {
-  const p = projectStackFile("platform", stack);
-  const s = projectStackFile("serving", stack);
-  const config = { ...p.config, ...s.config };
-  delete config["llm-blueprint:platformStack"];
-  return { config, secretKeys: [...p.secretKeys, ...s.secretKeys], file: `${p.file} + ${s.file}` };
-}
-
-/** The committed stack's raw `llm-blueprint:` keys of both projects, decoded (what parseStackConfig takes). */
-export function combinedRawConfig(stack: string): Record<string, unknown> {
-  return readProjectConfig("llm-blueprint", combinedStackConfig(stack).config);
-}
-
-/** The problems a stack config is rejected with (key path and message each); fails if it is accepted. */
-export function configProblemList(raw: unknown, stackFile: string, opts: { namespace?: string; now?: number } = {}): { path: string; message: string }[] {
-  try {
-    parseStackConfig(raw, { namespace: opts.namespace ?? "llm-blueprint", stackFile, ...(opts.now !== undefined ? { now: opts.now } : {}) });
-  } catch (err) {
-    if (!StackConfigError.isInstance(err)) throw err;
-    return [...err.problems];
-  }
-  throw new Error("expected a config error");
-}
-
-/** The problems a stack config is rejected with, as `<key path>: <message>` lines; fails if it is accepted. */
-export function configProblems(raw: unknown, stackFile: string, namespace = "llm-blueprint"): string[] {
-  return configProblemList(raw, stackFile, { namespace }).map((p) => `${p.path}: ${p.message}`);
-}
+// The committed stacks' config, read without the Pulumi runtime (test/stackConfig.ts), for the callers here.
+export { combinedRawConfig, combinedStackConfig, configProblemList, configProblems, projectStackFile } from "./stackConfig";

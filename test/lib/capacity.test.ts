@@ -4,7 +4,7 @@ import { readProjectConfig } from "../../lib/config/load";
 import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
 import { StackConfigInput } from "../../lib/config/schema";
 import { parseStackConfig } from "../../lib/config/validate";
-import { combinedStackConfig, configProblemList } from "../harness";
+import { combinedStackConfig, configProblemList } from "../stackConfig";
 
 const NS = BLUEPRINT_NAMESPACE;
 const NOW = Date.parse("2026-11-25T12:00:00Z");

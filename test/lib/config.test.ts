@@ -3,7 +3,7 @@ import { readProjectConfig } from "../../lib/config/load";
 import { StackConfigInput } from "../../lib/config/schema";
 import { foreignKeyProblems, parseStackConfig, StackConfigError } from "../../lib/config/validate";
 import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
-import { combinedStackConfig, projectStackFile } from "../harness";
+import { combinedStackConfig, projectStackFile } from "../stackConfig";
 
 const NS = BLUEPRINT_NAMESPACE;
 const FILE = "platform/stacks/Pulumi.test.yaml";

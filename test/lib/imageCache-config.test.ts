@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { StackConfigInput } from "../../lib/config/schema";
 import { parseStackConfig } from "../../lib/config/validate";
 import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
-import { configProblemList } from "../harness";
+import { configProblemList } from "../stackConfig";
 
 const NS = BLUEPRINT_NAMESPACE;
 const FILE = "platform/stacks/Pulumi.test.yaml";

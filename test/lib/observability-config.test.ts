@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readProjectConfig } from "../../lib/config/load";
 import { parseStackConfig } from "../../lib/config/validate";
 import { BLUEPRINT_NAMESPACE } from "../../lib/config/projects";
-import { combinedStackConfig, configProblems } from "../harness";
+import { combinedStackConfig, configProblems } from "../stackConfig";
 
 const NS = BLUEPRINT_NAMESPACE;
 const FILE = "serving/stacks/Pulumi.prod.yaml";

@@ -6,7 +6,7 @@ import { readProjectConfig, platformRules } from "../../lib/config/load";
 import { BLUEPRINT_NAMESPACE, KEY_OWNERS, mergeServingConfig, ownershipProblems, platformOwnedKeys, PROJECT_DIRS, PROJECT_NAMES } from "../../lib/config/projects";
 import { stackConfigSchema } from "../../lib/config/schema";
 import { parseStackConfig, StackConfigError } from "../../lib/config/validate";
-import { combinedRawConfig, projectStackFile } from "../harness";
+import { combinedRawConfig, projectStackFile } from "../stackConfig";
 
 const root = path.resolve(__dirname, "../..");
 const NS = BLUEPRINT_NAMESPACE;

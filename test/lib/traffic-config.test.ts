@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { StackConfigInput } from "../../lib/config/schema";
 import { parseStackConfig } from "../../lib/config/validate";
-import { configProblems } from "../harness";
+import { configProblems } from "../stackConfig";
 
 const NS = "llm-blueprint";
 const FILE = "stacks/Pulumi.test.yaml";
