@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { TestProject } from "vitest/node";
-import { committedStacks } from "./spawn";
+import { committedStacks, envWithoutNpm } from "./spawn";
 
 /**
  * Once per `vitest run`, before any test file: brings the tools' bundles up to date (so parallel test files
@@ -49,7 +49,7 @@ export interface SharedPlanRun {
 /** `node tools/launch.mjs <args>` from the repository root, without npm's variables (as the tests' runPlan runs the CLI). */
 function node(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+    const env = envWithoutNpm();
     const child = spawn(process.execPath, [launcher, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";

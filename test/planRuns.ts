@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { inject } from "vitest";
 import type { SharedPlanRun } from "./globalSetup";
-import { runTool } from "./spawn";
+import { provided } from "./provided";
+import { envWithoutNpm, runTool } from "./spawn";
 
 /** A plan CLI run: the arguments it was given (after `tools/plan.ts`), its exit code, output, and the --json file it wrote to. */
 export interface PlanRun {
@@ -27,15 +27,11 @@ export async function committedStackPlan(stack: string): Promise<PlanRun> {
   if (shared) return { args: shared.args, code: shared.status, stdout: shared.stdout, stderr: shared.stderr, json: shared.json };
   const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-run-")), `${stack}.json`);
   const args = ["--stack", stack, "--json", json];
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const env = envWithoutNpm();
   const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env });
   return { args, code: res.status, stdout: res.stdout, stderr: res.stderr, json };
 }
 
 function sharedRun(stack: string): SharedPlanRun | undefined {
-  try {
-    return inject("committedStackPlans")?.[stack];
-  } catch {
-    return undefined; // not inside a vitest worker
-  }
+  return provided("committedStackPlans")?.[stack];
 }

@@ -36,6 +36,14 @@ export function run(command: string, args: readonly string[], opts: { cwd?: stri
 const repoRoot = path.resolve(__dirname, "..");
 
 /**
+ * This process's environment without npm's own variables (npm_config_*, npm_lifecycle_*...): what a
+ * user's shell passes the CLI, so a test run started through npm does not leak them into the tool.
+ */
+export function envWithoutNpm(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+}
+
+/**
  * The command line of a repository tool as `npm run plan|drift` runs it: plain Node.js on the tool's bundle
  * (tools/launch.mjs rebuilds it when a source changed), without npm, so npm's own variables stay out.
  * `tool` is the TypeScript file, e.g. "tools/plan.ts".

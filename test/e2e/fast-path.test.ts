@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { PlanDocument } from "../../lib/plan/document";
 import { buildPolicies } from "../../policies/pack";
 import { committedStackPlan } from "../planRuns";
-import { committedStacks, run, runTool } from "../spawn";
+import { committedStacks, envWithoutNpm, run, runTool } from "../spawn";
 
 // Two whole plans per stack in child processes, one of them transpiling at run time.
 vi.setConfig({ testTimeout: 300_000 });
@@ -13,7 +13,7 @@ vi.setConfig({ testTimeout: 300_000 });
 const root = path.resolve(__dirname, "../..");
 
 
-const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+const clean = envWithoutNpm();
 
 describe("the plan's fast path (npm run plan: node on the bundle) and the TypeScript entry point (tsx) agree", () => {
   it("finds the committed stacks", () => {

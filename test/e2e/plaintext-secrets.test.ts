@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { runTool } from "../spawn";
+import { envWithoutNpm, runTool } from "../spawn";
 
 /** The plan CLI as a user runs it (npm's variables left out, as test/e2e/plan-cli.test.ts does). */
 async function runPlan(args: string[]) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const clean = envWithoutNpm();
   const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env: clean });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }

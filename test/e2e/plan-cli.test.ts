@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
 import { committedStackPlan } from "../planRuns";
-import { run, runTool } from "../spawn";
+import { envWithoutNpm, run, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./verdict";
 
 // Each test runs whole plans in child processes (up to two in a row); on a busy 2-core machine
@@ -16,7 +16,7 @@ const root = path.resolve(__dirname, "../..");
 
 /** The plan CLI as a user runs it; not as an npm script, so npm's own variables do not leak in. */
 async function runPlan(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const clean = envWithoutNpm();
   const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env: { ...clean, ...env } });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
@@ -376,7 +376,7 @@ describe("npm run plan: bad invocations get one clear line (exit 2) before anyth
     [["--stack", "prod"], "npm took --stack as its own option (npm_config_stack=true)"],
     [["--stack", "prod", "--json", "/tmp/plan.json"], "npm took --stack, --json as its own options (npm_config_stack=true)"],
   ])("detects flags npm kept for itself (npm run plan %j without --) and gives the right command", async (npmArgs, first) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+    const env = envWithoutNpm();
     const res = await run("npm", ["run", "--silent", "plan", ...npmArgs], { cwd: root, env, timeoutMs: 120_000 });
     expect(res.status).toBe(2);
     expect(res.stdout.replace(/\{[\s\S]*"error"[\s\S]*\}\s*$/, "")).toBe("");
@@ -387,7 +387,7 @@ describe("npm run plan: bad invocations get one clear line (exit 2) before anyth
   });
 
   it("plans normally when the flags come after --", async () => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+    const env = envWithoutNpm();
     const res = await run("npm", ["run", "--silent", "plan", "--", "--stack", "nope"], { cwd: root, env, timeoutMs: 120_000 });
     expect(res.status).toBe(2);
     expect(res.stderr).toContain('stack "nope" not found');

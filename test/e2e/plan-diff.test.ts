@@ -4,7 +4,7 @@ import * as path from "path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { committedStackPlan } from "../planRuns";
-import { runTool } from "../spawn";
+import { envWithoutNpm, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, verdictOf } from "./verdict";
 
 // Plans run in child processes; on a busy 2-core machine one can take a minute.
@@ -14,7 +14,7 @@ const root = path.resolve(__dirname, "../..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-"));
 
 async function runPlan(args: string[]) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("npm_")));
+  const env = envWithoutNpm();
   const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
