@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { inject } from "vitest";
+import { provided } from "./provided";
 import { PlanResource } from "../lib/plan/document";
 import { recordCombinedStack } from "./harness";
 
@@ -21,9 +21,5 @@ export async function recordOneStackRun(stack: string, opts: { fresh?: boolean }
 }
 
 function oneStackRecordingFile(stack: string): string | undefined {
-  try {
-    return inject("oneStackRecordings")?.[stack];
-  } catch {
-    return undefined; // not inside a vitest worker
-  }
+  return provided("oneStackRecordings")?.[stack];
 }

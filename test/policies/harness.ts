@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { inject } from "vitest";
+import { provided } from "../provided";
 import { buildPolicies, PACK_NAME } from "../../policies/pack";
 import { PlanDocument, PlanResource, PolicyViolation } from "../../lib/plan/document";
 import { evaluatePolicies, PackConfigFile } from "../../lib/plan/policy";
@@ -22,20 +22,11 @@ export async function recordStack(stack: string, opts: { fresh?: boolean } = {})
 
 /** The plan document test/globalSetup.ts wrote for `stack`, if this run has one. */
 function recordedStackFile(stack: string): string | undefined {
-  return injected("recordedStacks")?.[stack];
+  return provided("recordedStacks")?.[stack];
 }
 
 /** Records a committed stack as one program (shared for the run where test/globalSetup.ts recorded it; see test/oneStack.ts). */
 export { recordOneStack } from "../oneStack";
-
-/** What test/globalSetup.ts provided under `key`, or undefined outside a vitest worker. */
-function injected(key: "recordedStacks"): Record<string, string> | undefined {
-  try {
-    return inject(key);
-  } catch {
-    return undefined; // not inside a vitest worker
-  }
-}
 
 /** Evaluates the pack (or one policy of it) on a copy of `resources` changed by `mutate`. */
 export async function evaluate(
