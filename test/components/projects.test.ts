@@ -6,6 +6,7 @@ import { recordProjects } from "../../tools/engine/run";
 import { StackConfigError } from "../../lib/config/validate";
 import { input, ofType, projectStackFile } from "../harness";
 import { recordOneStackRun } from "../oneStack";
+import { inDirectory } from "../workingDirectory";
 
 const root = path.resolve(__dirname, "../..");
 const PLATFORM = "llm-blueprint-platform";
@@ -18,11 +19,9 @@ const SERVING = "llm-blueprint-serving";
  */
 async function servingError(stack: string, platformOutputs: Record<string, unknown>): Promise<unknown> {
   const { config, secretKeys } = projectStackFile("serving", stack);
-  const previous = process.cwd();
-  process.chdir(path.join(root, "serving"));
   let caught: unknown;
-  try {
-    await recordProgram(
+  await inDirectory(path.join(root, "serving"), () =>
+    recordProgram(
       async () => {
         const mod = (await import("../../serving/index")) as unknown as { default?: () => Promise<unknown> } | (() => Promise<unknown>);
         try {
@@ -33,10 +32,8 @@ async function servingError(stack: string, platformOutputs: Record<string, unkno
         }
       },
       { project: SERVING, stack, config, secretKeys, stackOutputs: new Map([[`${PLATFORM}/${stack}`, platformOutputs]]) },
-    );
-  } finally {
-    process.chdir(previous);
-  }
+    ),
+  );
   return caught;
 }
 
