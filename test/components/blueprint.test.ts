@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { regionCode } from "../../lib/naming";
 import { PlanResource } from "../../lib/plan/document";
-import { recordProgram } from "../../tools/engine/record";
-import { combinedStackConfig, entryPoint, input, ofType, resourcesWithoutExplicitProvider } from "../harness";
+import { combinedStackConfig, entryPoint, recordWithoutStacks, input, ofType, resourcesWithoutExplicitProvider } from "../harness";
 import { recordOneStack } from "../oneStack";
 
 /** The prod stack as one program (InferenceBlueprint's composition of platform and serving), recorded once for the whole test run. */
@@ -114,7 +113,7 @@ describe("flow-log retention from config", () => {
     const { config, secretKeys } = combinedStackConfig("prod");
     const regions = JSON.parse(config["llm-blueprint:regions"]) as Record<string, unknown>[];
     regions[1].flowLogRetentionDays = 90;
-    const run = await recordProgram(async () => (await entryPoint())(), {
+    const run = await recordWithoutStacks(async () => (await entryPoint())(), {
       project: "llm-blueprint",
       stack: "prod",
       config: { ...config, "llm-blueprint:regions": JSON.stringify(regions) },

@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
-import { recordProgram } from "../../tools/engine/record";
 import { EKS_SCRAPE_REACHABILITY, enabledScrapeTargets, scrapeTargetProblems } from "../../lib/observability";
 import { regionOf } from "../../lib/plan/summary";
-import { combinedStackConfig, entryPoint, input, ofType } from "../harness";
+import { combinedStackConfig, entryPoint, recordWithoutStacks, input, ofType } from "../harness";
 import { recordOneStack } from "../oneStack";
 
 const NS = "llm-blueprint";
@@ -30,7 +29,7 @@ async function planStack(stack: string, edit?: (o: ObservabilityInput) => void):
     config[`${NS}:observability`] = JSON.stringify(o);
   }
   const program = await entryPoint();
-  return (await recordProgram(() => program(), { project: NS, stack, config, secretKeys })).resources;
+  return (await recordWithoutStacks(() => program(), { project: NS, stack, config, secretKeys })).resources;
 }
 
 interface Rule {

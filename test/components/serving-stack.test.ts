@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
-import { recordProgram } from "../../tools/engine/record";
-import { combinedStackConfig, entryPoint, input, ofType } from "../harness";
+import { combinedStackConfig, entryPoint, recordWithoutStacks, input, ofType } from "../harness";
 import { recordOneStack } from "../oneStack";
 
 
@@ -21,7 +20,7 @@ async function planStack(stack: string, edit?: (models: ServedModelInput[]) => v
     config["llm-blueprint:serving"] = JSON.stringify(serving);
   }
   const program = await entryPoint();
-  const run = await recordProgram(() => program(), { project: "llm-blueprint", stack, config, secretKeys });
+  const run = await recordWithoutStacks(() => program(), { project: "llm-blueprint", stack, config, secretKeys });
   return run.resources;
 }
 

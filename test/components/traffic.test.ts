@@ -10,9 +10,8 @@ import { AWS_LOAD_BALANCER_CONTROLLER_CHART } from "../../lib/baseline";
 import { StackConfigError } from "../../lib/config/validate";
 import { isAllowed } from "../../lib/iam";
 import { PlanResource } from "../../lib/plan/document";
-import { recordProgram } from "../../tools/engine/record";
 import { RecoveryTime } from "../../lib/traffic";
-import { combinedStackConfig, entryPoint, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
+import { combinedStackConfig, entryPoint, recordWithoutStacks, input, ofType, one, plan, regionProvider, resourcesWithoutExplicitProvider } from "../harness";
 import { recordOneStackRun } from "../oneStack";
 
 const Z = { zoneId: "Z0123456789ABC", zoneName: "inference.example.com" };
@@ -226,7 +225,7 @@ async function planStack(stack: string, key?: string, edit?: (v: Record<string, 
       return {};
     }
   };
-  return recordProgram(run, { project: "llm-blueprint", stack, config, secretKeys });
+  return recordWithoutStacks(run, { project: "llm-blueprint", stack, config, secretKeys });
 }
 
 describe("stacks with traffic", () => {
