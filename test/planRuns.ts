@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { PlanDocument } from "../lib/plan/document";
 import type { SharedPlanRun } from "./globalSetup";
 import { provided } from "./provided";
 import { envWithoutNpm, runTool } from "./spawn";
@@ -30,6 +31,18 @@ export async function committedStackPlan(stack: string): Promise<PlanRun> {
   const env = envWithoutNpm();
   const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env });
   return { args, code: res.status, stdout: res.stdout, stderr: res.stderr, json };
+}
+
+/**
+ * The plan document `npm run plan -- --stack <stack> --json <file>` writes for a committed stack (committedStackPlan:
+ * under `vitest run` the set-up's one run): what tools/engine/run.ts planStack({ projectDir, stack }) returns, as
+ * JSON, the form a --diff baseline is read in. Each caller gets its own copy. A run that wrote no document is an
+ * error with its exit code and stderr.
+ */
+export async function committedStackDocument(stack: string): Promise<PlanDocument> {
+  const run = await committedStackPlan(stack);
+  if (!fs.existsSync(run.json)) throw new Error(`npm run plan -- ${run.args.join(" ")} wrote no plan document (exit ${run.code}):\n${run.stderr}`);
+  return JSON.parse(fs.readFileSync(run.json, "utf8")) as PlanDocument;
 }
 
 function sharedRun(stack: string): SharedPlanRun | undefined {

@@ -5,11 +5,12 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { StackConfigError } from "../../lib/config/validate";
 import { recordProgram } from "../../tools/engine/record";
-import { recordProjects } from "../../tools/engine/run";
 import { readConfigFile } from "../../lib/plan/stackfile";
+import { committedStackDocument } from "../planRuns";
 import { runTool } from "../spawn";
+import { inDirectory } from "../workingDirectory";
 
-// Platform's program runs once in-process for serving's reference, and plans run in child processes.
+// Entry points run in-process (each stops on its bad config), and plans run in child processes.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
@@ -24,11 +25,9 @@ const SERVING = "llm-blueprint-serving";
 async function runEntryPoint(role: "platform" | "serving", stack: string, configFile: string, stackOutputs?: ReadonlyMap<string, Record<string, unknown>>) {
   const project = role === "platform" ? PLATFORM : SERVING;
   const { config, secretKeys } = readConfigFile(configFile, path.basename(configFile), project);
-  const previous = process.cwd();
-  process.chdir(path.join(root, role));
   let caught: unknown;
-  try {
-    const recorded = await recordProgram(
+  const recorded = await inDirectory(path.join(root, role), () =>
+    recordProgram(
       async () => {
         const mod = (await import(role === "platform" ? "../../platform/index" : "../../serving/index")) as unknown as { default?: () => Promise<unknown> } | (() => Promise<unknown>);
         try {
@@ -39,11 +38,9 @@ async function runEntryPoint(role: "platform" | "serving", stack: string, config
         }
       },
       { project, stack, config, secretKeys, stackOutputs },
-    );
-    return { caught, types: recorded.resources.map((r) => r.type) };
-  } finally {
-    process.chdir(previous);
-  }
+    ),
+  );
+  return { caught, types: recorded.resources.map((r) => r.type) };
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
@@ -69,7 +66,10 @@ describe("a bad config", () => {
   describe("in serving's stack file", () => {
     let platformOutputs: ReadonlyMap<string, Record<string, unknown>>;
     beforeAll(async () => {
-      const { outputs } = await recordProjects({ projectDir: root, stack: "dev", project: "platform" });
+      // Platform's dev outputs, for serving's reference: those of the committed dev stack's plan document (the test
+      // run's shared `npm run plan -- --stack dev --json`, test/planRuns.ts), which records platform's program as
+      // recordProjects does, instead of running that program again here.
+      const { outputs } = await committedStackDocument("dev");
       platformOutputs = new Map([[`${PLATFORM}/dev`, outputs[PLATFORM] as Record<string, unknown>]]);
     });
 

@@ -6,8 +6,9 @@ import { diffPlans } from "../../lib/plan/diff";
 import { DATA_LOSS_POLICY } from "../../lib/plan/dataLoss";
 import { PlanDocument } from "../../lib/plan/document";
 import { planStack, recordProjects } from "../../tools/engine/run";
+import { committedStackDocument } from "../planRuns";
 
-// Each prod plan runs both programs in this process; on a busy 2-core machine one can take a minute.
+// Each prod plan of a variant runs both programs in this process; on a busy 2-core machine one can take a minute.
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
@@ -31,12 +32,19 @@ async function recorded(configFile: string): Promise<PlanDocument> {
 }
 
 describe("prod: replacements drag their dependents along, and data loss is blocked", () => {
+  const label = "prod-base.json";
   let base: PlanDocument;
   let platformBase: PlanDocument;
   beforeAll(async () => {
-    base = await planStack({ projectDir: root, stack: "prod" });
+    // The committed prod stack's plan document as `npm run plan -- --stack prod --json` writes it (planStack's,
+    // as JSON, the form --diff reads a baseline in): the test run's shared plan (test/planRuns.ts).
+    base = await committedStackDocument("prod");
     platformBase = { ...base, resources: base.resources.filter((r) => r.project === "llm-blueprint-platform") };
   });
+  // The platform file with us-east-2 moved, planned with serving against the baseline once, for both tests that need
+  // it: the replacements (its platform resources, what platform's program alone records) and the gate (its violations).
+  let cidrMoved: Promise<PlanDocument> | undefined;
+  const planCidrMoved = () => (cidrMoved ??= planStack({ projectDir: root, stack: "prod", configFile: platformVariant("prod-cidr-gated", moveUsEast2), baseline: { doc: base, label } }));
 
   const replaced = (doc: PlanDocument, type: string) =>
     diffPlans(platformBase, doc)
@@ -45,7 +53,8 @@ describe("prod: replacements drag their dependents along, and data loss is block
       .sort();
 
   it("a VPC CIDR change replaces that region's subnets, its cluster and every node group on it, and nothing in the other regions", async () => {
-    const doc = await recorded(platformVariant("prod-cidr", moveUsEast2));
+    const planned = await planCidrMoved();
+    const doc = { ...planned, resources: planned.resources.filter((r) => r.project === "llm-blueprint-platform") };
     const d = diffPlans(platformBase, doc);
     const replaces = (type: string) => d.changes.filter((c) => c.action === "replace" && c.type === type);
     expect(replaces("aws:ec2/vpc:Vpc").map((c) => c.name)).toEqual(["us-east-2-network-vpc"]);
@@ -76,9 +85,7 @@ describe("prod: replacements drag their dependents along, and data loss is block
   });
 
   it("blocks the cluster replacement in prod until the platform file's allow list names it, and refuses a stale entry", async () => {
-    const label = "prod-base.json";
-    const moved = platformVariant("prod-cidr-gated", moveUsEast2);
-    const blocked = await planStack({ projectDir: root, stack: "prod", configFile: moved, baseline: { doc: base, label } });
+    const blocked = await planCidrMoved();
     const gate = blocked.policy.violations.filter((v) => v.policy === DATA_LOSS_POLICY);
     const cluster = gate.find((v) => v.urn?.endsWith("aws:eks/cluster:Cluster::us-east-2-cluster-eks"));
     expect(cluster?.enforcementLevel).toBe("mandatory");
