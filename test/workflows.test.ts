@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { committedStackPlan } from "./planRuns";
 import { run } from "./spawn";
 import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./e2e/verdict";
 
@@ -459,11 +460,86 @@ describe("serving-runner.mjs (the in-VPC runner of a stack)", () => {
   });
 });
 
+/**
+ * Stands in for `npm run plan` in a stub checkout (see stubCheckout): logs each call's arguments as a
+ * start and an end event, writes the --json document and the text stub.json gives for the --stack, and
+ * exits with its status; a stack stub.json does not know exits 2. With `endsAfter`, it ends only once the
+ * log holds a call starting with those arguments (in that checkout): an order of events, not a duration
+ * (after 45 s without it, it gives up and exits 3, which fails the test's assertions).
+ */
+const PLAN_STUB = `const fs = require("fs");
+const { name, log, answers } = JSON.parse(fs.readFileSync(__dirname + "/stub.json", "utf8"));
+const args = process.argv.slice(2);
+const note = (event) => fs.appendFileSync(log, JSON.stringify({ checkout: name, event, args }) + "\\n");
+note("start");
+const answer = answers[args[args.indexOf("--stack") + 1]];
+const until = answer?.endsAfter;
+const parsed = (l) => { try { return [JSON.parse(l)]; } catch { return []; } }; // a line being appended right now
+const seen = () => fs.readFileSync(log, "utf8").split("\\n").flatMap(parsed)
+  .some((c) => c.checkout === until.checkout && c.event === "start" && until.args.every((a, i) => c.args[i] === a));
+const giveUp = Date.now() + 45000; // a script that never starts that call must not leave this process behind
+while (until && !seen()) {
+  if (Date.now() > giveUp) { process.stdout.write("gave up waiting for " + JSON.stringify(until) + "\\n"); process.exit(3); }
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+}
+if (answer?.doc) fs.copyFileSync(answer.doc, args[args.indexOf("--json") + 1]);
+process.stdout.write(answer ? answer.text : "no answer for " + JSON.stringify(args) + "\\n");
+note("end");
+process.exitCode = answer ? answer.exit : 2;
+`;
+
+/** What the plan stub answers for a stack: exit status, output, the file it copies to --json (none: writes none), and the call it ends after. */
+interface StubAnswer {
+  readonly exit: number;
+  readonly text: string;
+  readonly doc?: string;
+  readonly endsAfter?: { readonly checkout: string; readonly args: readonly string[] };
+}
+interface StubCall {
+  readonly checkout: string;
+  readonly event: "start" | "end";
+  readonly args: string[];
+}
+
+/**
+ * A checkout for offline-plans.sh whose `npm run plan` is PLAN_STUB: an empty stack file per stack of
+ * `answers` in platform/stacks and serving/stacks (the script only lists them), and a package.json.
+ */
+function stubCheckout(dir: string, name: string, answers: Record<string, StubAnswer>, log: string): string {
+  const checkout = path.join(dir, name);
+  for (const project of ["platform", "serving"]) {
+    fs.mkdirSync(path.join(checkout, project, "stacks"), { recursive: true });
+    for (const stack of Object.keys(answers)) fs.writeFileSync(path.join(checkout, project, "stacks", `Pulumi.${stack}.yaml`), "");
+  }
+  fs.writeFileSync(path.join(checkout, "package.json"), JSON.stringify({ name: `offline-plans-${name}`, private: true, scripts: { plan: "node plan-stub.cjs" } }));
+  fs.writeFileSync(path.join(checkout, "plan-stub.cjs"), PLAN_STUB);
+  fs.writeFileSync(path.join(checkout, "stub.json"), JSON.stringify({ name, log, answers }));
+  return checkout;
+}
+const stubCalls = (log: string): StubCall[] =>
+  fs
+    .readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as StubCall);
+
 describe("offline-plans.sh (the PR comment)", () => {
   it("plans every stack against a base and writes one comment with each stack's verdict and changes", async () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plans-"));
-    const res = await run("bash", [".github/scripts/offline-plans.sh", ".", ".", out], { cwd: root, timeoutMs: 300_000 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plans-"));
+    const out = path.join(dir, "out");
+    // The base is this tree. Its plans are the test run's shared `npm run plan -- --stack <s> --json <file>`
+    // (test/planRuns.ts), handed out by a stub base checkout instead of planned a second time: the base
+    // step's `--quiet` prints less but writes the same document (plan-cli's "prints the same plan twice").
+    // The head plans are real plans of this tree, each diffed against its base document.
+    const log = path.join(dir, "calls.jsonl");
+    const baseDocs = await Promise.all(stacksOf("platform").map(async (s) => [s, { exit: 0, text: "", doc: (await committedStackPlan(s)).json }] as const));
+    const base = stubCheckout(dir, "base", Object.fromEntries(baseDocs), log);
+    const res = await run("bash", [".github/scripts/offline-plans.sh", ".", base, out], { cwd: root, timeoutMs: 300_000 });
     expect(res.status, res.stderr).toBe(0);
+    // The stub was asked what the base step asks a real base checkout, once per stack.
+    const baseCalls = stubCalls(log).filter((c) => c.event === "start").map((c) => c.args);
+    // (They run concurrently, so in any order.)
+    expect(baseCalls.sort((a, b) => a[1].localeCompare(b[1]))).toEqual(stacksOf("platform").map((s) => ["--stack", s, "--json", path.join(out, `base-${s}.json`), "--quiet"]));
     const comment = fs.readFileSync(path.join(out, "comment.md"), "utf8");
     expect(comment.startsWith("<!-- llm-blueprint-offline-plan -->\n")).toBe(true);
     const sections = comment.split("\n### ").slice(1);
@@ -491,4 +567,54 @@ describe("offline-plans.sh (the PR comment)", () => {
     for (const stack of stacksOf("platform")) expect(fs.existsSync(path.join(out, `head-${stack}.json`))).toBe(true);
     expect(comment.length).toBeLessThan(65536);
   }, 300_000);
+
+  it("plans concurrently, each head after its base; a failing or missing base plan leaves a note and an undiffed head; a failing head fails the run", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plans-stubs-"));
+    const out = path.join(dir, "out");
+    const log = path.join(dir, "calls.jsonl");
+    const clean = (stack: string) => `Plan ${stack}: exit 0: planned cleanly\n\nPolicy: no violations\n`;
+    // alpha: both plan; beta: its base plan fails; gamma: new in head (the base has no such stack), its head plan fails.
+    const head = stubCheckout(dir, "head", { alpha: { exit: 0, text: clean("alpha") }, beta: { exit: 0, text: clean("beta") }, gamma: { exit: 1, text: "Plan gamma: exit 1: violation\n" } }, log);
+    const alphaDoc = path.join(dir, "alpha-base-document.json");
+    fs.writeFileSync(alphaDoc, "{}\n");
+    // alpha's base plan lasts until beta's head plan has started: two plans at a time, beta's base ends first,
+    // and a script that started alpha's head in the freed slot without waiting for alpha's base is caught.
+    const base = stubCheckout(
+      dir,
+      "base",
+      { alpha: { exit: 0, text: "alpha base\n", doc: alphaDoc, endsAfter: { checkout: "head", args: ["--stack", "beta"] } }, beta: { exit: 2, text: "beta base is invalid\n" } },
+      log,
+    );
+    const script = path.join(root, ".github/scripts/offline-plans.sh");
+    const res = await run("bash", [script, head, base, out], { cwd: dir, timeoutMs: 60_000, env: { ...process.env, OFFLINE_PLAN_JOBS: "2" } });
+    expect(res.status, res.stderr).toBe(1);
+    const sections = fs.readFileSync(path.join(out, "comment.md"), "utf8").split("\n### ").slice(1);
+    expect(sections.map((s) => s.split("\n")[0])).toEqual(["`alpha`: plans cleanly", "`beta`: plans cleanly", "`gamma`: **mandatory policy violation**"]);
+    const noBaseline = (stack: string) => `No baseline: the base branch has no plan for this stack (new stack, or its plan fails; see base-${stack}.log).`;
+    expect(sections.map((s) => s.split("\n")[1])).toEqual(["", noBaseline("beta"), noBaseline("gamma")]);
+    // Each plan's files, and a base log only for a stack the base has.
+    expect(fs.readdirSync(out).sort()).toEqual(["alpha.txt", "base-alpha.json", "base-alpha.log", "base-beta.log", "beta.txt", "comment.md", "gamma.txt"]);
+    expect(fs.readFileSync(path.join(out, "base-beta.log"), "utf8")).toBe("beta base is invalid\n");
+    expect(fs.readFileSync(path.join(out, "gamma.txt"), "utf8")).toBe("Plan gamma: exit 1: violation\n");
+    const calls = stubCalls(log);
+    const starts = calls.filter((c) => c.event === "start");
+    // Only the head with a base document is diffed.
+    expect(starts.filter((c) => c.checkout === "head").map((c) => c.args).sort((a, b) => a[1].localeCompare(b[1]))).toEqual([
+      ["--stack", "alpha", "--json", path.join(out, "head-alpha.json"), "--diff", path.join(out, "base-alpha.json")],
+      ["--stack", "beta", "--json", path.join(out, "head-beta.json")],
+      ["--stack", "gamma", "--json", path.join(out, "head-gamma.json")],
+    ]);
+    expect(starts.filter((c) => c.checkout === "base").map((c) => c.args[1]).sort()).toEqual(["alpha", "beta"]);
+    // Each head plan starts after its base plan ended; beta's head ran beside alpha's base; never more than two at once.
+    const at = (checkout: string, event: string, stack: string) => calls.findIndex((c) => c.checkout === checkout && c.event === event && c.args[1] === stack);
+    for (const stack of ["alpha", "beta"]) expect(at("head", "start", stack), stack).toBeGreaterThan(at("base", "end", stack));
+    expect(at("head", "start", "beta")).toBeLessThan(at("base", "end", "alpha"));
+    const running = calls.map((_, i) => calls.slice(0, i + 1).reduce((n, c) => n + (c.event === "start" ? 1 : -1), 0));
+    expect(Math.max(...running)).toBe(2);
+    // A misspelt job count plans nothing.
+    const misspelt = await run("bash", [script, head, base, path.join(dir, "misspelt")], { cwd: dir, env: { ...process.env, OFFLINE_PLAN_JOBS: "two" } });
+    expect(misspelt.status).toBe(1);
+    expect(misspelt.stderr).toBe('OFFLINE_PLAN_JOBS="two": not a whole number of plans at a time (1 or more)\n');
+    expect(stubCalls(log)).toHaveLength(calls.length);
+  });
 });
