@@ -8,7 +8,19 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: {
+        // Building the typed Program (one per nearest tsconfig.json: root and policies/) is most of lint time: ~4,800
+        // declaration files, 31 of 50 MB @pulumi/aws, mostly doc comments. "type-info" skips JSDoc in .ts files, where it
+        // never feeds types (TypeScript JSDocParsingMode.ParseForTypeInfo, microsoft/TypeScript#55739); our typed rules
+        // (pulumi/*) read expression types only, and comments incl. eslint-disable come from the scanner
+        // (@typescript-eslint/typescript-estree 8.73.0 dist/convert-comments.js). Same reports, ~20% less lint CPU.
+        // No --cache: it cannot see a file's types change with another file (typescript-eslint issue #4694).
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+        jsDocParsingMode: "type-info",
+      },
+    },
     plugins: { pulumi },
     rules: {
       "pulumi/no-output-in-template-literal": "error",
