@@ -10,7 +10,7 @@ export default tseslint.config(
     files: ["**/*.ts"],
     languageOptions: {
       parserOptions: {
-        // Building the typed Program (one per nearest tsconfig.json: root and policies/) is most of lint time: ~4,800
+        // Building the typed Program (one per nearest tsconfig.json: root and policies/) is most of lint time: ~4,600
         // declaration files, 31 of 50 MB @pulumi/aws, mostly doc comments. "type-info" skips JSDoc in .ts files, where it
         // never feeds types (TypeScript JSDocParsingMode.ParseForTypeInfo, microsoft/TypeScript#55739); our typed rules
         // (pulumi/*) read expression types only, and comments incl. eslint-disable come from the scanner
