@@ -1,8 +1,7 @@
-import * as path from "path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SERIES_LABEL } from "../../lib/observability";
 import { DEFAULT_ROLLOUT, gateMetrics, gateTemplates, rolloutAlerts, RolloutPolicy } from "../../lib/rollout";
-import { ENGINE_TOOLS, requireTool, run, tempDir, writeYaml } from "./tools";
+import { ENGINE_TOOLS, promtoolTestRules, requireTool, tempDir, UnitTestVerdict, writeYaml } from "./tools";
 
 /**
  * The Canary's gate queries in Prometheus' own engine: each MetricTemplate rendered as Flagger renders
@@ -46,24 +45,58 @@ function pods(canary: { ttftAt: string; errorsPerMinute: number }) {
   ];
 }
 
-/** Gates that fail at minute 20 of the step on these series, by promtool. */
-async function failingGates(canary: { ttftAt: string; errorsPerMinute: number }): Promise<string[]> {
-  const { promtool } = ENGINE_TOOLS;
-  requireTool("promtool", promtool.debianPackage);
-  const rules = gateRules();
+/**
+ * A promtool unit-test file of this module. Every one is written and run in one promtool batch before the
+ * tests (one process start instead of one per file); each test reads its own files' verdicts.
+ */
+interface UnitTest {
+  /** Writes the file (and the rules file it reads) into `dir`; returns its path. */
+  readonly write: (dir: string, id: string) => string;
+  verdict?: UnitTestVerdict;
+}
+const unitTests: UnitTest[] = [];
+function unitTest(write: UnitTest["write"]): UnitTest {
+  const t: UnitTest = { write };
+  unitTests.push(t);
+  return t;
+}
+function verdictOf(t: UnitTest): UnitTestVerdict {
+  if (!t.verdict) throw new Error("promtool did not run this unit test (beforeAll failed)");
+  return t.verdict;
+}
+
+beforeAll(async () => {
+  requireTool("promtool", ENGINE_TOOLS.promtool.debianPackage);
   const dir = tempDir("rollout-gates");
-  writeYaml(dir, "rules.yaml", { groups: [{ name: "gates", rules: rules.map((r) => ({ ...r, for: "0m" })) }] });
+  const files = unitTests.map((t, i) => t.write(dir, String(i).padStart(2, "0")));
+  const verdicts = await promtoolTestRules(files, 2);
+  unitTests.forEach((t, i) => (t.verdict = verdicts.get(files[i])));
+}, 60_000); // every test's promtool work happens here: more than the default hook timeout on a loaded machine
+
+/** One unit test per gate: on these series, the gate's alert must stay silent at minute 20 of the step. */
+function gateTests(canary: { ttftAt: string; errorsPerMinute: number }) {
+  const rules = gateRules();
+  return rules.map((r) => ({
+    rule: r,
+    test: unitTest((dir, id) => {
+      const rulesFile = writeYaml(dir, `${id}-gates.yaml`, { groups: [{ name: "gates", rules: rules.map((x) => ({ ...x, for: "0m" })) }] });
+      // Expect no alert; promtool reports the alerts it got when that is wrong.
+      return writeYaml(dir, `${id}-${r.labels.gate}.test.yaml`, {
+        rule_files: [rulesFile],
+        evaluation_interval: "1m",
+        tests: [{ interval: "1m", input_series: pods(canary), alert_rule_test: [{ eval_time: "20m", alertname: r.alert, exp_alerts: [] }] }],
+      });
+    }),
+  }));
+}
+
+/** Gates that fail at minute 20 of the step on these series, by promtool. */
+function failingGates(tests: ReturnType<typeof gateTests>): string[] {
   const failing: string[] = [];
-  for (const r of rules) {
-    // Expect no alert; promtool reports the alerts it got when that is wrong.
-    const test = writeYaml(dir, `${r.labels.gate}.test.yaml`, {
-      rule_files: [path.join(dir, "rules.yaml")],
-      evaluation_interval: "1m",
-      tests: [{ interval: "1m", input_series: pods(canary), alert_rule_test: [{ eval_time: "20m", alertname: r.alert, exp_alerts: [] }] }],
-    });
-    const res = await run("promtool", ["test", "rules", test]);
-    if (res.status !== 0) {
-      expect(res.output).toContain(r.alert);
+  for (const { rule: r, test } of tests) {
+    const verdict = verdictOf(test);
+    if (!verdict.passed) {
+      expect(verdict.report).toContain(r.alert);
       failing.push(r.labels.gate);
     }
   }
@@ -71,14 +104,17 @@ async function failingGates(canary: { ttftAt: string; errorsPerMinute: number })
 }
 
 describe("rollout gates in the Prometheus engine", () => {
-  it("a canary like its primary passes every gate (Flagger advances and promotes)", async () => {
-    expect(await failingGates({ ttftAt: "0.5", errorsPerMinute: 0 })).toEqual([]);
+  const likePrimary = gateTests({ ttftAt: "0.5", errorsPerMinute: 0 });
+  it("a canary like its primary passes every gate (Flagger advances and promotes)", () => {
+    expect(failingGates(likePrimary)).toEqual([]);
   });
-  it("a canary whose time to first token regresses fails the TTFT gate only", async () => {
-    expect(await failingGates({ ttftAt: "2.5", errorsPerMinute: 0 })).toEqual(["ttft-p99-ratio"]);
+  const slowTtft = gateTests({ ttftAt: "2.5", errorsPerMinute: 0 });
+  it("a canary whose time to first token regresses fails the TTFT gate only", () => {
+    expect(failingGates(slowTtft)).toEqual(["ttft-p99-ratio"]);
   });
-  it("a canary answering 5% errors fails the vLLM and gateway error-rate gates", async () => {
-    expect(await failingGates({ ttftAt: "0.5", errorsPerMinute: 5 })).toEqual(["vllm-error-rate", "gateway-error-rate"]);
+  const fivePercentErrors = gateTests({ ttftAt: "0.5", errorsPerMinute: 5 });
+  it("a canary answering 5% errors fails the vLLM and gateway error-rate gates", () => {
+    expect(failingGates(fivePercentErrors)).toEqual(["vllm-error-rate", "gateway-error-rate"]);
   });
 });
 
@@ -89,38 +125,46 @@ describe("rollout notifications in the Prometheus engine", () => {
   const status = (values: string) => ({ series: `flagger_canary_status{namespace="${NS}",name="${TARGET}"}`, values });
   const weight = (values: string) => ({ series: `flagger_canary_weight{namespace="${NS}",workload="${TARGET}"}`, values });
 
-  /** promtool's verdict on `name` at `at` for these series: "SUCCESS", or its report of expected and got alerts. */
-  async function check(name: string, at: string, series: { series: string; values: string }[], expected: { labels: Record<string, string>; annotations: Record<string, string> }[]) {
-    requireTool("promtool", ENGINE_TOOLS.promtool.debianPackage);
-    const dir = tempDir("rollout-alerts");
-    writeYaml(dir, "rules.yaml", { groups: [{ name: "rollout", rules }] });
-    const test = writeYaml(dir, "t.yaml", {
-      rule_files: [path.join(dir, "rules.yaml")],
-      evaluation_interval: "1m",
-      tests: [{ interval: "1m", input_series: series, alert_rule_test: [{ eval_time: at, alertname: name, exp_alerts: expected.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })) }] }],
+  /** A unit test of the alerts `name` fires at `at` for these series. */
+  function check(name: string, at: string, series: { series: string; values: string }[], expected: { labels: Record<string, string>; annotations: Record<string, string> }[]) {
+    return unitTest((dir, id) => {
+      const rulesFile = writeYaml(dir, `${id}-rollout.yaml`, { groups: [{ name: "rollout", rules }] });
+      return writeYaml(dir, `${id}-${name}.test.yaml`, {
+        rule_files: [rulesFile],
+        evaluation_interval: "1m",
+        tests: [{ interval: "1m", input_series: series, alert_rule_test: [{ eval_time: at, alertname: name, exp_alerts: expected.map((e) => ({ exp_labels: e.labels, exp_annotations: e.annotations })) }] }],
+      });
     });
-    const res = await run("promtool", ["test", "rules", test]);
-    // promtool's own report when the alerts differ from the expected ones.
-    return res.status === 0 && res.output.includes("SUCCESS") ? "SUCCESS" : res.output;
   }
+  /** promtool's verdict: "SUCCESS", or its report of expected and got alerts. */
+  const verdict = (t: UnitTest) => {
+    const v = verdictOf(t);
+    return v.passed ? "SUCCESS" : v.report;
+  };
   const seriesLabels = { namespace: NS, name: TARGET };
 
-  it("a failed analysis pages with the version tuple", async () => {
-    const a = alert("RolloutRolledBack");
-    expect(await check("RolloutRolledBack", "20m", [status("0x10 2x20"), weight("0 1 1 5 5 0x25")], [{ labels: { ...a.labels, ...seriesLabels }, annotations: { ...a.annotations } }])).toBe("SUCCESS");
-    expect(await check("RolloutRolledBack", "20m", [status("0x10 1x20"), weight("0 1 1 5 5 0x25")], [])).toBe("SUCCESS");
+  const rolledBack = alert("RolloutRolledBack");
+  const pagesOnFailure = check("RolloutRolledBack", "20m", [status("0x10 2x20"), weight("0 1 1 5 5 0x25")], [{ labels: { ...rolledBack.labels, ...seriesLabels }, annotations: { ...rolledBack.annotations } }]);
+  const silentOnSuccess = check("RolloutRolledBack", "20m", [status("0x10 1x20"), weight("0 1 1 5 5 0x25")], []);
+  it("a failed analysis pages with the version tuple", () => {
+    expect(verdict(pagesOnFailure)).toBe("SUCCESS");
+    expect(verdict(silentOnSuccess)).toBe("SUCCESS");
   });
 
-  it("a promotion is announced once, not while a version simply keeps serving", async () => {
-    const a = alert("RolloutPromoted");
-    expect(await check("RolloutPromoted", "15m", [status("0x10 1x20")], [{ labels: { ...a.labels, ...seriesLabels }, annotations: { ...a.annotations } }])).toBe("SUCCESS");
-    expect(await check("RolloutPromoted", "30m", [status("1x40")], [])).toBe("SUCCESS");
+  const promoted = alert("RolloutPromoted");
+  const announced = check("RolloutPromoted", "15m", [status("0x10 1x20")], [{ labels: { ...promoted.labels, ...seriesLabels }, annotations: { ...promoted.annotations } }]);
+  const notWhileServing = check("RolloutPromoted", "30m", [status("1x40")], []);
+  it("a promotion is announced once, not while a version simply keeps serving", () => {
+    expect(verdict(announced)).toBe("SUCCESS");
+    expect(verdict(notWhileServing)).toBe("SUCCESS");
   });
 
-  it("each step of the weight is announced while the analysis runs", async () => {
-    const a = alert("RolloutStep");
-    // Labelled by the canary's weight series (its workload), with the version tuple.
-    expect(await check("RolloutStep", "12m", [status("0x30"), weight("0x10 1x10 5x10")], [{ labels: { ...a.labels, namespace: NS, workload: TARGET }, annotations: { ...a.annotations } }])).toBe("SUCCESS");
-    expect(await check("RolloutStep", "9m", [status("0x30"), weight("0x10 1x10 5x10")], [])).toBe("SUCCESS");
+  const step = alert("RolloutStep");
+  // Labelled by the canary's weight series (its workload), with the version tuple.
+  const stepAnnounced = check("RolloutStep", "12m", [status("0x30"), weight("0x10 1x10 5x10")], [{ labels: { ...step.labels, namespace: NS, workload: TARGET }, annotations: { ...step.annotations } }]);
+  const noStepYet = check("RolloutStep", "9m", [status("0x30"), weight("0x10 1x10 5x10")], []);
+  it("each step of the weight is announced while the analysis runs", () => {
+    expect(verdict(stepAnnounced)).toBe("SUCCESS");
+    expect(verdict(noStepYet)).toBe("SUCCESS");
   });
 });
