@@ -16,34 +16,37 @@ function testFiles(dir = "test"): string[] {
     .sort();
 }
 
-// The Pulumi runtime is process-global: a file that can reach it (or uses what the global set-up hands out)
-// runs isolated, in a fork of its own; the others share one worker thread (test/isolation.ts says which).
-const { isolated, shared } = classifyTestFiles(__dirname, testFiles());
+// Where each file runs (test/isolation.ts says why): files that reach the Pulumi runtime or the set-up's hand-outs
+// in two processes kept from file to file; files that change process state nothing undoes, in a fresh process each;
+// the others in one worker thread beside them.
+const { isolated, runtime, shared } = classifyTestFiles(__dirname, testFiles());
+
+// Builds the tools' bundles and plans each committed stack once for the whole run (recordStack reads them); one
+// set-up however many projects list it (test/globalSetup.ts).
+const globalSetup = ["test/globalSetup.ts"];
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // One limit for every file: vi.setConfig cannot set a file's own in a reused fork (vitest 3.2.7's `vi` keeps
+    // the worker state of the first file the fork ran: dist/chunks/vi.*.js createVitest), so the files that wait
+    // on whole plans in child processes (up to a few minutes on a loaded 2-core machine) set the bar for all.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     poolOptions: {
       // vitest 3.2 defaults to cpus - 1 forks in run mode (createForksPool), one on a 2-core CI machine;
       // many files wait on child processes (plans, promtool), so two forks keep both cores busy.
-      forks: { maxForks: 2, minForks: 1, isolate: true },
+      // isolate: false keeps a fork for the next file of the same project (the SDK loads once per fork); between
+      // projects vitest recycles the forks (createForksPool: recycleWorkers after each project's files), which is
+      // what gives an isolated file, a project of its own, a fresh process. The option is the pool's, not a
+      // project's: one forks pool serves every project.
+      forks: { maxForks: 2, minForks: 1, isolate: false },
       // The shared files run one after another in one thread, beside the forks.
       threads: { maxThreads: 1, minThreads: 1, isolate: false },
     },
     projects: [
-      {
-        extends: true,
-        test: {
-          name: "isolated",
-          include: isolated,
-          pool: "forks",
-          isolate: true,
-          // Builds the tools' bundles and plans each committed stack once for the whole run (recordStack reads them).
-          globalSetup: ["test/globalSetup.ts"],
-        },
-      },
-      { extends: true, test: { name: "shared", include: shared, pool: "threads", isolate: false } },
+      { extends: true, test: { name: "runtime", include: runtime, pool: "forks", globalSetup } },
+      ...isolated.map((file) => ({ extends: true as const, test: { name: `isolated ${file}`, include: [file], pool: "forks" as const, globalSetup } })),
+      { extends: true, test: { name: "shared", include: shared, pool: "threads" } },
     ],
   },
 });

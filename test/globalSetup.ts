@@ -66,7 +66,15 @@ function node(args: readonly string[]): Promise<{ status: number | null; stdout:
  */
 const ONE_STACK_RECORDED = ["prod"];
 
-export default async function setup(project: TestProject): Promise<() => void> {
+interface HandOuts {
+  readonly dir: string;
+  readonly recorded: Record<string, string>;
+  readonly plans: Record<string, SharedPlanRun>;
+  readonly oneStack: Record<string, string>;
+}
+
+/** Builds the bundles, plans the committed stacks and records the one-program stacks, into a new directory. */
+async function prepare(): Promise<HandOuts> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recorded-stacks-"));
   const recorded: Record<string, string> = {};
   const plans: Record<string, SharedPlanRun> = {};
@@ -97,8 +105,32 @@ export default async function setup(project: TestProject): Promise<() => void> {
       }),
     );
   }
+  return { dir, recorded, plans, oneStack };
+}
+
+/**
+ * vitest runs a project's global set-up once per project, and vitest.config.ts gives every file that needs a fresh
+ * process a project of its own (test/isolation.ts), each listing this file. The set-ups all run in vitest's main
+ * process, so the first one starts the work in a slot on globalThis, every project is handed the same result, and
+ * the last teardown removes the directory: one set-up per `vitest run`, however many projects.
+ */
+const RUN_SETUP = Symbol.for("llm-blueprint.test.globalSetup");
+interface RunSetup {
+  readonly handOuts: Promise<HandOuts>;
+  users: number;
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const slot = globalThis as { [RUN_SETUP]?: RunSetup };
+  const run = (slot[RUN_SETUP] ??= { handOuts: prepare(), users: 0 });
+  run.users++;
+  const { dir, recorded, plans, oneStack } = await run.handOuts;
   project.provide("recordedStacks", recorded);
   project.provide("committedStackPlans", plans);
   project.provide("oneStackRecordings", oneStack);
-  return () => fs.rmSync(dir, { recursive: true, force: true });
+  return () => {
+    if (--run.users > 0) return;
+    delete slot[RUN_SETUP];
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
 }

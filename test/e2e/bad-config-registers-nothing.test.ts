@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { StackConfigError } from "../../lib/config/validate";
 import { recordProgram } from "../../tools/engine/record";
@@ -9,9 +9,6 @@ import { readConfigFile } from "../../lib/plan/stackfile";
 import { committedStackDocument } from "../planRuns";
 import { runTool } from "../spawn";
 import { inDirectory } from "../workingDirectory";
-
-// Entry points run in-process (each stops on its bad config), and plans run in child processes.
-vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
 const PLATFORM = "llm-blueprint-platform";

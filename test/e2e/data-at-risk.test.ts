@@ -1,15 +1,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { diffPlans } from "../../lib/plan/diff";
 import { DATA_LOSS_POLICY } from "../../lib/plan/dataLoss";
 import { PlanDocument } from "../../lib/plan/document";
 import { planStack, recordProjects } from "../../tools/engine/run";
 import { committedStackDocument } from "../planRuns";
-
-// Each prod plan of a variant runs both programs in this process; on a busy 2-core machine one can take a minute.
-vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "data-at-risk-"));

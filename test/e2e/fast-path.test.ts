@@ -1,17 +1,13 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PlanDocument } from "../../lib/plan/document";
 import { buildPolicies } from "../../policies/pack";
 import { committedStackPlan } from "../planRuns";
 import { committedStacks, envWithoutNpm, run, runTool } from "../spawn";
 
-// Two whole plans per stack in child processes, one of them transpiling at run time.
-vi.setConfig({ testTimeout: 300_000 });
-
 const root = path.resolve(__dirname, "../..");
-
 
 const clean = envWithoutNpm();
 

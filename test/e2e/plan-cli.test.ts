@@ -1,16 +1,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
 import { committedStackPlan } from "../planRuns";
 import { envWithoutNpm, run, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./verdict";
-
-// Each test runs whole plans in child processes (up to two in a row); on a busy 2-core machine
-// one plan can take a minute, so the default 60 s is not enough.
-vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
 

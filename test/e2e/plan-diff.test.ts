@@ -1,14 +1,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { committedStackPlan } from "../planRuns";
 import { envWithoutNpm, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, verdictOf } from "./verdict";
-
-// Plans run in child processes; on a busy 2-core machine one can take a minute.
-vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-"));

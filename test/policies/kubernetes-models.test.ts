@@ -1,6 +1,6 @@
 import * as path from "path";
 import { createRequire } from "module";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PlanResource } from "../../lib/plan/document";
 import { MODEL_MODULES } from "../../policies/rules/kubernetesModels";
 import { HAND_WRITTEN_SCHEMAS, kubernetesKindOf, modelModuleOf, NOT_SERVED_BY_INSTALLED_CRDS } from "../../policies/rules/schemas";
@@ -10,8 +10,6 @@ import { recordStack } from "./harness";
 // policies/rules/kubernetesModels.ts lists the schema models the plan's bundle compiles in (tools/launch.mjs).
 // The table may only make a model load faster: each entry is the module its key names, and the compiled copy
 // validates exactly as the package does.
-
-vi.setConfig({ testTimeout: 120_000 });
 
 const root = path.resolve(__dirname, "../..");
 const kindOfSpecifier = (specifier: string) => specifier.split("/").pop()!;

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
 import { evaluatePolicies } from "../../lib/plan/policy";
 import { servedTracks } from "../../lib/plan/summary";
@@ -12,9 +12,6 @@ import { approvedModelVersions } from "../../policies/rules/governance";
 import { warmPreviousWindow } from "../../policies/rules/warmPrevious";
 import { planStack, recordProjects } from "../../tools/engine/run";
 import { evaluate, recordStack } from "./harness";
-
-// Serving plans of prod variants run in this process; on a busy 2-core machine one can take a minute.
-vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const root = path.resolve(__dirname, "../..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warm-previous-"));
