@@ -29,6 +29,11 @@ export default tseslint.config(
     },
   },
   {
+    // A CommonJS file (tools/deferSdkModules.cjs, loaded by plain node as well as bundled) has only require().
+    files: ["**/*.cjs"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
     // Layers: lib/ is pure logic that components/, policies/, tools/ and the projects build on; it
     // never imports them back (test/layers.test.ts checks the same on the import graph).
     files: ["lib/**/*.ts"],

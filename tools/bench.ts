@@ -30,6 +30,8 @@ import { PlanDocument, PlanResource } from "../lib/plan/document";
 import { SdkClass, sdkClassOf } from "./sdkClasses";
 
 const root = path.resolve(__dirname, "..");
+/** The deferral the plan's bundle installs (tools/launch.mjs), for the bare script's `deferred` floor. */
+const DEFER_MODULE = path.join(root, "tools", "deferSdkModules.cjs");
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 function median(xs: readonly number[]): number {
@@ -177,10 +179,12 @@ function providerArgs(inputs: Record<string, unknown>): Record<string, unknown> 
  * set inputs, stack traces on. It prints how many resources it registered.
  */
 const BARE_SCRIPT = `"use strict";
+// "deferred": typed, with the deferral the plan's bundle installs (tools/deferSdkModules.cjs, its path in argv[4]).
+if (process.argv[3] === "deferred") require(process.argv[4]).deferSdkModules();
 const pulumi = require("@pulumi/pulumi");
 const { PlanMocks } = require("./mocks.cjs");
 const projects = require(process.argv[2]);
-const typed = process.argv[3] === "typed";
+const typed = process.argv[3] === "typed" || process.argv[3] === "deferred";
 const MISSING = /^Missing required property '([^']+)'/;
 /**
  * A typed class refuses a missing required argument. The program passed an output that resolved to
@@ -275,6 +279,7 @@ interface Case {
   readonly plan: number[];
   readonly bare: number[];
   readonly generic: number[];
+  readonly deferred: number[];
 }
 
 function fmt(ms: number): string {
@@ -308,22 +313,22 @@ async function main() {
     fs.writeFileSync(data, JSON.stringify(bareProjects(doc)));
     const resources = doc.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
     // The bare script must register what the plan registered, or the comparison means nothing.
-    for (const mode of ["typed", "generic"]) {
-      const registered = Number(/registered (\d+)/.exec(timed(process.execPath, [bare, data, mode]).stdout)?.[1]);
+    for (const mode of ["typed", "generic", "deferred"]) {
+      const registered = Number(/registered (\d+)/.exec(timed(process.execPath, [bare, data, mode, DEFER_MODULE]).stdout)?.[1]);
       if (registered !== resources) throw new Error(`bench: the bare script (${mode}) registered ${registered} resources, the plan ${resources}`);
     }
-    cases.push({ label, planArgs, data, resources, split: byProject(doc), plan: [], bare: [], generic: [] });
+    cases.push({ label, planArgs, data, resources, split: byProject(doc), plan: [], bare: [], generic: [], deferred: [] });
   }
 
   for (let i = 0; i < runs; i++) {
     process.stderr.write(`round ${i + 1}/${runs}\n`);
     for (const c of cases) {
       // Rotate which goes first so none always runs on a cooler machine.
-      const sides = ["plan", "bare", "generic"] as const;
+      const sides = ["plan", "bare", "generic", "deferred"] as const;
       for (let k = 0; k < sides.length; k++) {
         const which = sides[(i + k) % sides.length];
         if (which === "plan") c.plan.push(timed(npm, ["run", "-s", "plan", "--", ...c.planArgs], (s) => s === 0 || s === 1).ms);
-        else c[which].push(timed(process.execPath, [bare, c.data, which === "bare" ? "typed" : "generic"]).ms);
+        else c[which].push(timed(process.execPath, [bare, c.data, which === "bare" ? "typed" : which, DEFER_MODULE]).ms);
       }
     }
   }
@@ -336,6 +341,10 @@ async function main() {
     console.log(`  bare SDK  median ${fmt(bareMs)}  ${(bareMs / c.resources).toFixed(2)} ms/resource  (runs: ${c.bare.map((t) => t.toFixed(0)).join(", ")} ms)`);
     console.log(`  plan / bare SDK: ${(plan / bareMs).toFixed(2)} (target <= 1.30)`);
     console.log(`  bare, generic   median ${fmt(genericMs)}  (runs: ${c.generic.map((t) => t.toFixed(0)).join(", ")} ms); plan / generic: ${(plan / genericMs).toFixed(2)}`);
+    // The plan's bundle defers two modules the SDK loads and a plan never uses; the same floor with that deferral
+    // shows what the plan adds beyond the SDK's own work, with the deferral's gain taken out of the ratio.
+    const deferredMs = median(c.deferred);
+    console.log(`  bare, deferred  median ${fmt(deferredMs)}  (runs: ${c.deferred.map((t) => t.toFixed(0)).join(", ")} ms); plan / deferred: ${(plan / deferredMs).toFixed(2)}`);
   }
   const [one, three] = cases.map((c) => ({ n: c.resources, plan: median(c.plan), bare: median(c.bare) }));
   // The cost of each added resource: the difference between the two sizes, start-up cancelled out.

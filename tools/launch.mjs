@@ -162,6 +162,8 @@ async function buildBundle(entry, paths) {
   const programs = projectPrograms();
   // The entry registers each project's program by file, then runs the tool.
   const entrySource = [
+    // Before anything loads @pulumi/pulumi: two modules it requires and a plan never uses load on first use.
+    `require("./tools/deferSdkModules.cjs").deferSdkModules();`,
     `globalThis[${JSON.stringify(REGISTRY_KEY)}] = {`,
     ...programs.map((p) => `  ${JSON.stringify(p.program)}: () => require(${JSON.stringify(`./${path.relative(ROOT, p.program)}`)}),`),
     `};`,

@@ -6,11 +6,11 @@ import { run } from "../spawn";
 
 const root = path.resolve(__dirname, "../..");
 
-/** A throwaway repository: tools/launch.mjs copied in, node_modules linked, and the given files. */
+/** A throwaway repository: tools/launch.mjs (and the deferral its bundles install) copied in, node_modules linked, and the given files. */
 function repoWith(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launch-"));
   fs.mkdirSync(path.join(dir, "tools"));
-  fs.copyFileSync(path.join(root, "tools", "launch.mjs"), path.join(dir, "tools", "launch.mjs"));
+  for (const tool of ["launch.mjs", "deferSdkModules.cjs"]) fs.copyFileSync(path.join(root, "tools", tool), path.join(dir, "tools", tool));
   fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
   fs.writeFileSync(path.join(dir, "tsconfig.json"), "{}\n");
   for (const [file, text] of Object.entries(files)) {
@@ -43,6 +43,23 @@ describe("tools/launch.mjs (the bundle npm run plan|bench|drift run)", () => {
     expect((await launch(dir, "tools/hello.ts")).stdout).toBe("three:\n");
     fs.writeFileSync(path.join(dir, "lib/other.ts"), 'export const other = "four";\n');
     expect((await launch(dir, "tools/hello.ts")).stdout).toBe("four:\n");
+  });
+
+  it("loads @pulumi/pulumi without the TypeScript compiler and @npmcli/arborist, which load when the SDK first uses them", async () => {
+    const dir = repoWith({
+      "tools/sdk.ts": [
+        'import * as pulumi from "@pulumi/pulumi";',
+        "const loaded = (name: string) => Object.keys(require.cache).some((f) => f.includes(`/node_modules/${name}/`));",
+        "const before = [loaded(\"@pulumi/pulumi\"), loaded(\"typescript\"), loaded(\"@npmcli/arborist\")];",
+        "void pulumi.runtime.serializeFunction(() => 6 * 7).then((fn) => {",
+        "  process.stdout.write(JSON.stringify({ before, typescriptAfterUse: loaded(\"typescript\"), serialized: fn.text.includes(\"6 * 7\") }));",
+        "});",
+        "",
+      ].join("\n"),
+    });
+    const res = await launch(dir, "tools/sdk.ts");
+    expect(res.stderr).toBe("");
+    expect(JSON.parse(res.stdout)).toEqual({ before: [true, false, false], typescriptAfterUse: true, serialized: true });
   });
 
   it("points an error's stack at the TypeScript line, keeps __dirname the source's directory, and passes the exit code", async () => {
