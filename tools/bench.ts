@@ -294,7 +294,8 @@ async function main() {
   console.log(`offline plan benchmark on ${os.cpus().length} cores (load average ${load}), Node ${process.version}, ${runs} measured runs each, interleaved`);
   console.log(`prod = both projects (platform, then serving); plan = \`npm run plan -- --stack prod\`; bare SDK = the same resources registered by a plain script`);
   console.log(`through the SDK classes the program declares them with, stack traces off as the plan engine runs programs;`);
-  console.log(`bare, generic = the previous floor: generic CustomResource with the set inputs only, stack traces on\n`);
+  console.log(`bare, generic = the previous floor: generic CustomResource with the set inputs only, stack traces on;`);
+  console.log(`bare, deferred = bare SDK with the plan bundle's deferral of two SDK modules a plan never uses (tools/deferSdkModules.cjs)\n`);
 
   // Inside the repository (git-ignored .build/) so the bare script resolves @pulumi/pulumi from node_modules.
   fs.mkdirSync(path.join(root, ".build"), { recursive: true });
