@@ -1,25 +1,10 @@
 import * as aws from "@pulumi/aws";
-import { StackConfigError } from "../lib/config/validate";
 import { PlanResource } from "../lib/plan/document";
-import { RecordedRun, RecordOptions, recordProgram } from "../tools/engine/record";
+import { recordWithoutStacks } from "../tools/engine/record";
 import { combinedStackConfig } from "./stackConfig";
 
-/**
- * recordProgram as the plan engine runs the projects' programs (tools/engine/run.ts runProgram): without stack
- * traces while the program runs. The record holds no stack, and under vitest's source maps capturing them is
- * most of a recording's CPU (prod as one program in a vitest fork, 2026-11-26, load ~11: 9.0-12.1 s with,
- * 2.2-3.5 s without). A program that fails other than on its config (a StackConfigError names its key) runs
- * again with stack traces, so the error says where.
- */
-export async function recordWithoutStacks(program: () => unknown, opts: Omit<RecordOptions, "captureStacks">): Promise<RecordedRun> {
-  try {
-    return await recordProgram(program, { ...opts, captureStacks: false });
-  } catch (err) {
-    if (StackConfigError.isInstance(err)) throw err;
-    await recordProgram(program, { ...opts, captureStacks: true });
-    throw err;
-  }
-}
+// The plan engine's way of recording (no stack traces unless the program fails), for the tests' own recordings.
+export { recordWithoutStacks };
 
 /** Runs `program` under the offline plan's mock runtime and returns every registered resource. */
 export async function plan(program: () => unknown, stack = "test"): Promise<PlanResource[]> {

@@ -13,7 +13,7 @@ import { planNow } from "../../lib/clock";
 import { dataRetentionViolations } from "../../lib/plan/retention";
 import { diffPlans } from "../../lib/plan/diff";
 import { evaluatePolicies, PackConfigError, PackConfigFile, resolvePackConfig } from "../../lib/plan/policy";
-import { recordProgram } from "./record";
+import { recordWithoutStacks } from "./record";
 import { ProjectFile, readConfigFile, readProjectFile, readStackFile, StackFileConfig } from "../../lib/plan/stackfile";
 import { BLUEPRINT_NAMESPACE, PROJECT_DIRS, ProjectRole } from "../../lib/config/projects";
 import { StackReferenceError } from "./mocks";
@@ -253,21 +253,13 @@ async function runProgram(run: ProjectRun, stackOutputs: ReadonlyMap<string, Rec
     const mod = (await loadProgramModule(entry)) as { default?: unknown };
     // `export =` (what the Pulumi Node.js host calls) arrives as the module's default export.
     const exported: unknown = typeof mod === "function" ? mod : mod.default;
-    const record = (captureStacks: boolean) =>
-      recordProgram(
-        () => (typeof exported === "function" ? (exported as () => unknown)() : exported),
-        { project: run.project.name, stack: run.stack, config: run.config.config, secretKeys: run.config.secretKeys, captureStacks, stackOutputs },
-      );
-    let recorded;
-    try {
-      // Fast first: no stack traces while the program runs.
-      recorded = await record(false);
-    } catch (err) {
-      if (StackConfigError.isInstance(err) || StackReferenceError.isInstance(err)) throw err;
-      // The program is deterministic: run it again with stack traces so the error says where.
-      await record(true);
-      throw err;
-    }
+    const recorded = await recordWithoutStacks(() => (typeof exported === "function" ? (exported as () => unknown)() : exported), {
+      project: run.project.name,
+      stack: run.stack,
+      config: run.config.config,
+      secretKeys: run.config.secretKeys,
+      stackOutputs,
+    });
     const providerProblems = defaultProviderViolations(recorded.resources, run.config.config);
     if (providerProblems.length > 0) throw new PlanError(providerProblems.join("\n"), 2);
     return recorded;
