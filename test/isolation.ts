@@ -20,10 +20,10 @@ import ts from "typescript";
  *   limit is restored in a finally. Runs never overlap: a process runs one file at a time and the files await
  *   each recording. That is already how one file records several programs in a row.
  * - `isolated`: files that change process-global state that nothing resets between files run in a fresh
- *   process each (forks, isolate: true). Fail closed: a file is put here when it, or any repository file it
- *   imports (followed transitively by esbuild, packages left out), contains one of PROCESS_STATE_CHANGES
- *   outside the engine files whose changes are undone per program (RESET_PER_PROGRAM), or when esbuild cannot
- *   follow it.
+ *   process each (a vitest project of its own; vitest recycles the forks between projects). Fail closed: a
+ *   file is put here when it, or any repository file it imports (followed transitively by esbuild, packages
+ *   left out), contains one of PROCESS_STATE_CHANGES outside the files that undo their changes after each use
+ *   (UNDONE_AFTER_USE), or when esbuild cannot follow it.
  */
 const RUNTIME_IF_REACHED = [
   "tools/engine/record.ts",
@@ -54,11 +54,11 @@ const PROCESS_STATE_CHANGES: readonly RegExp[] = [
 ];
 
 /**
- * Engine files that make such changes and undo them for every program or call: record.ts (config and mocks set
+ * Files that make such changes and undo them after each program or call: record.ts (config and mocks set
  * afresh per program, the stack-trace limit restored in a finally), run.ts and test/workingDirectory.ts (chdir
  * into a project's directory, back in a finally).
  */
-const RESET_PER_PROGRAM = ["tools/engine/record.ts", "tools/engine/run.ts", "test/workingDirectory.ts"];
+const UNDONE_AFTER_USE = ["tools/engine/record.ts", "tools/engine/run.ts", "test/workingDirectory.ts"];
 
 export interface TestFileGroups {
   readonly isolated: string[];
@@ -136,7 +136,7 @@ function codeOnly(file: string, text: string): string {
 function groupOf(root: string, file: string, inputs: Record<string, { imports: { path: string; external?: boolean }[] }>): keyof TestFileGroups {
   const reached = reachedFiles(root, file, inputs);
   if (!reached) return "isolated";
-  const changesState = [...reached].some((f) => !RESET_PER_PROGRAM.includes(f) && processStateChanges(f, fs.readFileSync(path.join(root, f), "utf8")).length > 0);
+  const changesState = [...reached].some((f) => !UNDONE_AFTER_USE.includes(f) && processStateChanges(f, fs.readFileSync(path.join(root, f), "utf8")).length > 0);
   if (changesState) return "isolated";
   return [...reached].some((f) => RUNTIME_IF_REACHED.includes(f)) ? "runtime" : "shared";
 }
