@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * `npm test`: the typecheck, the lint and the test suite at the same time instead of one after another
+ * `npm test`: the typecheck and lint, and the test suite, at the same time instead of one after another
  * (on a 2-core machine tsc and ESLint are mostly single-threaded, and the suite waits on child processes).
- * The suite's output streams as it runs; the typecheck's and the lint's are printed when each ends, under
- * its name. Exits with the first failing step's code, after all three have finished, so one run shows
- * every failure.
+ * The typecheck and the lint are one process on one TypeScript Program (tools/typecheckAndLint.mjs: tsc's
+ * diagnostics, then ESLint typed from that Program), not two that each build it. The suite's output streams
+ * as it runs; the typecheck's and the lint's are printed when that step ends. Exits with the first failing
+ * step's code, after both have finished, so one run shows every failure.
  */
 import { spawn } from "child_process";
 import * as path from "path";
@@ -17,17 +18,16 @@ const bin = (name) => path.join(root, "node_modules", ".bin", name);
 
 /** @type {{ name: string, command: string, args: string[], stream: boolean }[]} */
 const STEPS = [
-  // --incremental: tsc keeps each file's hash and diagnostics in a build-info file and re-checks only what a
-  // changed file can affect (the options are part of it; a change of them checks everything), so a repeated
-  // `npm test` skips most of the ~10 s of checking; parsing every file, ~half the time, stays. The file lives in
-  // node_modules/.cache (git-ignored, gone with node_modules); a fresh checkout checks everything, as before.
+  // --tsBuildInfoFile: incremental, like `tsc --incremental`: each file's hash and diagnostics are kept in a
+  // build-info file and only what a changed file can affect is re-checked (the options are part of it; a change
+  // of them checks everything), so a repeated `npm test` skips most of the checking; parsing every file stays.
+  // The file lives in node_modules/.cache (git-ignored, gone with node_modules); a fresh checkout checks everything.
   {
-    name: "typecheck",
-    command: bin("tsc"),
-    args: ["--noEmit", "-p", "tsconfig.json", "--incremental", "--tsBuildInfoFile", path.join(root, "node_modules", ".cache", "tsc", "tsconfig.tsbuildinfo")],
+    name: "typecheck+lint",
+    command: process.execPath,
+    args: [path.join(root, "tools", "typecheckAndLint.mjs"), "--project", "tsconfig.json", "--tsBuildInfoFile", path.join(root, "node_modules", ".cache", "tsc", "tsconfig.tsbuildinfo")],
     stream: false,
   },
-  { name: "lint", command: bin("eslint"), args: ["."], stream: false },
   { name: "vitest", command: bin("vitest"), args: ["run", ...process.argv.slice(2)], stream: true },
 ];
 
