@@ -7,7 +7,7 @@ import { StackConfigError } from "../../lib/config/validate";
 import { recordProgram } from "../../tools/engine/record";
 import { readConfigFile } from "../../lib/plan/stackfile";
 import { committedStackDocument } from "../planRuns";
-import { runTool } from "../spawn";
+import { planInProcess } from "../planInProcess";
 import { inDirectory } from "../workingDirectory";
 
 const root = path.resolve(__dirname, "../..");
@@ -83,11 +83,11 @@ describe("a bad config", () => {
   });
 });
 
-/** `npm run plan` as a user runs it; every bad input below must end in its exit code and message, never a stack trace. */
-async function runPlan(args: string[]) {
-  const res = await runTool("tools/plan.ts", args, { timeoutMs: 120_000 });
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
-}
+/**
+ * `npm run plan`'s command line (test/planInProcess.ts: in this process; test/e2e/plan-cli.test.ts runs a bad config
+ * through the plan's own process); every bad input below must end in its exit code and message, never a stack trace.
+ */
+const runPlan = planInProcess;
 const NO_TRACE = /\n\s+at \S+ \(|plan failed/;
 
 describe("bad input through npm run plan", () => {

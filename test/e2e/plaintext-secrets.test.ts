@@ -1,17 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { envWithoutNpm, runTool } from "../spawn";
-
-/** The plan CLI as a user runs it (npm's variables left out, as test/e2e/plan-cli.test.ts does). */
-async function runPlan(args: string[]) {
-  const clean = envWithoutNpm();
-  const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env: clean });
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
-}
+import { planInProcess } from "../planInProcess";
 
 describe("npm run plan: a secret by nature written as plaintext is a config error (exit 2)", () => {
   it("names each plaintext secret key and the command that stores it encrypted", async () => {
     const fixture = "test/fixtures/serving/Pulumi.plaintext-secrets.yaml";
-    const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", fixture]);
+    const { code, stdout, stderr } = await planInProcess(["--stack", "dev", "--config-file", fixture]);
     expect([code, stdout]).toEqual([2, ""]);
     expect(stderr).toBe(
       `Invalid stack configuration in ${fixture} (2 problems):\n` +
@@ -21,7 +14,7 @@ describe("npm run plan: a secret by nature written as plaintext is a config erro
   }, 300_000);
 
   it("accepts the same values written as secure:", async () => {
-    const { code, stderr } = await runPlan(["--stack", "dev", "--config-file", "test/fixtures/serving/Pulumi.secure-secrets.yaml", "--quiet"]);
+    const { code, stderr } = await planInProcess(["--stack", "dev", "--config-file", "test/fixtures/serving/Pulumi.secure-secrets.yaml", "--quiet"]);
     expect(code).not.toBe(2);
     expect(stderr).not.toContain("as plaintext");
   }, 300_000);

@@ -5,12 +5,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PlanDocument, PlanResource } from "../../lib/plan/document";
 import { committedStackPlan } from "../planRuns";
+import { planInProcess } from "../planInProcess";
 import { envWithoutNpm, run, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, OPTIONAL_LABELS, verdictOf } from "./verdict";
 
 const root = path.resolve(__dirname, "../..");
 
-/** The plan CLI as a user runs it; not as an npm script, so npm's own variables do not leak in. */
+/**
+ * The plan CLI as a user runs it, in a process of its own; not as an npm script, so npm's own variables do not leak
+ * in. For what the process decides: the exit status, output before the SDK loads. What a plan prints is asserted on
+ * planInProcess (the same command line in this process: test/planInProcess.ts), which skips a process start.
+ */
 async function runPlan(args: string[], env: NodeJS.ProcessEnv = {}) {
   const clean = envWithoutNpm();
   const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env: { ...clean, ...env } });
@@ -98,7 +103,7 @@ describe("npm run plan", () => {
   });
 
   it("lists the regions of prod in its config order in every section, and keeps tables within 120 columns", async () => {
-    const { code, stdout } = await runPlan(["--stack", "prod", "--outputs"]);
+    const { code, stdout } = await planInProcess(["--stack", "prod", "--outputs"]);
     expect(code).toBe(0);
     const order = ["us-east-1", "us-west-2", "us-east-2"];
     const regionsIn = (title: string) => [...new Set(section(stdout, title).map((l) => /^ {2}(us-[a-z]+-\d)\b/.exec(l)?.[1]).filter((r): r is string => r !== undefined))];
@@ -137,17 +142,17 @@ describe("npm run plan", () => {
   });
 
   it("defaults to the dev stack", async () => {
-    const { code, stdout } = await runPlan([]);
+    const { code, stdout } = await planInProcess([]);
     expect(code).toBe(0);
     expect(stdout).toContain(`Plan ${BOTH}/dev:`);
   });
 
   it("prints the same plan twice (deterministic mocks); --quiet prints only the one-line verdict", async () => {
     const a = tmpFile("a.json");
-    const first = await runPlan(["--stack", "staging", "--json", a, "--quiet"]);
+    const first = await planInProcess(["--stack", "staging", "--json", a, "--quiet"]);
     expect(first.code).toBe(0);
     expect(first.stdout).toBe(`Plan ${BOTH}/staging: exit 0: planned cleanly, no mandatory policy violation; policy: 0 mandatory, 0 advisory violations; plan document written to ${a}\n`);
-    // The second plan is another process: the test run's shared `--stack staging --json <b>` (test/planRuns.ts).
+    // The second plan is another process, the CLI's: the test run's shared `--stack staging --json <b>` (test/planRuns.ts).
     const second = await committedStackPlan("staging");
     expect(second.args).toEqual(["--stack", "staging", "--json", second.json]);
     expect(second.code).toBe(0);
@@ -195,7 +200,7 @@ describe("npm run plan: two projects, platform then serving", () => {
   beforeAll(async () => {
     const plan = async (extra: string[]) => {
       const out = tmpFile("plan.json");
-      const res = await runPlan(["--stack", "prod", "--json", out, ...extra]);
+      const res = await planInProcess(["--stack", "prod", "--json", out, ...extra]);
       if (res.code !== 0) throw new Error(`plan ${extra.join(" ")} failed (${res.code}): ${res.stderr}`);
       return { doc: JSON.parse(fs.readFileSync(out, "utf8")) as PlanDocument, stdout: res.stdout };
     };
@@ -264,7 +269,7 @@ describe("npm run plan: a config error names the project's stack file and the si
       "(platform/stacks/Pulumi.qa.yaml does not exist); its stacks are dev, prod, staging\n";
     // The file sets platformStack, so it is serving's; with --project serving it is serving's by flag.
     for (const extra of [[], ["--project", "serving"]]) {
-      const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", fixture, ...extra]);
+      const { code, stdout, stderr } = await planInProcess(["--stack", "dev", "--config-file", fixture, ...extra]);
       expect([code, stdout], extra.join(" ")).toEqual([2, ""]);
       expect(stderr, extra.join(" ")).toBe(expected);
     }
@@ -272,7 +277,7 @@ describe("npm run plan: a config error names the project's stack file and the si
 
   it("refuses a platform key in serving's stack file, saying to set it in platform's", async () => {
     const file = stackVariant("serving", "dev", "dev-with-regions", (t) => `${t.trimEnd()}\n  llm-blueprint:regions: []\n`);
-    const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", file]);
+    const { code, stdout, stderr } = await planInProcess(["--stack", "dev", "--config-file", file]);
     expect([code, stdout]).toEqual([2, ""]);
     expect(stderr).toBe(
       `Invalid stack configuration in ${path.relative(root, file)} (1 problem):\n` +
@@ -282,7 +287,7 @@ describe("npm run plan: a config error names the project's stack file and the si
 
   it("refuses a serving key in platform's stack file, saying to set it in serving's", async () => {
     const file = stackVariant("platform", "dev", "dev-with-observability", (t) => `${t.trimEnd()}\n  llm-blueprint:observability:\n    retentionDays: 3\n`);
-    const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", file]);
+    const { code, stdout, stderr } = await planInProcess(["--stack", "dev", "--config-file", file]);
     expect([code, stdout]).toEqual([2, ""]);
     expect(stderr).toBe(
       `Invalid stack configuration in ${path.relative(root, file)} (1 problem):\n` +
@@ -291,7 +296,7 @@ describe("npm run plan: a config error names the project's stack file and the si
   });
 
   it("reads --config-file as the --project's stack file: serving's file planned as platform is refused for its serving keys", async () => {
-    const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--project", "platform", "--config-file", "serving/stacks/Pulumi.dev.yaml"]);
+    const { code, stdout, stderr } = await planInProcess(["--stack", "dev", "--project", "platform", "--config-file", "serving/stacks/Pulumi.dev.yaml"]);
     expect([code, stdout]).toEqual([2, ""]);
     expect(stderr.split("\n")[0]).toMatch(/^Invalid stack configuration in serving\/stacks\/Pulumi\.dev\.yaml \(\d+ problems\):$/);
     for (const key of ["platformStack", "serving", "observability"]) {

@@ -4,12 +4,14 @@ import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PlanDocument } from "../../lib/plan/document";
 import { committedStackPlan } from "../planRuns";
+import { planInProcess } from "../planInProcess";
 import { envWithoutNpm, runTool } from "../spawn";
 import { CORE_LABELS, coreLabels, verdictOf } from "./verdict";
 
 const root = path.resolve(__dirname, "../..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-"));
 
+/** The plan CLI in a process of its own, as a user runs it (npm's variables left out): for the exits before the SDK loads. */
 async function runPlan(args: string[]) {
   const env = envWithoutNpm();
   const res = await runTool("tools/plan.ts", args, { timeoutMs: 240_000, env });
@@ -33,7 +35,7 @@ describe("npm run plan -- --diff", () => {
   });
 
   it("finds no change against the plan it just wrote, and --fail-on-diff passes", async () => {
-    const { code, stdout } = await runPlan(["--stack", "prod", "--diff", base, "--fail-on-diff"]);
+    const { code, stdout } = await planInProcess(["--stack", "prod", "--diff", base, "--fail-on-diff"]);
     expect(code).toBe(0);
     const v = verdictOf(stdout);
     expect(v.head).toBe(`Plan ${BOTH}/prod: exit 0: planned cleanly, no mandatory policy violation, no changes against ${base}`);
@@ -53,7 +55,7 @@ describe("npm run plan -- --diff", () => {
     const file = path.join(dir, "Pulumi.prod.yaml");
     fs.writeFileSync(file, edited);
 
-    const { code, stdout } = await runPlan(["--stack", "prod", "--config-file", file, "--diff", base, "--fail-on-diff"]);
+    const { code, stdout } = await planInProcess(["--stack", "prod", "--config-file", file, "--diff", base, "--fail-on-diff"]);
     expect(code).toBe(3);
     const section = changesSection(stdout);
     const changed = [...section.matchAll(/^ {4}(\S+) +(\S+) (\S+)$/gm)].map((m) => [m[1], m[2], m[3]]);
@@ -78,7 +80,7 @@ describe("npm run plan -- --diff", () => {
     const edited = fs.readFileSync(stackFile, "utf8").replace("maxSize: 4\n", "maxSize: 5\n");
     const file = path.join(dir, "Pulumi.prod-bigger.yaml");
     fs.writeFileSync(file, edited);
-    const { code, stdout } = await runPlan(["--stack", "prod", "--config-file", file, "--diff", base]);
+    const { code, stdout } = await planInProcess(["--stack", "prod", "--config-file", file, "--diff", base]);
     expect(code).toBe(0);
     const doc = JSON.parse(fs.readFileSync(base, "utf8")) as PlanDocument;
     const p5 = doc.cost!.lines.find((l) => l.resource === "us-east-1-karpenter-h100-nodepool" && l.kind === "nodes")!;
@@ -147,7 +149,7 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
       expect(t.slice(regions + 1)).not.toMatch(/^ {2}\S/m);
       return `${t.trimEnd()}\n${newRegion}`;
     });
-    const { code, stdout, stderr } = await runPlan(["--stack", "dev", "--config-file", file, "--diff", devBase, "--json", withRegion]);
+    const { code, stdout, stderr } = await planInProcess(["--stack", "dev", "--config-file", file, "--diff", devBase, "--json", withRegion]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const v = verdictOf(stdout);
@@ -163,7 +165,7 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
 
   it("puts deleted buckets, keys and log groups of a removed region under data at risk", async () => {
     expect(fs.existsSync(withRegion)).toBe(true);
-    const { code, stdout } = await runPlan(["--stack", "dev", "--diff", withRegion]);
+    const { code, stdout } = await planInProcess(["--stack", "dev", "--diff", withRegion]);
     expect(code).toBe(0);
     const v = verdictOf(stdout);
     expect(v.line("data at risk")).toMatch(/^ {2}data at risk {2}\d+ protected, retained or data-holding resource\(s\) deleted or replaced; [1-9]\d* lose their data$/);
@@ -178,7 +180,7 @@ describe("npm run plan -- --diff on dev: a new region, its removal, a changed SL
 
   it("shows the words around a changed SLO threshold in the alert expressions, never two identical excerpts", async () => {
     const file = devFile("serving", "Pulumi.dev-slo.yaml", (t) => t.replace("    retentionDays: 3\n", "    retentionDays: 3\n    slos:\n      chat-small: { ttftP99Seconds: 3, tpotP99Seconds: 0.1, errorRatePercent: 1 }\n"));
-    const { code, stdout } = await runPlan(["--stack", "dev", "--config-file", file, "--diff", devBase]);
+    const { code, stdout } = await planInProcess(["--stack", "dev", "--config-file", file, "--diff", devBase]);
     expect(code).toBe(0);
     const changes = stdout.slice(stdout.indexOf("Changes against"));
     expect(changes).toMatch(/spec\.groups\[\d+\]\.rules\[\d+\]\.expr: "…[^"]*> 2" => "…[^"]*> 3"/);

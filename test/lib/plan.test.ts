@@ -10,6 +10,7 @@ import { readConfigFile } from "../../lib/plan/stackfile";
 import { countResources, flattenOutputs, gpuCapacity } from "../../lib/plan/summary";
 import { planResource } from "../planResource";
 import { withEngineUrns } from "../../lib/plan/urn";
+import { run } from "../spawn";
 
 const res = planResource;
 
@@ -149,8 +150,37 @@ describe("engine URNs", () => {
   });
 });
 
+describe("a program that throws", () => {
+  // In a process of its own, which counts every unhandled rejection until it has drained.
+  it("makes recordProgram reject with its error once the run has drained, leaving no unhandled rejection behind", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-throws-"));
+    const script = path.join(dir, "check.ts");
+    fs.writeFileSync(
+      script,
+      `import { recordProgram } from ${JSON.stringify(path.resolve(__dirname, "../../tools/engine/record"))};
+import * as pulumi from ${JSON.stringify(require.resolve("@pulumi/pulumi"))};
+const unhandled: string[] = [];
+process.on("unhandledRejection", (err) => unhandled.push(String(err)));
+(async () => {
+  const errors: string[] = [];
+  for (const captureStacks of [false, true]) {
+    // A resource first, so the failure comes after the program has started registering.
+    const program = async () => { new pulumi.ComponentResource("my:mod:Thing", "before"); throw new Error("boom " + captureStacks); };
+    await recordProgram(program, { project: "p", stack: "s", captureStacks }).then(() => errors.push("no error"), (e: Error) => errors.push(e.message));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  process.stdout.write(JSON.stringify({ errors, unhandled }));
+})();
+`,
+    );
+    const res = await run(path.resolve(__dirname, "../../node_modules/.bin/tsx"), [script], { cwd: path.resolve(__dirname, "../.."), timeoutMs: 60_000 });
+    expect(res.status, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ errors: ["boom false", "boom true"], unhandled: [] });
+  });
+});
+
 describe("stack traces", () => {
-  // A program that throws also leaves unhandled rejections behind in the SDK, so this runs in its own process.
+  // In a process of its own, so the stack-trace limit it reads at the end is the engine's doing alone.
   it("are off while the program runs in the fast mode, yet a program error from planStack still says where", () => {
     // A repository with a platform project only, planned alone (--project platform).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-stacks-"));

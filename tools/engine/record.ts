@@ -194,10 +194,21 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
   };
 
   let outputs: Record<string, unknown>;
+  // A program that throws is caught here and its error thrown once the run is drained: let through, it would also
+  // reject promises the SDK derives from the stack's outputs and nobody awaits (unhandled rejections, twice per failed
+  // program in @pulumi/pulumi 3.248.0), which end a test process or would need ignoring in the plan's.
+  let programFailure: { readonly error: unknown } | undefined;
   const stackTraceLimit = Error.stackTraceLimit;
   if (opts.captureStacks === false) Error.stackTraceLimit = 0;
   try {
-    outputs = (await pulumi.runtime.runInPulumiStack(async () => await program())) as Record<string, unknown>;
+    outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+      try {
+        return await program();
+      } catch (error) {
+        programFailure = { error };
+        return {};
+      }
+    })) as Record<string, unknown>;
   } finally {
     // Registrations still in flight finish inside disconnect() (a third of serving's): no stacks there either.
     try {
@@ -206,6 +217,7 @@ export async function recordProgram(program: () => unknown, opts: RecordOptions)
       Error.stackTraceLimit = stackTraceLimit;
     }
   }
+  if (programFailure) throw programFailure.error;
   if (failures.length > 0) throw failures[0];
   return { resources: withEngineUrns(resources, opts.stack, opts.project), outputs: (toPlainValue(outputs ?? {}) as Record<string, unknown>) ?? {} };
 }
