@@ -16,6 +16,8 @@ export default tseslint.config(
         // (pulumi/*) read expression types only, and comments incl. eslint-disable come from the scanner
         // (@typescript-eslint/typescript-estree 8.73.0 dist/convert-comments.js). Same reports, ~20% less lint CPU.
         // No --cache: it cannot see a file's types change with another file (typescript-eslint issue #4694).
+        // This is `npm run lint` and editors. `npm test` lints through tools/typecheckAndLint.mjs, which overrides
+        // these options with parserOptions.programs: the typecheck's own Program (tsc's JSDoc mode), built once.
         projectService: true,
         tsconfigRootDir: import.meta.dirname,
         jsDocParsingMode: "type-info",
