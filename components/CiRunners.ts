@@ -1,4 +1,8 @@
-import * as aws from "@pulumi/aws";
+import * as codebuild from "@pulumi/aws/codebuild";
+import * as ec2 from "@pulumi/aws/ec2";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
+import * as vpc from "@pulumi/aws/vpc";
 import * as pulumi from "@pulumi/pulumi";
 import { retainedLogGroup } from "./retainedLogGroup";
 import { parseIpv4Cidr } from "../lib/cidr";
@@ -108,7 +112,7 @@ export class CiRunners extends pulumi.ComponentResource {
   /** Extra security group for the region's EKS cluster (vpcConfig.securityGroupIds). */
   readonly controlPlaneSecurityGroupId: pulumi.Output<string>;
   readonly serviceRoleArn: pulumi.Output<string>;
-  readonly project: aws.codebuild.Project;
+  readonly project: codebuild.Project;
 
   constructor(name: string, args: CiRunnersArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = ciRunnersProblems(args);
@@ -118,21 +122,21 @@ export class CiRunners extends pulumi.ComponentResource {
     const tags = { ...(args.tags ?? {}) };
     const tagged = (resourceName: string) => ({ ...tags, Name: resourceName });
     const projectName = runnerProjectName(args.namePrefix, args.stack, args.region);
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const account = getCallerIdentityOutput({}, { parent: this }).accountId;
 
-    const runnerSg = new aws.ec2.SecurityGroup(
+    const runnerSg = new ec2.SecurityGroup(
       `${name}-runner`,
       { vpcId: args.vpcId, description: `CodeBuild GitHub Actions runners ${projectName}: HTTPS out, nothing in`, tags: tagged(`${name}-runner`) },
       { parent: this },
     );
     // GitHub, the AWS APIs (through NAT) and every region's Kubernetes API (through peering) are all HTTPS.
-    new aws.vpc.SecurityGroupEgressRule(
+    new vpc.SecurityGroupEgressRule(
       `${name}-runner-https-out`,
       { securityGroupId: runnerSg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS to GitHub, AWS APIs and the Kubernetes APIs", tags },
       { parent: this },
     );
 
-    const controlPlaneSg = new aws.ec2.SecurityGroup(
+    const controlPlaneSg = new ec2.SecurityGroup(
       `${name}-control-plane`,
       { vpcId: args.vpcId, description: `EKS control plane in ${args.region}: Kubernetes API from the CI runners only`, tags: tagged(`${name}-control-plane`) },
       { parent: this },
@@ -140,7 +144,7 @@ export class CiRunners extends pulumi.ComponentResource {
     const ingress = controlPlaneIngress(args.region, [{ region: args.region, ciSubnetCidrs: [] }, ...(args.peerCiSubnets ?? [])]);
     for (const rule of ingress) {
       const ruleName = rule.kind === "runnerSecurityGroup" ? `${name}-api-from-runners` : `${name}-api-from-${rule.region}-${rule.cidr.replace(/[./]/g, "-")}`;
-      new aws.vpc.SecurityGroupIngressRule(
+      new vpc.SecurityGroupIngressRule(
         ruleName,
         {
           securityGroupId: controlPlaneSg.id,
@@ -171,9 +175,9 @@ export class CiRunners extends pulumi.ComponentResource {
       this,
     );
 
-    const role = new aws.iam.Role(`${name}-service`, { assumeRolePolicy: JSON.stringify(serviceTrust("codebuild.amazonaws.com")), tags }, { parent: this });
+    const role = new iam.Role(`${name}-service`, { assumeRolePolicy: JSON.stringify(serviceTrust("codebuild.amazonaws.com")), tags }, { parent: this });
     const subnetArns = pulumi.all([account, ...args.ciSubnetIds]).apply(([id, ...subnets]) => subnets.map((s) => `arn:aws:ec2:${args.region}:${id}:subnet/${s}`));
-    const rolePolicy = new aws.iam.RolePolicy(
+    const rolePolicy = new iam.RolePolicy(
       `${name}-service`,
       {
         role: role.id,
@@ -188,7 +192,7 @@ export class CiRunners extends pulumi.ComponentResource {
 
     // A VPC project is validated against its role's EC2 permissions when it is created, so the
     // policy must exist first (aws/aws-cdk#2662, "correctly handle permissions for Projects inside VPC").
-    this.project = new aws.codebuild.Project(
+    this.project = new codebuild.Project(
       `${name}-project`,
       {
         name: projectName,
@@ -213,7 +217,7 @@ export class CiRunners extends pulumi.ComponentResource {
       { parent: this, dependsOn: [rolePolicy] },
     );
 
-    new aws.codebuild.Webhook(
+    new codebuild.Webhook(
       `${name}-webhook`,
       { projectName: this.project.name, buildType: "BUILD", filterGroups: [{ filters: [{ type: "EVENT", pattern: RUNNER_WEBHOOK_EVENT }] }] },
       { parent: this },

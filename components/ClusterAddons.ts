@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/aws/eks";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KUBERNETES_BASELINES, NVIDIA_DEVICE_PLUGIN_CHART, SUPPORTED_KUBERNETES_VERSIONS } from "../lib/baseline";
@@ -58,7 +60,7 @@ export function devicePluginValues(): Record<string, unknown> {
  */
 export class ClusterAddons extends pulumi.ComponentResource {
   readonly devicePlugin: k8s.helm.v3.Release;
-  readonly nodeMonitoringAgent: aws.eks.Addon;
+  readonly nodeMonitoringAgent: eks.Addon;
   /** The encrypted gp3 StorageClass; volume claims that use it wait for it. */
   readonly storageClass: k8s.storage.v1.StorageClass;
 
@@ -71,7 +73,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const tags = args.tags ?? {};
     const waitFor = args.waitFor ?? [];
 
-    new aws.eks.Addon(
+    new eks.Addon(
       `${name}-coredns`,
       {
         clusterName: args.clusterName,
@@ -89,11 +91,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
     // class that keeps volumes when claims go: a deleted Prometheus release must not take its data.
     // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
     const podTrust = pulumi
-      .all([aws.getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
+      .all([getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
       .apply(([accountId, clusterName]) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName })));
-    const ebsRole = new aws.iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: podTrust, tags }, { parent: this });
-    const ebsPolicy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsRole.name, policyArn: managedPolicyArn("service-role/AmazonEBSCSIDriverPolicy") }, { parent: this });
-    const ebsCsi = new aws.eks.Addon(
+    const ebsRole = new iam.Role(`${name}-ebs-csi`, { assumeRolePolicy: podTrust, tags }, { parent: this });
+    const ebsPolicy = new iam.RolePolicyAttachment(`${name}-ebs-csi`, { role: ebsRole.name, policyArn: managedPolicyArn("service-role/AmazonEBSCSIDriverPolicy") }, { parent: this });
+    const ebsCsi = new eks.Addon(
       `${name}-ebs-csi`,
       {
         clusterName: args.clusterName,
@@ -122,7 +124,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
     // A DaemonSet on every node, GPU nodes included (the add-on tolerates all taints); its conditions
     // drive node auto repair of the system group and Karpenter's node repair of the GPU pools.
-    this.nodeMonitoringAgent = new aws.eks.Addon(
+    this.nodeMonitoringAgent = new eks.Addon(
       `${name}-node-monitoring-agent`,
       {
         clusterName: args.clusterName,

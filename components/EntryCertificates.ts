@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as acm from "@pulumi/aws/acm";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
+import * as route53 from "@pulumi/aws/route53";
 import * as pulumi from "@pulumi/pulumi";
 import { validationOwners } from "../lib/certificates";
 import { regionCode } from "../lib/naming";
@@ -7,9 +9,9 @@ export interface EntryCertificatesArgs {
   readonly zoneId: string;
   readonly zoneName: string;
   /** The regions with a public entry, each with its aws provider (certificates are regional). */
-  readonly regions: readonly { readonly region: string; readonly provider: aws.Provider }[];
+  readonly regions: readonly { readonly region: string; readonly provider: AwsProvider }[];
   /** Provider of the validation records (Route 53 is global). */
-  readonly globalProvider: aws.Provider;
+  readonly globalProvider: AwsProvider;
   /** @default {} */
   readonly tags?: Record<string, string>;
 }
@@ -38,7 +40,7 @@ export class EntryCertificates extends pulumi.ComponentResource {
     const certificates = new Map(
       args.regions.map(({ region, provider }) => {
         const [domainName, ...sans] = domainsOf(region);
-        const certificate = new aws.acm.Certificate(
+        const certificate = new acm.Certificate(
           `${region}-entry-cert`,
           { domainName, subjectAlternativeNames: sans, validationMethod: "DNS", keyAlgorithm: "EC_prime256v1", tags },
           { parent: this, provider },
@@ -57,7 +59,7 @@ export class EntryCertificates extends pulumi.ComponentResource {
         if (!found) throw new Error(`EntryCertificates ${name}: ACM returned no DNS validation option for ${owner.domain} (got ${options.map((o) => o.domainName).join(", ")})`);
         return found;
       });
-      const record = new aws.route53.Record(
+      const record = new route53.Record(
         owner.recordName,
         { zoneId: args.zoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300 },
         // Route 53 is global: every record on one provider, so a record that becomes shared is not replaced.
@@ -68,7 +70,7 @@ export class EntryCertificates extends pulumi.ComponentResource {
 
     this.certificateArns = {};
     for (const { region, provider } of args.regions) {
-      const validation = new aws.acm.CertificateValidation(
+      const validation = new acm.CertificateValidation(
         `${region}-entry-cert`,
         { certificateArn: certificates.get(region)!.arn, validationRecordFqdns: recordFqdns.get(region)! },
         { parent: this, provider },

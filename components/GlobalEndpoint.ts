@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as route53 from "@pulumi/aws/route53";
 import * as pulumi from "@pulumi/pulumi";
 import { endpointRecovery, globalName, globalRecords, RecoveryTime, RegionRouting, regionalName, RoutingMode } from "../lib/traffic";
 
@@ -45,7 +46,7 @@ export class GlobalEndpoint extends pulumi.ComponentResource {
   readonly recoveryTime?: RecoveryTime;
   /** Regions in the global names (weight above 0). */
   readonly routedRegions: string[];
-  readonly healthChecks: Record<string, aws.route53.HealthCheck>;
+  readonly healthChecks: Record<string, route53.HealthCheck>;
 
   constructor(name: string, args: GlobalEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
     const hc = args.healthCheck ?? { intervalSeconds: 10, failureThreshold: 3, path: "/v1/models" };
@@ -59,7 +60,7 @@ export class GlobalEndpoint extends pulumi.ComponentResource {
     this.healthChecks = {};
     for (const r of args.regions) {
       const fqdn = regionalName(args.endpoint, r.region, args.zoneName);
-      const check = new aws.route53.HealthCheck(
+      const check = new route53.HealthCheck(
         `${name}-${r.region}`,
         {
           type: "HTTPS_STR_MATCH",
@@ -77,7 +78,7 @@ export class GlobalEndpoint extends pulumi.ComponentResource {
         { parent: this },
       );
       this.healthChecks[r.region] = check;
-      new aws.cloudwatch.MetricAlarm(
+      new cloudwatch.MetricAlarm(
         `${name}-${r.region}`,
         {
           alarmDescription: `${fqdn} fails its Route 53 health check: traffic is leaving ${r.region}`,
@@ -99,7 +100,7 @@ export class GlobalEndpoint extends pulumi.ComponentResource {
     }
 
     for (const rec of records) {
-      new aws.route53.Record(
+      new route53.Record(
         `${name}-${rec.region}`,
         {
           zoneId: args.zoneId,

@@ -1,4 +1,7 @@
-import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/aws/eks";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { retainedLogGroup } from "./retainedLogGroup";
@@ -77,8 +80,8 @@ export function kubeconfigFor(name: string, endpoint: string, caData: string, re
 }
 
 /** AWS managed policies as separate attachments (the role's managedPolicyArns input is deprecated in aws v7). */
-function attachManagedPolicies(prefix: string, role: aws.iam.Role, names: readonly string[], parent: pulumi.Resource): aws.iam.RolePolicyAttachment[] {
-  return names.map((n) => new aws.iam.RolePolicyAttachment(`${prefix}-${n}`, { role: role.name, policyArn: managedPolicyArn(n) }, { parent }));
+function attachManagedPolicies(prefix: string, role: iam.Role, names: readonly string[], parent: pulumi.Resource): iam.RolePolicyAttachment[] {
+  return names.map((n) => new iam.RolePolicyAttachment(`${prefix}-${n}`, { role: role.name, policyArn: managedPolicyArn(n) }, { parent }));
 }
 
 /**
@@ -89,20 +92,20 @@ function attachManagedPolicies(prefix: string, role: aws.iam.Role, names: readon
  * kubernetes Provider that waits for the access associations.
  */
 export class GpuCluster extends pulumi.ComponentResource {
-  readonly cluster: aws.eks.Cluster;
+  readonly cluster: eks.Cluster;
   readonly clusterName: pulumi.Output<string>;
   readonly endpoint: pulumi.Output<string>;
   /** Security group EKS puts on the control-plane ENIs, the managed nodes and their pods. */
   readonly clusterSecurityGroupId: pulumi.Output<string>;
-  readonly nodeRole: aws.iam.Role;
+  readonly nodeRole: iam.Role;
   /** Node groups depend on these so nodes never boot without their policies. */
-  readonly nodeRoleAttachments: aws.iam.RolePolicyAttachment[];
-  readonly secretsKey: aws.kms.Key;
+  readonly nodeRoleAttachments: iam.RolePolicyAttachment[];
+  readonly secretsKey: kms.Key;
   readonly kubeconfig: pulumi.Output<string>;
   /** Base64 PEM of the cluster CA, for kubeconfigs built by another project (StackReference). */
   readonly certificateAuthorityData: pulumi.Output<string>;
   /** Access policy associations of each CI role that has a principal (keys: deploy, preview, drift). */
-  readonly ciAccess: Record<string, aws.eks.AccessPolicyAssociation[]>;
+  readonly ciAccess: Record<string, eks.AccessPolicyAssociation[]>;
   /**
    * Resolves, to the deploy associations' ids joined with ",", only once every one of them exists:
    * a project that reaches this cluster through a StackReference waits on it before its first
@@ -121,15 +124,15 @@ export class GpuCluster extends pulumi.ComponentResource {
     const tags = { ...(args.tags ?? {}) };
     const baseline = KUBERNETES_BASELINES[args.kubernetesVersion];
     const publicCidrs = [...(args.publicAccessCidrs ?? [])];
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const account = getCallerIdentityOutput({}, { parent: this }).accountId;
 
     // Losing this key makes every Kubernetes secret unreadable: keep it even if the stack is destroyed.
-    this.secretsKey = new aws.kms.Key(
+    this.secretsKey = new kms.Key(
       `${name}-secrets`,
       { description: `EKS secrets envelope encryption for ${args.clusterName}`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
       { parent: this, retainOnDelete: true },
     );
-    new aws.kms.Alias(`${name}-secrets`, { name: `alias/eks/${args.clusterName}/secrets`, targetKeyId: this.secretsKey.keyId }, { parent: this });
+    new kms.Alias(`${name}-secrets`, { name: `alias/eks/${args.clusterName}/secrets`, targetKeyId: this.secretsKey.keyId }, { parent: this });
 
     const logGroupName = `/aws/eks/${args.clusterName}/cluster`;
     // The audit trail outlives the cluster: a destroy or a rename leaves the log group (and its key) in place.
@@ -147,7 +150,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       this,
     );
 
-    const clusterRole = new aws.iam.Role(
+    const clusterRole = new iam.Role(
       `${name}-cluster`,
       {
         assumeRolePolicy: JSON.stringify(policyDocument({ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] })),
@@ -156,7 +159,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.cluster = new aws.eks.Cluster(
+    this.cluster = new eks.Cluster(
       `${name}-eks`,
       {
         name: args.clusterName,
@@ -184,7 +187,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
 
     // Nodes get only what the kubelet and image pulls need; the CNI policy goes to vpc-cni's own role.
-    this.nodeRole = new aws.iam.Role(
+    this.nodeRole = new iam.Role(
       `${name}-node`,
       {
         assumeRolePolicy: JSON.stringify(serviceTrust("ec2.amazonaws.com")),
@@ -194,18 +197,18 @@ export class GpuCluster extends pulumi.ComponentResource {
     );
     this.nodeRoleAttachments = attachManagedPolicies(`${name}-node`, this.nodeRole, ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"], this);
 
-    const podIdentityAgent = new aws.eks.Addon(
+    const podIdentityAgent = new eks.Addon(
       `${name}-pod-identity-agent`,
       { clusterName: this.cluster.name, addonName: "eks-pod-identity-agent", addonVersion: baseline.addons["eks-pod-identity-agent"], resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
       { parent: this },
     );
-    const cniRole = new aws.iam.Role(
+    const cniRole = new iam.Role(
       `${name}-vpc-cni`,
       { assumeRolePolicy: account.apply((accountId) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName: args.clusterName }))), tags },
       { parent: this },
     );
     const cniPolicy = attachManagedPolicies(`${name}-vpc-cni`, cniRole, ["AmazonEKS_CNI_Policy"], this);
-    new aws.eks.Addon(
+    new eks.Addon(
       `${name}-vpc-cni`,
       {
         clusterName: this.cluster.name,
@@ -220,16 +223,16 @@ export class GpuCluster extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [podIdentityAgent, ...cniPolicy] },
     );
-    new aws.eks.Addon(
+    new eks.Addon(
       `${name}-kube-proxy`,
       { clusterName: this.cluster.name, addonName: "kube-proxy", addonVersion: baseline.addons["kube-proxy"], resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
       { parent: this },
     );
 
-    const adminAssociations: aws.eks.AccessPolicyAssociation[] = [];
+    const adminAssociations: eks.AccessPolicyAssociation[] = [];
     for (const [i, roleArn] of (args.adminRoleArns ?? []).entries()) {
-      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.cluster.name, principalArn: roleArn, type: "STANDARD", tags }, { parent: this });
-      const association = new aws.eks.AccessPolicyAssociation(
+      const entry = new eks.AccessEntry(`${name}-admin-${i}`, { clusterName: this.cluster.name, principalArn: roleArn, type: "STANDARD", tags }, { parent: this });
+      const association = new eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
         {
           clusterName: this.cluster.name,
@@ -246,14 +249,14 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.ciAccess = {};
     for (const access of ciAccessEntries(args.ciPrincipals ?? {})) {
       const entryName = `${name}-ci-${access.roles.join("-")}`;
-      const entry = new aws.eks.AccessEntry(
+      const entry = new eks.AccessEntry(
         entryName,
         { clusterName: this.cluster.name, principalArn: access.principalArn, type: "STANDARD", tags: { ...tags, [CI_ROLE_TAG]: access.roleTag } },
         { parent: this },
       );
       const associations = access.policies.map(
         (policy) =>
-          new aws.eks.AccessPolicyAssociation(
+          new eks.AccessPolicyAssociation(
             `${entryName}-${accessPolicyShortName(policy.name)}`,
             { clusterName: this.cluster.name, principalArn: entry.principalArn, policyArn: policy.arn, accessScope: { type: policy.scope } },
             { parent: this },

@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as kms from "@pulumi/aws/kms";
+import * as sns from "@pulumi/aws/sns";
 import * as pulumi from "@pulumi/pulumi";
 import { alarmTopicKeyPolicy, alarmTopicPolicy } from "../lib/traffic";
 
@@ -23,10 +25,10 @@ export class HealthCheckAlerts extends pulumi.ComponentResource {
   constructor(name: string, args: HealthCheckAlertsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("llm-blueprint:traffic:HealthCheckAlerts", name, {}, opts);
     const tags = args.tags ?? {};
-    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const identity = getCallerIdentityOutput({}, { parent: this });
     const region = args.region ?? "us-east-1";
 
-    const key = new aws.kms.Key(
+    const key = new kms.Key(
       `${name}-key`,
       {
         description: "Route 53 health-check alarm topic",
@@ -38,14 +40,14 @@ export class HealthCheckAlerts extends pulumi.ComponentResource {
       // Like every key of the stack: a topic's undelivered messages stay encrypted under it.
       { parent: this, retainOnDelete: true },
     );
-    const topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
-    new aws.sns.TopicPolicy(
+    const topic = new sns.Topic(`${name}-topic`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
+    new sns.TopicPolicy(
       `${name}-topic`,
       { arn: topic.arn, policy: pulumi.all([topic.arn, identity.accountId]).apply(([arn, id]) => JSON.stringify(alarmTopicPolicy(arn, id, region))) },
       { parent: this },
     );
     for (const [i, email] of (args.alertEmails ?? []).entries()) {
-      new aws.sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this });
+      new sns.TopicSubscription(`${name}-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this });
     }
     this.topicArn = topic.arn;
     this.registerOutputs({ topicArn: this.topicArn });

@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as ecr from "@pulumi/aws/ecr";
+import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { cachedUpstreams, credentialArnPattern, ecrEndpointServices, ecrRegistryHost, pullThroughPolicy } from "../lib/imageCache";
 
@@ -43,21 +45,21 @@ export class ImageCache extends pulumi.ComponentResource {
 
     const upstreams = cachedUpstreams(credential !== undefined);
     for (const u of upstreams) {
-      new aws.ecr.PullThroughCacheRule(
+      new ecr.PullThroughCacheRule(
         `${name}-${u.ecrRepositoryPrefix}`,
         { ecrRepositoryPrefix: u.ecrRepositoryPrefix, upstreamRegistryUrl: u.upstreamRegistryUrl, ...(u.needsCredential ? { credentialArn: credential } : {}) },
         { parent: this },
       );
     }
     args.nodeRoleNames.forEach((role, i) => {
-      new aws.iam.RolePolicy(
+      new iam.RolePolicy(
         `${name}-pull-through-${i}`,
         { role, policy: pulumi.output(args.accountId).apply((id) => JSON.stringify(pullThroughPolicy(id, args.region, upstreams.map((u) => u.ecrRepositoryPrefix)))) },
         { parent: this },
       );
     });
 
-    const endpointSg = new aws.ec2.SecurityGroup(
+    const endpointSg = new ec2.SecurityGroup(
       `${name}-endpoints`,
       {
         vpcId: args.vpcId,
@@ -73,7 +75,7 @@ export class ImageCache extends pulumi.ComponentResource {
       ["ecr-api", services.api],
       ["ecr-dkr", services.dkr],
     ] as const) {
-      new aws.ec2.VpcEndpoint(
+      new ec2.VpcEndpoint(
         `${name}-${key}`,
         { vpcId: args.vpcId, serviceName, vpcEndpointType: "Interface", privateDnsEnabled: true, subnetIds: args.privateSubnetIds, securityGroupIds: [endpointSg.id], tags: { ...tags, Name: `${name}-${key}` } },
         { parent: this },

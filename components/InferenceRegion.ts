@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
+import type { Region as AwsRegion } from "@pulumi/aws/types/enums";
 import * as pulumi from "@pulumi/pulumi";
 import { poolCapacity, PoolCapacity } from "../lib/capacity";
 import type { GpuPoolConfig } from "../lib/config/schema";
@@ -49,7 +50,7 @@ export interface InferenceRegionArgs {
 /**
  * The platform of one region: network, EKS cluster, a system pool and isolated GPU pools, all AWS
  * resources; what runs inside the cluster belongs to the serving project (ServingStack). Pass the
- * region's aws.Provider in `opts.providers` (or `opts.provider`).
+ * region's AWS provider in `opts.providers` (or `opts.provider`).
  */
 export class InferenceRegion extends pulumi.ComponentResource {
   readonly network: RegionNetwork;
@@ -146,6 +147,6 @@ export class InferenceRegion extends pulumi.ComponentResource {
 }
 
 /** The explicit provider for one region; tags every AWS resource it creates. */
-export function regionalAwsProvider(name: string, region: string, tags: Record<string, string>, opts?: pulumi.CustomResourceOptions): aws.Provider {
-  return new aws.Provider(name, { region: region as aws.Region, defaultTags: { tags } }, opts);
+export function regionalAwsProvider(name: string, region: string, tags: Record<string, string>, opts?: pulumi.CustomResourceOptions): AwsProvider {
+  return new AwsProvider(name, { region: region as AwsRegion, defaultTags: { tags } }, opts);
 }

@@ -1,4 +1,9 @@
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as eks from "@pulumi/aws/eks";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
+import * as sqs from "@pulumi/aws/sqs";
 import * as pulumi from "@pulumi/pulumi";
 import { managedPolicyArn, podIdentityTrust, serviceTrust } from "../lib/iam";
 import { DISCOVERY_TAG, INTERRUPTION_RULES, interruptionQueuePolicy, KARPENTER_NAMESPACE, KARPENTER_SERVICE_ACCOUNT, karpenterControllerPolicy } from "../lib/karpenter";
@@ -33,13 +38,13 @@ export const interruptionQueueName = (clusterName: string): string => clusterNam
  * discovery tags on the node subnets and security group. KarpenterGpuPools is the Kubernetes half.
  */
 export class KarpenterAws extends pulumi.ComponentResource {
-  readonly nodeRole: aws.iam.Role;
-  readonly controllerRole: aws.iam.Role;
-  readonly queue: aws.sqs.Queue;
+  readonly nodeRole: iam.Role;
+  readonly controllerRole: iam.Role;
+  readonly queue: sqs.Queue;
   /** The node role's access entry; nodes cannot join before it exists. */
-  readonly nodeAccessEntry: aws.eks.AccessEntry;
+  readonly nodeAccessEntry: eks.AccessEntry;
   /** The controller's Pod Identity association; the Helm release waits for it. */
-  readonly podIdentityAssociation: aws.eks.PodIdentityAssociation;
+  readonly podIdentityAssociation: eks.PodIdentityAssociation;
 
   constructor(name: string, args: KarpenterAwsArgs, opts?: pulumi.ComponentResourceOptions) {
     if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(args.clusterNameLiteral)) {
@@ -48,37 +53,37 @@ export class KarpenterAws extends pulumi.ComponentResource {
     if (args.nodeSubnetIds.length === 0) throw new Error(`KarpenterAws ${name}: nodeSubnetIds is empty; Karpenter needs the private node subnets to launch into`);
     super("llm-blueprint:capacity:KarpenterAws", name, {}, opts);
     const tags = args.tags ?? {};
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const account = getCallerIdentityOutput({}, { parent: this }).accountId;
 
     // Nodes get what the kubelet and image pulls need; the CNI has its own Pod Identity role (GpuCluster).
-    this.nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: JSON.stringify(serviceTrust("ec2.amazonaws.com")), tags }, { parent: this });
+    this.nodeRole = new iam.Role(`${name}-node`, { assumeRolePolicy: JSON.stringify(serviceTrust("ec2.amazonaws.com")), tags }, { parent: this });
     const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore"].map(
-      (p) => new aws.iam.RolePolicyAttachment(`${name}-node-${p}`, { role: this.nodeRole.name, policyArn: managedPolicyArn(p) }, { parent: this }),
+      (p) => new iam.RolePolicyAttachment(`${name}-node-${p}`, { role: this.nodeRole.name, policyArn: managedPolicyArn(p) }, { parent: this }),
     );
     // Karpenter's nodes are not a managed node group, so EKS does not add the node role's entry itself.
-    this.nodeAccessEntry = new aws.eks.AccessEntry(`${name}-node`, { clusterName: args.clusterName, principalArn: this.nodeRole.arn, type: "EC2_LINUX", tags }, { parent: this, dependsOn: nodePolicies });
+    this.nodeAccessEntry = new eks.AccessEntry(`${name}-node`, { clusterName: args.clusterName, principalArn: this.nodeRole.arn, type: "EC2_LINUX", tags }, { parent: this, dependsOn: nodePolicies });
 
-    this.queue = new aws.sqs.Queue(
+    this.queue = new sqs.Queue(
       `${name}-interruption`,
       { name: interruptionQueueName(args.clusterNameLiteral), messageRetentionSeconds: 300, sqsManagedSseEnabled: true, tags },
       { parent: this },
     );
-    new aws.sqs.QueuePolicy(`${name}-interruption`, { queueUrl: this.queue.url, policy: this.queue.arn.apply((arn) => JSON.stringify(interruptionQueuePolicy(arn))) }, { parent: this });
+    new sqs.QueuePolicy(`${name}-interruption`, { queueUrl: this.queue.url, policy: this.queue.arn.apply((arn) => JSON.stringify(interruptionQueuePolicy(arn))) }, { parent: this });
     for (const rule of INTERRUPTION_RULES) {
-      const r = new aws.cloudwatch.EventRule(
+      const r = new cloudwatch.EventRule(
         `${name}-${rule.name}`,
         { description: `Karpenter interruption handling of ${args.clusterNameLiteral}: ${rule.detailType}`, eventPattern: JSON.stringify({ source: [rule.source], "detail-type": [rule.detailType] }), tags },
         { parent: this },
       );
-      new aws.cloudwatch.EventTarget(`${name}-${rule.name}`, { rule: r.name, targetId: "KarpenterInterruptionQueueTarget", arn: this.queue.arn }, { parent: this });
+      new cloudwatch.EventTarget(`${name}-${rule.name}`, { rule: r.name, targetId: "KarpenterInterruptionQueueTarget", arn: this.queue.arn }, { parent: this });
     }
 
-    this.controllerRole = new aws.iam.Role(
+    this.controllerRole = new iam.Role(
       `${name}-controller`,
       { assumeRolePolicy: account.apply((accountId) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName: args.clusterNameLiteral }))), tags },
       { parent: this },
     );
-    const controllerPolicy = new aws.iam.RolePolicy(
+    const controllerPolicy = new iam.RolePolicy(
       `${name}-controller`,
       {
         role: this.controllerRole.name,
@@ -88,7 +93,7 @@ export class KarpenterAws extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.podIdentityAssociation = new aws.eks.PodIdentityAssociation(
+    this.podIdentityAssociation = new eks.PodIdentityAssociation(
       `${name}-controller`,
       { clusterName: args.clusterName, namespace: KARPENTER_NAMESPACE, serviceAccount: KARPENTER_SERVICE_ACCOUNT, roleArn: this.controllerRole.arn, tags },
       { parent: this, dependsOn: [controllerPolicy] },
@@ -96,10 +101,10 @@ export class KarpenterAws extends pulumi.ComponentResource {
 
     // Discovery tags: the node classes select subnets and the security group by them.
     if (args.tagNodeSubnets ?? true) {
-      args.nodeSubnetIds.forEach((subnetId, i) => new aws.ec2.Tag(`${name}-subnet-${i}`, { resourceId: subnetId, key: DISCOVERY_TAG, value: args.clusterNameLiteral }, { parent: this }));
+      args.nodeSubnetIds.forEach((subnetId, i) => new ec2.Tag(`${name}-subnet-${i}`, { resourceId: subnetId, key: DISCOVERY_TAG, value: args.clusterNameLiteral }, { parent: this }));
     }
     // The cluster security group is EKS's, not a resource of this program, so it is tagged here.
-    new aws.ec2.Tag(`${name}-security-group`, { resourceId: args.nodeSecurityGroupId, key: DISCOVERY_TAG, value: args.clusterNameLiteral }, { parent: this });
+    new ec2.Tag(`${name}-security-group`, { resourceId: args.nodeSecurityGroupId, key: DISCOVERY_TAG, value: args.clusterNameLiteral }, { parent: this });
 
     this.registerOutputs({ nodeRoleName: this.nodeRole.name, controllerRoleArn: this.controllerRole.arn, interruptionQueueName: this.queue.name });
   }

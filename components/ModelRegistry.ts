@@ -1,4 +1,7 @@
-import * as aws from "@pulumi/aws";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
 import { accessLogBucket } from "./accessLogBucket";
 import { policyDocument, PolicyDocument, replicationTrust } from "../lib/iam";
@@ -74,8 +77,8 @@ export function replicationPolicy(
  * `pulumi destroy` never deletes model artifacts.
  */
 export class ModelRegistry extends pulumi.ComponentResource {
-  readonly bucket: aws.s3.Bucket;
-  readonly kmsKey: aws.kms.Key;
+  readonly bucket: s3.Bucket;
+  readonly kmsKey: kms.Key;
   readonly bucketName: pulumi.Output<string>;
   readonly bucketArn: pulumi.Output<string>;
   readonly kmsKeyArn: pulumi.Output<string>;
@@ -90,9 +93,9 @@ export class ModelRegistry extends pulumi.ComponentResource {
     // would suspend versioning or lift the public-access block on a bucket that stays. Keep them too.
     const attached = { parent: this, retainOnDelete: true };
 
-    this.kmsKey = new aws.kms.Key(`${name}-key`, { description: `Model registry encryption (${args.region})`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, keep);
+    this.kmsKey = new kms.Key(`${name}-key`, { description: `Model registry encryption (${args.region})`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, keep);
     const prefix = args.namePrefix ?? `${pulumi.getProject()}-${pulumi.getStack()}`;
-    new aws.kms.Alias(`${name}-key`, { name: `alias/${prefix}/model-registry/${args.region}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+    new kms.Alias(`${name}-key`, { name: `alias/${prefix}/model-registry/${args.region}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
     // Access logs: S3 server access logging cannot target an SSE-KMS bucket, so this one uses SSE-S3.
     const { bucket: logs } = accessLogBucket(
@@ -101,19 +104,19 @@ export class ModelRegistry extends pulumi.ComponentResource {
       this,
     );
 
-    this.bucket = new aws.s3.Bucket(`${name}-models`, { bucket: args.bucketName, objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);
+    this.bucket = new s3.Bucket(`${name}-models`, { bucket: args.bucketName, objectLockEnabled: args.objectLock ? true : undefined, tags }, keep);
     const bucketId = this.bucket.id;
-    new aws.s3.BucketPublicAccessBlock(`${name}-models`, { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
-    new aws.s3.BucketOwnershipControls(`${name}-models`, { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
-    const versioning = new aws.s3.BucketVersioning(`${name}-models`, { bucket: bucketId, versioningConfiguration: { status: "Enabled" } }, attached);
-    new aws.s3.BucketServerSideEncryptionConfiguration(
+    new s3.BucketPublicAccessBlock(`${name}-models`, { bucket: bucketId, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
+    new s3.BucketOwnershipControls(`${name}-models`, { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
+    const versioning = new s3.BucketVersioning(`${name}-models`, { bucket: bucketId, versioningConfiguration: { status: "Enabled" } }, attached);
+    new s3.BucketServerSideEncryptionConfiguration(
       `${name}-models`,
       { bucket: bucketId, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.kmsKey.arn }, bucketKeyEnabled: true }] },
       attached,
     );
-    new aws.s3.BucketPolicy(`${name}-models`, { bucket: bucketId, policy: this.bucket.arn.apply((arn) => JSON.stringify(policyDocument(tlsOnlyStatement(arn)))) }, attached);
-    new aws.s3.BucketLogging(`${name}-models`, { bucket: bucketId, targetBucket: logs.id, targetPrefix: "models/" }, attached);
-    new aws.s3.BucketPolicy(
+    new s3.BucketPolicy(`${name}-models`, { bucket: bucketId, policy: this.bucket.arn.apply((arn) => JSON.stringify(policyDocument(tlsOnlyStatement(arn)))) }, attached);
+    new s3.BucketLogging(`${name}-models`, { bucket: bucketId, targetBucket: logs.id, targetPrefix: "models/" }, attached);
+    new s3.BucketPolicy(
       `${name}-access-logs`,
       {
         bucket: logs.id,
@@ -132,7 +135,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
       },
       attached,
     );
-    new aws.s3.BucketLifecycleConfiguration(
+    new s3.BucketLifecycleConfiguration(
       `${name}-models`,
       {
         bucket: bucketId,
@@ -144,7 +147,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
       { ...attached, dependsOn: [versioning] },
     );
     if (args.objectLock) {
-      new aws.s3.BucketObjectLockConfiguration(
+      new s3.BucketObjectLockConfiguration(
         `${name}-models`,
         { bucket: bucketId, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: args.objectLock.mode, days: args.objectLock.days } } },
         { ...attached, dependsOn: [versioning] },
@@ -154,13 +157,13 @@ export class ModelRegistry extends pulumi.ComponentResource {
     const targets = args.replicateTo ?? [];
     if (targets.length > 0) {
       const replicated = args.replicatedPrefix ?? "models/";
-      const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-      const role = new aws.iam.Role(
+      const account = getCallerIdentityOutput({}, { parent: this }).accountId;
+      const role = new iam.Role(
         `${name}-replication`,
         { assumeRolePolicy: pulumi.all([account, this.bucket.arn]).apply(([id, arn]) => JSON.stringify(replicationTrust(id, arn))), tags },
         { parent: this },
       );
-      new aws.iam.RolePolicy(
+      new iam.RolePolicy(
         `${name}-replication`,
         {
           role: role.name,
@@ -172,7 +175,7 @@ export class ModelRegistry extends pulumi.ComponentResource {
       );
       // Not retained, unlike the other bucket settings: it goes with its role (a primary-region change
       // removes both), never left behind naming a deleted role. Deleting it loses no data.
-      new aws.s3.BucketReplicationConfig(
+      new s3.BucketReplicationConfig(
         `${name}-replication`,
         {
           bucket: bucketId,

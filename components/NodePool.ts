@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as eks from "@pulumi/aws/eks";
 import * as pulumi from "@pulumi/pulumi";
 import { gpuInstanceSpec, SYSTEM_AMI_TYPE } from "../lib/gpu";
 
@@ -11,7 +12,7 @@ export const SYSTEM_NODE_LABELS: Readonly<Record<string, string>> = { [NODE_ROLE
  * condition stays unhealthy (EKS user guide node-health.md, read 2026-11-25: auto repair works with
  * managed node groups and Karpenter; the agent is the eks-node-monitoring-agent add-on). One node at a
  * time, and repair stops when half the group is unhealthy at once (then the cause is not the nodes).
- * aws.eks.NodeGroup nodeRepairConfig in @pulumi/aws 7.48.0.
+ * eks.NodeGroup nodeRepairConfig in @pulumi/aws 7.48.0.
  */
 export const SYSTEM_NODE_REPAIR = { enabled: true, maxParallelNodesRepairedCount: 1, maxUnhealthyNodeThresholdPercentage: 50 } as const;
 
@@ -53,8 +54,8 @@ export function nodePoolProblems(args: NodePoolArgs): string[] {
  * with node auto repair. Cluster add-ons and the Karpenter controller run here; GPU nodes do not.
  */
 export class NodePool extends pulumi.ComponentResource {
-  readonly nodeGroup: aws.eks.NodeGroup;
-  readonly launchTemplate: aws.ec2.LaunchTemplate;
+  readonly nodeGroup: eks.NodeGroup;
+  readonly launchTemplate: ec2.LaunchTemplate;
 
   constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = nodePoolProblems(args);
@@ -62,7 +63,7 @@ export class NodePool extends pulumi.ComponentResource {
     super("llm-blueprint:cluster:NodePool", name, {}, opts);
 
     const tags = args.tags ?? {};
-    this.launchTemplate = new aws.ec2.LaunchTemplate(
+    this.launchTemplate = new ec2.LaunchTemplate(
       `${name}-lt`,
       {
         description: `EKS system nodes (${args.instanceType})`,
@@ -85,7 +86,7 @@ export class NodePool extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.nodeGroup = new aws.eks.NodeGroup(
+    this.nodeGroup = new eks.NodeGroup(
       `${name}-ng`,
       {
         clusterName: args.clusterName,

@@ -1,4 +1,9 @@
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as eks from "@pulumi/aws/eks";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import * as sns from "@pulumi/aws/sns";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -293,7 +298,7 @@ export class Observability extends pulumi.ComponentResource {
     super("llm-blueprint:observability:Observability", name, {}, opts);
     const tags = args.tags ?? {};
     const waitFor = args.waitFor ?? [];
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const account = getCallerIdentityOutput({}, { parent: this }).accountId;
     // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
     const podTrust = pulumi
       .all([account, args.clusterName])
@@ -330,7 +335,7 @@ export class Observability extends pulumi.ComponentResource {
     ];
 
     // One key for the alert topic and the container logs; kept on destroy because logs outlive the stack.
-    const key = new aws.kms.Key(
+    const key = new kms.Key(
       `${name}-key`,
       {
         description: `Alert topic and container logs of ${args.clusterNameLiteral}`,
@@ -345,14 +350,14 @@ export class Observability extends pulumi.ComponentResource {
     // Alert delivery.
     let topicArn: pulumi.Output<string> | undefined;
     if (receiver.type === "sns") {
-      const topic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
+      const topic = new sns.Topic(`${name}-alerts`, { kmsMasterKeyId: key.arn, tags }, { parent: this });
       topicArn = topic.arn;
       for (const [i, email] of (args.alertEmails ?? []).entries()) {
-        new aws.sns.TopicSubscription(`${name}-alerts-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this });
+        new sns.TopicSubscription(`${name}-alerts-email-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this });
       }
-      const role = new aws.iam.Role(`${name}-alertmanager`, { assumeRolePolicy: podTrust, tags }, { parent: this });
-      new aws.iam.RolePolicy(`${name}-alertmanager`, { role: role.name, policy: pulumi.all([topic.arn, key.arn]).apply(([t, k]) => JSON.stringify(alertPublishPolicy(t, k))) }, { parent: this });
-      new aws.eks.PodIdentityAssociation(
+      const role = new iam.Role(`${name}-alertmanager`, { assumeRolePolicy: podTrust, tags }, { parent: this });
+      new iam.RolePolicy(`${name}-alertmanager`, { role: role.name, policy: pulumi.all([topic.arn, key.arn]).apply(([t, k]) => JSON.stringify(alertPublishPolicy(t, k))) }, { parent: this });
+      new eks.PodIdentityAssociation(
         `${name}-alertmanager`,
         { clusterName: args.clusterName, namespace: MONITORING_NAMESPACE, serviceAccount: ALERTMANAGER_SERVICE_ACCOUNT, roleArn: role.arn, tags },
         { parent: this },
@@ -416,14 +421,14 @@ export class Observability extends pulumi.ComponentResource {
     }
 
     // Container logs: a pre-created, encrypted log group with retention, written by Fluent Bit.
-    const logGroup = new aws.cloudwatch.LogGroup(
+    const logGroup = new cloudwatch.LogGroup(
       `${name}-containers`,
       { name: this.logGroupName, retentionInDays: args.logRetentionDays ?? 90, kmsKeyId: key.arn, tags },
       { parent: this, retainOnDelete: true },
     );
-    const logRole = new aws.iam.Role(`${name}-fluent-bit`, { assumeRolePolicy: podTrust, tags }, { parent: this });
-    new aws.iam.RolePolicy(`${name}-fluent-bit`, { role: logRole.name, policy: logGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
-    const logAssociation = new aws.eks.PodIdentityAssociation(
+    const logRole = new iam.Role(`${name}-fluent-bit`, { assumeRolePolicy: podTrust, tags }, { parent: this });
+    new iam.RolePolicy(`${name}-fluent-bit`, { role: logRole.name, policy: logGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
+    const logAssociation = new eks.PodIdentityAssociation(
       `${name}-fluent-bit`,
       { clusterName: args.clusterName, namespace: NODE_AGENTS_NAMESPACE, serviceAccount: FLUENT_BIT_SERVICE_ACCOUNT, roleArn: logRole.arn, tags },
       { parent: this },

@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
+import * as servicequotas from "@pulumi/aws/servicequotas";
 import * as pulumi from "@pulumi/pulumi";
 import { RegionConfig, StackConfig } from "../lib/config/schema";
 import { clusterName, registryBucketName } from "../lib/naming";
@@ -53,7 +55,7 @@ export interface PlatformRegionView {
 }
 
 export interface PlatformDeployment {
-  readonly providers: ReadonlyMap<string, aws.Provider>;
+  readonly providers: ReadonlyMap<string, AwsProvider>;
   readonly regions: readonly PlatformRegionView[];
   /** The platform project's stack outputs. */
   readonly outputs: Record<string, unknown>;
@@ -71,7 +73,7 @@ export function blueprintTags(cfg: StackConfig, region: string): Record<string, 
 }
 
 /** One explicit aws provider per region (the stacks disable default providers). */
-export function regionalProviders(cfg: StackConfig, prefix: string, parent?: pulumi.Resource): Map<string, aws.Provider> {
+export function regionalProviders(cfg: StackConfig, prefix: string, parent?: pulumi.Resource): Map<string, AwsProvider> {
   return new Map(cfg.regions.map((r) => [r.region, regionalAwsProvider(`${prefix}${r.region}`, r.region, blueprintTags(cfg, r.region), parent ? { parent } : undefined)]));
 }
 
@@ -86,7 +88,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
   const stack = pulumi.getStack();
   const providers = regionalProviders(cfg, "aws-", parent);
   const inRegion = (r: string): pulumi.ComponentResourceOptions => ({ provider: providers.get(r), ...(parent ? { parent } : {}) });
-  const accountId = (r: RegionConfig) => aws.getCallerIdentityOutput({}, { provider: providers.get(r.region), ...(parent ? { parent } : {}) }).accountId;
+  const accountId = (r: RegionConfig) => getCallerIdentityOutput({}, { provider: providers.get(r.region), ...(parent ? { parent } : {}) }).accountId;
 
   // Replica registries first: the primary's replication rules need their bucket and key ARNs.
   const registries = new Map<string, ModelRegistry>();
@@ -205,7 +207,7 @@ export function deployPlatform(cfg: StackConfig, ownKeys: Record<string, unknown
     // Opt-in: ask Service Quotas for the vCPUs the GPU pools need at maximum (the plan prints them either way).
     if (cfg.quotas.requestIncreases) {
       for (const need of quotaNeeds(stackCapacity([r]))) {
-        new aws.servicequotas.ServiceQuota(`${r.region}-quota-${need.code}`, { serviceCode: "ec2", quotaCode: need.code, value: need.vcpus }, { parent: component });
+        new servicequotas.ServiceQuota(`${r.region}-quota-${need.code}`, { serviceCode: "ec2", quotaCode: need.code, value: need.vcpus }, { parent: component });
       }
     }
     const registry = registries.get(r.region)!;

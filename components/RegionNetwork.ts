@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { retainedLogGroup } from "./retainedLogGroup";
 import { parseIpv4Cidr } from "../lib/cidr";
@@ -71,14 +73,14 @@ export class RegionNetwork extends pulumi.ComponentResource {
     const clusterTag = `kubernetes.io/cluster/${args.clusterName}`;
     const layout = subnetLayout(args.cidrBlock, args.availabilityZones);
 
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: args.cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged(`${name}-vpc`) }, { parent: this });
+    const vpc = new ec2.Vpc(`${name}-vpc`, { cidrBlock: args.cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged(`${name}-vpc`) }, { parent: this });
 
     // Adopt the default security group and strip its rules, so nothing can use it by accident.
-    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [], tags: tagged(`${name}-default-sg`) }, { parent: this });
+    new ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [], tags: tagged(`${name}-default-sg`) }, { parent: this });
 
     const privateSubnets = layout.private.map(
       ({ az, cidr }) =>
-        new aws.ec2.Subnet(
+        new ec2.Subnet(
           `${name}-private-${az}`,
           {
             vpcId: vpc.id,
@@ -98,7 +100,7 @@ export class RegionNetwork extends pulumi.ComponentResource {
     );
     const publicSubnets = layout.public.map(
       ({ az, cidr }) =>
-        new aws.ec2.Subnet(
+        new ec2.Subnet(
           `${name}-public-${az}`,
           {
             vpcId: vpc.id,
@@ -112,39 +114,39 @@ export class RegionNetwork extends pulumi.ComponentResource {
         ),
     );
 
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagged(`${name}-igw`) }, { parent: this });
-    const publicRoutes = new aws.ec2.RouteTable(
+    const igw = new ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagged(`${name}-igw`) }, { parent: this });
+    const publicRoutes = new ec2.RouteTable(
       `${name}-public-rt`,
       { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: tagged(`${name}-public-rt`) },
       { parent: this },
     );
     publicSubnets.forEach((subnet, i) => {
-      new aws.ec2.RouteTableAssociation(`${name}-public-${layout.public[i].az}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, { parent: this });
+      new ec2.RouteTableAssociation(`${name}-public-${layout.public[i].az}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, { parent: this });
     });
 
     const natAzs = (args.natGateways ?? "perAz") === "perAz" ? layout.public.map((p) => p.az) : [layout.public[0].az];
     const nats = natAzs.map((az) => {
       const subnet = publicSubnets[layout.public.findIndex((p) => p.az === az)];
-      const eip = new aws.ec2.Eip(`${name}-nat-${az}`, { domain: "vpc", tags: tagged(`${name}-nat-${az}`) }, { parent: this, dependsOn: [igw] });
-      return new aws.ec2.NatGateway(`${name}-nat-${az}`, { allocationId: eip.id, subnetId: subnet.id, connectivityType: "public", tags: tagged(`${name}-nat-${az}`) }, { parent: this });
+      const eip = new ec2.Eip(`${name}-nat-${az}`, { domain: "vpc", tags: tagged(`${name}-nat-${az}`) }, { parent: this, dependsOn: [igw] });
+      return new ec2.NatGateway(`${name}-nat-${az}`, { allocationId: eip.id, subnetId: subnet.id, connectivityType: "public", tags: tagged(`${name}-nat-${az}`) }, { parent: this });
     });
 
     const privateRouteTables = privateSubnets.map((subnet, i) => {
       const az = layout.private[i].az;
       const nat = nats[natAzs.indexOf(az)] ?? nats[0];
-      const table = new aws.ec2.RouteTable(
+      const table = new ec2.RouteTable(
         `${name}-private-${az}`,
         { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tagged(`${name}-private-${az}`) },
         { parent: this },
       );
-      new aws.ec2.RouteTableAssociation(`${name}-private-${az}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this });
+      new ec2.RouteTableAssociation(`${name}-private-${az}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this });
       return table;
     });
 
     // CI runner subnets: no cluster, load-balancer or Karpenter tags, so nothing but the runners lands here.
     const ciSubnets = layout.ci.map(
       ({ az, cidr }) =>
-        new aws.ec2.Subnet(
+        new ec2.Subnet(
           `${name}-ci-${az}`,
           { vpcId: vpc.id, cidrBlock: cidr, availabilityZone: az, mapPublicIpOnLaunch: false, tags: tagged(`${name}-ci-${az}`, { [SUBNET_TIER_TAG]: CI_SUBNET_TIER }) },
           { parent: this },
@@ -154,16 +156,16 @@ export class RegionNetwork extends pulumi.ComponentResource {
     const ciRouteTables = ciSubnets.map((subnet, i) => {
       const az = layout.ci[i].az;
       const nat = nats[natAzs.indexOf(az)] ?? nats[0];
-      const table = new aws.ec2.RouteTable(
+      const table = new ec2.RouteTable(
         `${name}-ci-${az}`,
         { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tagged(`${name}-ci-${az}`) },
         { parent: this },
       );
-      new aws.ec2.RouteTableAssociation(`${name}-ci-${az}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this });
+      new ec2.RouteTableAssociation(`${name}-ci-${az}`, { subnetId: subnet.id, routeTableId: table.id }, { parent: this });
       return table;
     });
 
-    new aws.ec2.VpcEndpoint(
+    new ec2.VpcEndpoint(
       `${name}-s3`,
       { vpcId: vpc.id, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway", routeTableIds: privateRouteTables.map((t) => t.id), tags: tagged(`${name}-s3`) },
       { parent: this },
@@ -171,7 +173,7 @@ export class RegionNetwork extends pulumi.ComponentResource {
 
     // Flow logs are encrypted with a key of their own, kept on destroy like the logs it protects.
     const flowLogName = `/aws/vpc/${args.clusterName}/flow-logs`;
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const account = getCallerIdentityOutput({}, { parent: this }).accountId;
     const { group: flowLogGroup } = retainedLogGroup(
       {
         keyResourceName: `${name}-flow-logs`,
@@ -185,13 +187,13 @@ export class RegionNetwork extends pulumi.ComponentResource {
       },
       this,
     );
-    const flowLogRole = new aws.iam.Role(
+    const flowLogRole = new iam.Role(
       `${name}-flow-logs`,
       { assumeRolePolicy: account.apply((id) => JSON.stringify(flowLogTrust(id, args.region))), tags: tagged(`${name}-flow-logs`) },
       { parent: this },
     );
-    new aws.iam.RolePolicy(`${name}-flow-logs`, { role: flowLogRole.id, policy: flowLogGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
-    new aws.ec2.FlowLog(
+    new iam.RolePolicy(`${name}-flow-logs`, { role: flowLogRole.id, policy: flowLogGroup.arn.apply((arn) => JSON.stringify(logWritePolicy(arn))) }, { parent: this });
+    new ec2.FlowLog(
       `${name}-flow-logs`,
       { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: flowLogGroup.arn, iamRoleArn: flowLogRole.arn, tags: tagged(`${name}-flow-logs`) },
       { parent: this },

@@ -1,4 +1,10 @@
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as kms from "@pulumi/aws/kms";
+import * as lb from "@pulumi/aws/lb";
+import * as route53 from "@pulumi/aws/route53";
+import * as s3 from "@pulumi/aws/s3";
+import * as vpc from "@pulumi/aws/vpc";
 import * as pulumi from "@pulumi/pulumi";
 import { accessLogBucket } from "./accessLogBucket";
 import { TLS_POLICY } from "../lib/baseline";
@@ -60,12 +66,12 @@ export interface RegionalEntryArgs {
  * the region. Nothing here talks to the cluster.
  */
 export class RegionalEntry extends pulumi.ComponentResource {
-  readonly loadBalancer: aws.lb.LoadBalancer;
-  readonly targetGroup: aws.lb.TargetGroup;
+  readonly loadBalancer: lb.LoadBalancer;
+  readonly targetGroup: lb.TargetGroup;
   readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
   readonly certificateArn: pulumi.Output<string>;
   /** The bucket the NLB writes its access logs to. */
-  readonly accessLogBucket: aws.s3.Bucket;
+  readonly accessLogBucket: s3.Bucket;
   /** Regional record name per endpoint. */
   readonly regionalNames: Record<string, string>;
 
@@ -83,9 +89,9 @@ export class RegionalEntry extends pulumi.ComponentResource {
 
     this.certificateArn = pulumi.output(args.certificateArn);
 
-    const sg = new aws.ec2.SecurityGroup(`${name}-nlb`, { vpcId: args.vpcId, description: `Regional inference NLB (${args.region})`, tags: { ...tags, Name: `${name}-nlb` } }, { parent: this });
+    const sg = new ec2.SecurityGroup(`${name}-nlb`, { vpcId: args.vpcId, description: `Regional inference NLB (${args.region})`, tags: { ...tags, Name: `${name}-nlb` } }, { parent: this });
     (args.allowedCidrs ?? ["0.0.0.0/0"]).forEach((cidr, i) => {
-      new aws.vpc.SecurityGroupIngressRule(`${name}-nlb-in-${i}`, { securityGroupId: sg.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: 443, toPort: 443, tags }, { parent: this });
+      new vpc.SecurityGroupIngressRule(`${name}-nlb-in-${i}`, { securityGroupId: sg.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: 443, toPort: 443, tags }, { parent: this });
     });
     // The NLB reaches the proxy pods on the pod port itself: with targetType ip the AWS Load Balancer
     // Controller registers each endpoint's port, i.e. the Service's targetPort resolved on the pod,
@@ -94,12 +100,12 @@ export class RegionalEntry extends pulumi.ComponentResource {
     // ResolvePodEndpoints, pkg/k8s/service_utils.go LookupServicePort; read 2026-11-25). OFFLOAD_PORT
     // is at least 1024, so Envoy Gateway does not shift it and listener, Service, container and
     // target ports are one number.
-    new aws.vpc.SecurityGroupEgressRule(
+    new vpc.SecurityGroupEgressRule(
       `${name}-nlb-out`,
       { securityGroupId: sg.id, cidrIpv4: args.vpcCidr, ipProtocol: "tcp", fromPort: OFFLOAD_PORT, toPort: OFFLOAD_PORT, tags },
       { parent: this },
     );
-    new aws.vpc.SecurityGroupIngressRule(
+    new vpc.SecurityGroupIngressRule(
       `${name}-pods-from-nlb`,
       { securityGroupId: args.clusterSecurityGroupId, referencedSecurityGroupId: sg.id, ipProtocol: "tcp", fromPort: OFFLOAD_PORT, toPort: OFFLOAD_PORT, tags },
       { parent: this },
@@ -111,8 +117,8 @@ export class RegionalEntry extends pulumi.ComponentResource {
     // registry's: a rename or destroy never deletes the trace; the settings are retained with them.
     const keep = { parent: this, protect: true, retainOnDelete: true };
     const attached = { parent: this, retainOnDelete: true };
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    const logKey = new aws.kms.Key(
+    const account = getCallerIdentityOutput({}, { parent: this }).accountId;
+    const logKey = new kms.Key(
       `${name}-access-logs`,
       {
         description: `NLB access log encryption (${args.region})`,
@@ -129,13 +135,13 @@ export class RegionalEntry extends pulumi.ComponentResource {
       this,
     );
     this.accessLogBucket = logs;
-    const logsPolicy = new aws.s3.BucketPolicy(
+    const logsPolicy = new s3.BucketPolicy(
       `${name}-access-logs`,
       { bucket: logs.id, policy: pulumi.all([logs.arn, account]).apply(([arn, id]) => JSON.stringify(nlbAccessLogBucketPolicy(arn, logPrefix, id, args.region))) },
       { ...attached, dependsOn: [logsPab] },
     );
 
-    this.loadBalancer = new aws.lb.LoadBalancer(
+    this.loadBalancer = new lb.LoadBalancer(
       `${name}-nlb`,
       {
         loadBalancerType: "network",
@@ -150,7 +156,7 @@ export class RegionalEntry extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [logsPolicy, logsSse, logsOwnership] },
     );
-    this.targetGroup = new aws.lb.TargetGroup(
+    this.targetGroup = new lb.TargetGroup(
       `${name}-gateway`,
       {
         name: targetGroupName,
@@ -167,7 +173,7 @@ export class RegionalEntry extends pulumi.ComponentResource {
     );
     // A TLS listener's idle timeout is fixed at 350 s (tcpIdleTimeoutSeconds applies to TCP listeners
     // only); the route timeout stays below it (traffic.requestTimeoutSeconds).
-    new aws.lb.Listener(
+    new lb.Listener(
       `${name}-tls`,
       {
         loadBalancerArn: this.loadBalancer.arn,
@@ -185,7 +191,7 @@ export class RegionalEntry extends pulumi.ComponentResource {
     for (const endpoint of args.endpoints) {
       const fqdn = regionalName(endpoint, args.region, args.zoneName);
       this.regionalNames[endpoint] = fqdn;
-      new aws.route53.Record(
+      new route53.Record(
         `${name}-${endpoint}`,
         { zoneId: args.zoneId, name: fqdn, type: "A", aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: true }] },
         { parent: this },

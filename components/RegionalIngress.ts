@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/aws/eks";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_LOAD_BALANCER_CONTROLLER_CHART } from "../lib/baseline";
@@ -64,11 +66,11 @@ export class RegionalIngress extends pulumi.ComponentResource {
 
     // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
     const podTrust = pulumi
-      .all([aws.getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
+      .all([getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
       .apply(([accountId, clusterName]) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName })));
-    const role = new aws.iam.Role(`${name}-lbc`, { assumeRolePolicy: podTrust, tags }, { parent: this });
-    new aws.iam.RolePolicy(`${name}-lbc`, { role: role.name, policy: pulumi.output(args.targetGroupArn).apply((arn) => JSON.stringify(targetRegistrationPolicy(arn))) }, { parent: this });
-    const association = new aws.eks.PodIdentityAssociation(
+    const role = new iam.Role(`${name}-lbc`, { assumeRolePolicy: podTrust, tags }, { parent: this });
+    new iam.RolePolicy(`${name}-lbc`, { role: role.name, policy: pulumi.output(args.targetGroupArn).apply((arn) => JSON.stringify(targetRegistrationPolicy(arn))) }, { parent: this });
+    const association = new eks.PodIdentityAssociation(
       `${name}-lbc`,
       { clusterName: args.clusterName, namespace: "kube-system", serviceAccount: LBC_SERVICE_ACCOUNT, roleArn: role.arn, tags },
       { parent: this },

@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { cidrsOverlap, parseIpv4Cidr } from "../lib/cidr";
 import { regionCode } from "../lib/naming";
@@ -7,7 +8,7 @@ import { regionCode } from "../lib/naming";
 export interface PeeredRegion {
   readonly region: string;
   /** The region's aws provider; every resource on this region's side is created with it. */
-  readonly provider: aws.Provider;
+  readonly provider: AwsProvider;
   readonly vpcId: pulumi.Input<string>;
   readonly vpcCidr: string;
   /** RegionNetwork.ciSubnetCidrs */
@@ -89,12 +90,12 @@ export class RunnerPeering extends pulumi.ComponentResource {
     for (const [i, a] of args.regions.entries()) {
       for (const b of args.regions.slice(i + 1)) {
         const pair = `${name}-${regionCode(a.region)}-${regionCode(b.region)}`;
-        const requester = new aws.ec2.VpcPeeringConnection(
+        const requester = new ec2.VpcPeeringConnection(
           pair,
           { vpcId: a.vpcId, peerVpcId: b.vpcId, peerRegion: b.region, tags: { ...tags, Name: pair } },
           { parent: this, provider: a.provider },
         );
-        const accepter = new aws.ec2.VpcPeeringConnectionAccepter(
+        const accepter = new ec2.VpcPeeringConnectionAccepter(
           pair,
           { vpcPeeringConnectionId: requester.id, autoAccept: true, tags: { ...tags, Name: pair } },
           { parent: this, provider: b.provider },
@@ -103,7 +104,7 @@ export class RunnerPeering extends pulumi.ComponentResource {
         const route = (side: PeeredRegion, kind: "ci" | "private", tableIds: readonly pulumi.Input<string>[], destinations: readonly string[]) => {
           for (const [t, tableId] of tableIds.entries()) {
             for (const cidr of destinations) {
-              new aws.ec2.Route(
+              new ec2.Route(
                 `${pair}-${regionCode(side.region)}-${kind}${t}-to-${cidr.replace(/[./]/g, "-")}`,
                 { routeTableId: tableId, destinationCidrBlock: cidr, vpcPeeringConnectionId: requester.id },
                 { parent: this, provider: side.provider, dependsOn: [accepter] },

@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../lib/config/schema";
@@ -92,7 +92,7 @@ export function deployServing(
   cfg: StackConfig,
   platform: readonly PlatformRegionView[],
   secrets: ServingSecrets,
-  opts: { readonly parent?: pulumi.Resource; readonly providers?: ReadonlyMap<string, aws.Provider> } = {},
+  opts: { readonly parent?: pulumi.Resource; readonly providers?: ReadonlyMap<string, AwsProvider> } = {},
 ): Record<string, unknown> {
   const stack = pulumi.getStack();
   const parent = opts.parent;

@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/aws/eks";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as iam from "@pulumi/aws/iam";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { artifactPrefix } from "../lib/catalog";
@@ -95,7 +97,7 @@ export class VllmService extends pulumi.ComponentResource {
   readonly deployment: k8s.apps.v1.Deployment;
   /** Absent for a rollout target (Flagger generates its Services). */
   readonly service?: k8s.core.v1.Service;
-  readonly role: aws.iam.Role;
+  readonly role: iam.Role;
   readonly serviceName: string;
   /** The Deployment's progress deadline (from the startup budget); a rollout's canary gets as long. */
   readonly progressDeadlineSeconds: number;
@@ -126,10 +128,10 @@ export class VllmService extends pulumi.ComponentResource {
 
     // Pod Identity roles of this cluster only (lib/iam.ts podIdentityTrust).
     const podTrust = pulumi
-      .all([aws.getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
+      .all([getCallerIdentityOutput({}, { parent: this }).accountId, args.clusterName])
       .apply(([accountId, clusterName]) => JSON.stringify(podIdentityTrust({ accountId, region: args.region, clusterName })));
-    this.role = new aws.iam.Role(`${name}-reader`, { assumeRolePolicy: podTrust, description: `Reads ${artifactPrefix(spec.version)} only`, tags: args.tags ?? {} }, { parent: this });
-    new aws.iam.RolePolicy(
+    this.role = new iam.Role(`${name}-reader`, { assumeRolePolicy: podTrust, description: `Reads ${artifactPrefix(spec.version)} only`, tags: args.tags ?? {} }, { parent: this });
+    new iam.RolePolicy(
       `${name}-reader`,
       { role: this.role.name, policy: pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([b, k]) => JSON.stringify(modelReadPolicy(b, k, args.region, spec.version))) },
       { parent: this },
@@ -139,7 +141,7 @@ export class VllmService extends pulumi.ComponentResource {
       { metadata: { name: workload, namespace: args.namespace, labels: meta.labels }, automountServiceAccountToken: false },
       { parent: this },
     );
-    const association = new aws.eks.PodIdentityAssociation(
+    const association = new eks.PodIdentityAssociation(
       `${name}-identity`,
       { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: sa.metadata.name, roleArn: this.role.arn, tags: args.tags ?? {} },
       { parent: this },

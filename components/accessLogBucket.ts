@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import * as s3 from "@pulumi/aws/s3";
+import type * as awsInputs from "@pulumi/aws/types/input";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface AccessLogBucketArgs {
@@ -8,18 +9,18 @@ export interface AccessLogBucketArgs {
    * Default encryption. S3 server access logging cannot write to an SSE-KMS bucket (it needs SSE-S3);
    * NLB access logs can use a customer-managed key whose policy admits the log delivery service.
    */
-  readonly encryption: aws.types.input.s3.BucketServerSideEncryptionConfigurationRule;
+  readonly encryption: awsInputs.s3.BucketServerSideEncryptionConfigurationRule;
   /** Days a log object is kept. */
   readonly expirationDays: number;
   readonly tags: Record<string, string>;
 }
 
 export interface AccessLogBucket {
-  readonly bucket: aws.s3.Bucket;
-  readonly publicAccessBlock: aws.s3.BucketPublicAccessBlock;
-  readonly ownership: aws.s3.BucketOwnershipControls;
-  readonly encryption: aws.s3.BucketServerSideEncryptionConfiguration;
-  readonly versioning: aws.s3.BucketVersioning;
+  readonly bucket: s3.Bucket;
+  readonly publicAccessBlock: s3.BucketPublicAccessBlock;
+  readonly ownership: s3.BucketOwnershipControls;
+  readonly encryption: s3.BucketServerSideEncryptionConfiguration;
+  readonly versioning: s3.BucketVersioning;
 }
 
 /**
@@ -32,12 +33,12 @@ export interface AccessLogBucket {
  */
 export function accessLogBucket(name: string, args: AccessLogBucketArgs, parent: pulumi.Resource): AccessLogBucket {
   const attached = { parent, retainOnDelete: true };
-  const bucket = new aws.s3.Bucket(name, { bucket: args.bucketName, tags: args.tags }, { parent, protect: true, retainOnDelete: true });
-  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(name, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
-  const ownership = new aws.s3.BucketOwnershipControls(name, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
-  const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(name, { bucket: bucket.id, rules: [args.encryption] }, attached);
-  const versioning = new aws.s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, attached);
-  new aws.s3.BucketLifecycleConfiguration(
+  const bucket = new s3.Bucket(name, { bucket: args.bucketName, tags: args.tags }, { parent, protect: true, retainOnDelete: true });
+  const publicAccessBlock = new s3.BucketPublicAccessBlock(name, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, attached);
+  const ownership = new s3.BucketOwnershipControls(name, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, attached);
+  const encryption = new s3.BucketServerSideEncryptionConfiguration(name, { bucket: bucket.id, rules: [args.encryption] }, attached);
+  const versioning = new s3.BucketVersioning(name, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, attached);
+  new s3.BucketLifecycleConfiguration(
     name,
     {
       bucket: bucket.id,

@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as kms from "@pulumi/aws/kms";
 import * as pulumi from "@pulumi/pulumi";
 import { logGroupKeyPolicy } from "../lib/iam";
 
@@ -21,8 +22,8 @@ export interface RetainedLogGroupArgs {
  * A CloudWatch log group encrypted with a rotating key of its own, both kept on delete: a destroy or
  * a rename leaves the evidence and the key that reads it (the plan-level data-retained-on-delete check).
  */
-export function retainedLogGroup(args: RetainedLogGroupArgs, parent: pulumi.Resource): { key: aws.kms.Key; group: aws.cloudwatch.LogGroup } {
-  const key = new aws.kms.Key(
+export function retainedLogGroup(args: RetainedLogGroupArgs, parent: pulumi.Resource): { key: kms.Key; group: cloudwatch.LogGroup } {
+  const key = new kms.Key(
     args.keyResourceName,
     {
       description: args.description,
@@ -33,7 +34,7 @@ export function retainedLogGroup(args: RetainedLogGroupArgs, parent: pulumi.Reso
     },
     { parent, retainOnDelete: true },
   );
-  const group = new aws.cloudwatch.LogGroup(
+  const group = new cloudwatch.LogGroup(
     args.groupResourceName,
     { name: args.logGroupName, retentionInDays: args.retentionInDays, kmsKeyId: key.arn, tags: args.tags },
     { parent, retainOnDelete: true },

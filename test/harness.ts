@@ -1,4 +1,5 @@
-import * as aws from "@pulumi/aws";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
+import type { Region as AwsRegion } from "@pulumi/aws/types/enums";
 import { PlanResource } from "../lib/plan/document";
 import { recordWithoutStacks } from "../tools/engine/record";
 import { combinedStackConfig } from "./stackConfig";
@@ -13,8 +14,8 @@ export async function plan(program: () => unknown, stack = "test"): Promise<Plan
 }
 
 /** An explicit regional provider, as the blueprint creates one per region. */
-export function regionProvider(region = "us-east-1"): aws.Provider {
-  return new aws.Provider(`aws-${region}`, { region: region as aws.Region });
+export function regionProvider(region = "us-east-1"): AwsProvider {
+  return new AwsProvider(`aws-${region}`, { region: region as AwsRegion });
 }
 
 export function ofType(resources: readonly PlanResource[], type: string): PlanResource[] {

@@ -1,4 +1,4 @@
-import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/aws/eks";
 import { CiRunners } from "../../components/CiRunners";
 import { RegionNetwork } from "../../components/RegionNetwork";
 import { RunnerPeering } from "../../components/RunnerPeering";
@@ -37,7 +37,7 @@ export function twoRegionRunners(): void {
       },
       { providers: [n.provider] },
     );
-    new aws.eks.Cluster(
+    new eks.Cluster(
       `${n.region}-eks`,
       {
         name: `llm-test-${n.code}`,

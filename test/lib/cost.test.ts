@@ -1,4 +1,6 @@
-import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/aws/eks";
+import * as lb from "@pulumi/aws/lb";
+import { Provider as AwsProvider } from "@pulumi/aws/provider";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { estimateCost, healthCheckFeatures } from "../../lib/plan/cost";
@@ -61,13 +63,13 @@ describe("estimateCost", () => {
 
   it("reports instance types and regions without a price as unpriced, never as zero", async () => {
     const resources = await plan(() => {
-      const pool = (name: string, type: string, provider: aws.Provider) =>
-        new aws.eks.NodeGroup(name, { clusterName: "c", nodeRoleArn: "arn:aws:iam::1:role/n", subnetIds: ["s"], instanceTypes: [type], scalingConfig: { minSize: 1, maxSize: 3, desiredSize: 1 } }, { provider });
+      const pool = (name: string, type: string, provider: AwsProvider) =>
+        new eks.NodeGroup(name, { clusterName: "c", nodeRoleArn: "arn:aws:iam::1:role/n", subnetIds: ["s"], instanceTypes: [type], scalingConfig: { minSize: 1, maxSize: 3, desiredSize: 1 } }, { provider });
       const east = regionProvider("us-east-1");
       pool("priced", "g6.12xlarge", east);
       pool("unknown-type", "p5.48xlarge", east);
       pool("unknown-region", "g6.12xlarge", regionProvider("eu-west-1"));
-      new aws.lb.LoadBalancer("alb", { loadBalancerType: "application", subnets: ["s"] }, { provider: east });
+      new lb.LoadBalancer("alb", { loadBalancerType: "application", subnets: ["s"] }, { provider: east });
     });
     const cost = estimateCost({ stack: "t", project: "p", resources, outputs: {}, policy: { violations: [] } }, tiny);
     expect(cost.lines.map((l) => [l.resource, l.hourly])).toEqual([["priced", { min: 4, max: 12 }]]);

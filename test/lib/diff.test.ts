@@ -1,4 +1,7 @@
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as eks from "@pulumi/aws/eks";
+import * as s3 from "@pulumi/aws/s3";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
@@ -36,7 +39,7 @@ function program(v: Variant) {
       metadata: { name: "gpu-l4", annotations: { "llm-blueprint.io/capacity": JSON.stringify({ instanceType, minNodes: 1, maxNodes }) } },
       spec: { template: { metadata: { labels: { "gpu.class": "l4" } } }, limits: { "nvidia.com/gpu": String(maxNodes * gpusPerNode) } },
     });
-    new aws.eks.NodeGroup(
+    new eks.NodeGroup(
       "gpu",
       {
         clusterName: "c",
@@ -48,10 +51,10 @@ function program(v: Variant) {
       },
       { provider },
     );
-    new aws.s3.Bucket("models", { bucket: "models-bucket", tags: { owner: v.bucketTag ?? "ml" } }, { provider });
-    if (v.extraBucket) new aws.s3.Bucket("scratch", { bucket: "scratch-bucket" }, { provider });
-    new aws.cloudwatch.LogGroup(v.logsName ?? "logs", { retentionInDays: 30 }, { provider, aliases: v.logsAlias ? [{ name: v.logsAlias }] : [] });
-    new aws.s3.Bucket("notes", { bucket: "notes-bucket", tags: { note: v.secretValue ?? pulumi.secret("first-plaintext") } }, { provider });
+    new s3.Bucket("models", { bucket: "models-bucket", tags: { owner: v.bucketTag ?? "ml" } }, { provider });
+    if (v.extraBucket) new s3.Bucket("scratch", { bucket: "scratch-bucket" }, { provider });
+    new cloudwatch.LogGroup(v.logsName ?? "logs", { retentionInDays: 30 }, { provider, aliases: v.logsAlias ? [{ name: v.logsAlias }] : [] });
+    new s3.Bucket("notes", { bucket: "notes-bucket", tags: { note: v.secretValue ?? pulumi.secret("first-plaintext") } }, { provider });
   };
 }
 const planOf = async (v: Variant) => doc(await plan(program(v)));
@@ -272,11 +275,11 @@ describe("replacement propagation", () => {
   /** A VPC, its subnet, an EKS cluster in it and a node group on the cluster, as the platform wires them. */
   const network = (cidr: string, clusterName = "c") => () => {
     const provider = regionProvider("us-east-1");
-    const vpc = new aws.ec2.Vpc("vpc", { cidrBlock: cidr }, { provider });
-    const subnet = new aws.ec2.Subnet("private-a", { vpcId: vpc.id, cidrBlock: cidr.replace(/\/16$/, "/20"), availabilityZone: "us-east-1a" }, { provider });
-    const cluster = new aws.eks.Cluster("eks", { name: clusterName, roleArn: "arn:aws:iam::123456789012:role/c", vpcConfig: { subnetIds: [subnet.id] } }, { provider, protect: true });
-    new aws.eks.NodeGroup("gpu", { clusterName: cluster.name, nodeRoleArn: "arn:aws:iam::123456789012:role/n", subnetIds: [subnet.id], scalingConfig: { minSize: 1, maxSize: 1, desiredSize: 1 } }, { provider });
-    new aws.eks.Addon("coredns", { clusterName: cluster.name, addonName: "coredns" }, { provider });
+    const vpc = new ec2.Vpc("vpc", { cidrBlock: cidr }, { provider });
+    const subnet = new ec2.Subnet("private-a", { vpcId: vpc.id, cidrBlock: cidr.replace(/\/16$/, "/20"), availabilityZone: "us-east-1a" }, { provider });
+    const cluster = new eks.Cluster("eks", { name: clusterName, roleArn: "arn:aws:iam::123456789012:role/c", vpcConfig: { subnetIds: [subnet.id] } }, { provider, protect: true });
+    new eks.NodeGroup("gpu", { clusterName: cluster.name, nodeRoleArn: "arn:aws:iam::123456789012:role/n", subnetIds: [subnet.id], scalingConfig: { minSize: 1, maxSize: 1, desiredSize: 1 } }, { provider });
+    new eks.Addon("coredns", { clusterName: cluster.name, addonName: "coredns" }, { provider });
   };
   const replaces = (d: ReturnType<typeof diffPlans>) => Object.fromEntries(d.changes.filter((c) => c.action === "replace").map((c) => [c.name, { because: c.replaceBecause ?? [], with: c.replacedWith ?? [] }]));
 
