@@ -10,8 +10,8 @@ export default tseslint.config(
     files: ["**/*.ts"],
     languageOptions: {
       parserOptions: {
-        // Building the typed Program (one per nearest tsconfig.json: root and policies/) is most of lint time: ~4,600
-        // declaration files, 31 of 50 MB @pulumi/aws, mostly doc comments. "type-info" skips JSDoc in .ts files, where it
+        // Building the typed Program (one per nearest tsconfig.json: root and policies/) is most of lint time: ~2,400
+        // declaration files, 16 of 35 MB @pulumi/aws, mostly doc comments. "type-info" skips JSDoc in .ts files, where it
         // never feeds types (TypeScript JSDocParsingMode.ParseForTypeInfo, microsoft/TypeScript#55739); our typed rules
         // (pulumi/*) read expression types only, and comments incl. eslint-disable come from the scanner
         // (@typescript-eslint/typescript-estree 8.73.0 dist/convert-comments.js). Same reports, ~20% less lint CPU.
@@ -34,6 +34,28 @@ export default tseslint.config(
     // A CommonJS file (tools/deferSdkModules.cjs, loaded by plain node as well as bundled) has only require().
     files: ["**/*.cjs"],
     rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
+    // @pulumi/aws by service, never its root: the root (7.48.0 index.js/index.d.ts) loads all ~240 service modules
+    // at run time and all their declarations into every type-check (tsc, lint, and ts-node, which type-checks the
+    // program on every `pulumi up` unless PULUMI_NODEJS_TRANSPILE_ONLY or tsconfig noCheck says otherwise: @pulumi/pulumi
+    // 3.248.0 cmd/run/run.js, read 2026-11-26). typescript-eslint's copy of the rule, so that it does not replace the
+    // core rule's lib/ layer patterns below; test/layers.test.ts checks the same on every file (require, import() too).
+    // test/e2e/launch.test.ts names the root in strings only (it tests the tools' bundle's lazy root).
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "@pulumi/aws",
+              message:
+                'Import the service module instead of @pulumi/aws\'s root, which loads all ~240 services and their declarations: `import * as ec2 from "@pulumi/aws/ec2"`, `import { Provider as AwsProvider } from "@pulumi/aws/provider"`, `import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity"`, `import type * as awsInputs from "@pulumi/aws/types/input"`.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // Layers: lib/ is pure logic that components/, policies/, tools/ and the projects build on; it
