@@ -134,6 +134,8 @@ async function lint(program) {
   return { output: text ? `${text}\n` : "", status: errors > 0 ? 1 : 0, errors, warnings };
 }
 
+/** @param {number} n @param {string} noun */
+const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 /** @param {number} t0 */
 const seconds = (t0) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -150,7 +152,7 @@ async function main() {
   let t0 = performance.now();
   const { default: ts } = await import("typescript");
   const checked = typecheck(ts, args.project, args.tsBuildInfoFile);
-  process.stdout.write(`── typecheck: ${checked.status === 0 ? "ok" : `failed (tsc exit ${checked.status}, ${checked.errors} errors)`} in ${seconds(t0)}\n${checked.output}`);
+  process.stdout.write(`── typecheck: ${checked.status === 0 ? "ok" : `failed (tsc exit ${checked.status}, ${count(checked.errors, "error")})`} in ${seconds(t0)}\n${checked.output}`);
   t0 = performance.now();
   if (!checked.program) {
     process.stdout.write("── lint: not run (the tsconfig could not be read, so there is no Program to type the .ts files)\n");
@@ -160,7 +162,7 @@ async function main() {
   try {
     const linted = await lint(checked.program);
     lintStatus = linted.status;
-    process.stdout.write(`── lint: ${linted.status === 0 ? "ok" : `failed (${linted.errors} errors)`}${linted.warnings ? `, ${linted.warnings} warnings` : ""} in ${seconds(t0)}\n${linted.output}`);
+    process.stdout.write(`── lint: ${linted.status === 0 ? "ok" : `failed (${count(linted.errors, "error")})`}${linted.warnings ? `, ${count(linted.warnings, "warning")}` : ""} in ${seconds(t0)}\n${linted.output}`);
   } catch (err) {
     // What the CLI does when ESLint itself throws (a bad config, a rule crash): print it, exit 2.
     lintStatus = 2;
