@@ -69,9 +69,12 @@ describe("typecheckAndLint (tools/typecheckAndLint.mjs): tsc's diagnostics and E
 
     write(DEFECTS);
     // Incremental from the clean run's build-info file: the new type error must not hide behind the cached state.
-    const shared = await tool("--tsBuildInfoFile", buildInfo);
-    const tsc = await run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], { cwd: dir });
-    const eslint = await run(bin("eslint"), ["."], { cwd: dir });
+    // The three read the same files and write nothing they share, so they run side by side.
+    const [shared, tsc, eslint] = await Promise.all([
+      tool("--tsBuildInfoFile", buildInfo),
+      run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], { cwd: dir }),
+      run(bin("eslint"), ["."], { cwd: dir }),
+    ]);
     expect(shared.stderr).toBe("");
     const out = sections(shared.stdout);
     // The defects are there to be found: each command on its own reports them.
