@@ -25,7 +25,9 @@ const STEPS = [
   {
     name: "typecheck+lint",
     command: process.execPath,
-    args: [path.join(root, "tools", "typecheckAndLint.mjs"), "--project", "tsconfig.json", "--tsBuildInfoFile", path.join(root, "node_modules", ".cache", "tsc", "tsconfig.tsbuildinfo")],
+    // A larger young generation: building the Program allocates ~4,800 source files' nodes that all survive, and
+    // fewer scavenges copy them less often (median 33.9 vs 35.1 CPU-s over 5 interleaved pairs, load 1.6-5.7).
+    args: ["--max-semi-space-size=64", path.join(root, "tools", "typecheckAndLint.mjs"), "--project", "tsconfig.json", "--tsBuildInfoFile", path.join(root, "node_modules", ".cache", "tsc", "tsconfig.tsbuildinfo")],
     stream: false,
   },
   { name: "vitest", command: bin("vitest"), args: ["run", ...process.argv.slice(2)], stream: true },
