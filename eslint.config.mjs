@@ -38,10 +38,10 @@ export default tseslint.config(
   {
     // @pulumi/aws by service, never its root: the root (7.48.0 index.js/index.d.ts) loads all ~240 service modules
     // at run time and all their declarations into every type-check (tsc, lint, and ts-node, which type-checks the
-    // program on every `pulumi up` unless PULUMI_NODEJS_TRANSPILE_ONLY or tsconfig noCheck says otherwise: @pulumi/pulumi
-    // 3.248.0 cmd/run/run.js, read 2026-11-26). typescript-eslint's copy of the rule, so that it does not replace the
-    // core rule's lib/ layer patterns below; test/layers.test.ts checks the same on every file (require, import() too).
-    // test/e2e/launch.test.ts names the root in strings only (it tests the tools' bundle's lazy root).
+    // program when `pulumi up` compiles it, unless PULUMI_NODEJS_TRANSPILE_ONLY or tsconfig noCheck says otherwise:
+    // @pulumi/pulumi 3.248.0 cmd/run/run.js; its ts-node caches what it compiled, so a fresh runner or an edit pays it).
+    // typescript-eslint's copy of the rule, so that it does not replace the core rule's lib/ layer patterns below;
+    // test/layers.test.ts checks the same on every file (require, import() too).
     rules: {
       "@typescript-eslint/no-restricted-imports": [
         "error",

@@ -72,7 +72,6 @@ describe("layering", () => {
  * require or a dynamic import() of the root fails here too.
  */
 const AWS_ROOT_ALLOWED: Record<string, string> = {
-  [path.join("test", "e2e", "launch.test.ts")]: "tests the tools' bundle's lazy copy of the root (tools/launch.mjs) on a scratch file it writes",
   [path.join("test", "layers.test.ts")]: "the fixture below names the root in strings",
 };
 const SKIPPED_DIRS = new Set(["node_modules", "bin", "coverage"]);

@@ -37,14 +37,6 @@ const REGISTRY_KEY = "__llmBlueprintPrograms"; // tools/engine/programs.ts reads
 const require = createRequire(import.meta.url);
 
 /**
- * @pulumi/aws's root module requires all of its ~240 service modules when it loads (~0.17 s), while a
- * program uses a dozen. In the tool's bundle the root is a copy of its index.js whose service namespaces
- * are required on first use (see lazyServicesRoot); everything else it does (provider, functions, enums,
- * the resource package registration) it does as written. Pulumi itself still loads the package as it is.
- */
-const LAZY_SERVICE_ROOTS = ["@pulumi/aws"];
-
-/**
  * Modules compiled with the ES-module packages they import into a bundle of their own (see above), by
  * repository-relative path. The module's exports are the bundle's; nothing else about it changes.
  */
@@ -185,21 +177,6 @@ async function buildBundle(entry, paths) {
       });
     },
   };
-  /** @type {import("esbuild").Plugin} */
-  const lazyServices = {
-    name: "lazy-services",
-    setup(build) {
-      const names = new RegExp(`^(${LAZY_SERVICE_ROOTS.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
-      build.onResolve({ filter: names }, (args) => {
-        if (args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
-        const index = createRequire(path.join(ROOT, "package.json")).resolve(args.path);
-        return lazyServicesRoot(fs.readFileSync(index, "utf8"), path.dirname(index)) === undefined ? { path: args.path, external: true } : { path: index, namespace: "lazy-services" };
-      });
-      build.onLoad({ filter: /.*/, namespace: "lazy-services" }, (args) => ({ contents: lazyServicesRoot(fs.readFileSync(args.path, "utf8"), path.dirname(args.path)), loader: "js" }));
-      // What the copy requires is loaded from node_modules at run time, the same files the original loads.
-      build.onResolve({ filter: /.*/, namespace: "lazy-services" }, (args) => ({ path: args.path, external: true }));
-    },
-  };
   /** @type {Set<string>} */
   const packageBundles = new Set();
   /** @type {import("esbuild").Plugin} */
@@ -237,12 +214,9 @@ async function buildBundle(entry, paths) {
     metafile: true,
     logLevel: "error",
     outfile: tmp,
-    plugins: [sourceDirectory, packageBundleModules, lazyServices],
+    plugins: [sourceDirectory, packageBundleModules],
   });
-  // A lazy-services root counts by its package's package.json (the copy is made from the installed version).
-  const compiled = Object.keys(result.metafile.inputs).map((f) =>
-    f.startsWith("lazy-services:") ? path.relative(ROOT, path.join(path.dirname(f.slice("lazy-services:".length)), "package.json")) : f,
-  );
+  const compiled = Object.keys(result.metafile.inputs);
   const inputs = [...new Set([...compiled.filter((f) => !f.startsWith("<")), ...fixedInputs()])].sort();
   // The linked map is named after the temporary file; point the bundle at its final name.
   const code = fs.readFileSync(tmp, "utf8").replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${path.basename(paths.map)}\n`);
@@ -254,27 +228,6 @@ async function buildBundle(entry, paths) {
   fs.writeFileSync(manifestTmp, JSON.stringify(manifest, null, 1) + "\n");
   fs.renameSync(manifestTmp, paths.manifest);
   return manifest;
-}
-
-/**
- * The root module of a Pulumi provider package with its service namespaces required on first use: each
- * `const x = __importStar(require("./x")); exports.x = x;` pair of the generated index.js becomes a getter
- * that requires the service when it is first read (and then keeps it); every other require points at its
- * file by absolute path, so the modules are the ones the original loads. Undefined when the file does not
- * have the expected shape (then the original is used as it is).
- * @param {string} source the package's index.js
- * @param {string} dir its directory
- * @returns {string | undefined}
- */
-function lazyServicesRoot(source, dir) {
-  let services = 0;
-  const lazy = source.replace(/^const ([a-z0-9]+) = __importStar\(require\("\.\/([a-z0-9]+)"\)\);\nexports\.\1 = \1;$/gm, (_whole, name, file) => {
-    services++;
-    const target = JSON.stringify(path.join(dir, file));
-    return `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, configurable: true, get() { const m = __importStar(require(${target})); Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, value: m }); return m; } });`;
-  });
-  const absolute = lazy.replace(/require\("(\.\.?\/[^"]+)"\)/g, (_whole, rel) => `require(${JSON.stringify(path.join(dir, rel))})`);
-  return services > 0 && !/require\("\./.test(absolute) ? absolute : undefined;
 }
 
 /** @type {Map<string, boolean>} package.json file -> whether its .js files are ES modules */

@@ -128,26 +128,6 @@ describe("tools/launch.mjs (the bundle npm run plan|bench|drift run)", () => {
     expect(await launch(dir, "tools/models.ts")).toMatchObject({ status: 0, stdout: "Namespace 2\nConfigMap 2\n" });
   });
 
-  it("gives the bundle @pulumi/aws with its service modules required on first use, the same modules and names as the package's root", async () => {
-    const dir = repoWith({
-      "tools/aws.ts": [
-        'import * as aws from "@pulumi/aws";',
-        "const loaded = (service: string) => Object.keys(require.cache).some((f) => f.endsWith(`/@pulumi/aws/${service}/index.js`));",
-        'const before = { acmpca: loaded("acmpca"), ec2: loaded("ec2") };',
-        "const vpc = typeof aws.ec2.Vpc;",
-        'const same = aws.ec2 === require("@pulumi/aws/ec2") && aws.Provider === require("@pulumi/aws/provider").Provider;',
-        'process.stdout.write(JSON.stringify({ before, after: { acmpca: loaded("acmpca"), ec2: loaded("ec2") }, vpc, same, keys: Object.keys(aws).sort() }));',
-        "",
-      ].join("\n"),
-    });
-    const res = await launch(dir, "tools/aws.ts");
-    expect(res.stderr).toBe("");
-    const out = JSON.parse(res.stdout) as { before: object; after: object; vpc: string; same: boolean; keys: string[] };
-    expect(out).toMatchObject({ before: { acmpca: false, ec2: false }, after: { acmpca: false, ec2: true }, vpc: "function", same: true });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    expect(out.keys).toEqual(Object.keys(require("@pulumi/aws") as object).sort());
-  });
-
   it("refuses a missing tool with its usage (exit 2)", async () => {
     const dir = repoWith({});
     const res = await launch(dir, "tools/nope.ts");
