@@ -2,7 +2,7 @@ import { CAPACITY_TYPES, CapacityType, nodesByCapacityType, PoolCapacity, Resolv
 import { GpuClass, gpuInstanceSpec } from "../gpu";
 import { QuotaNeed, quotaNeeds, vcpusOfLargest } from "../quotas";
 import { PlanDocument, PlanResource } from "./document";
-import { regionOf } from "./summary";
+import { regionOf } from "./placement";
 
 /**
  * The GPU capacity table and the vCPU quotas it needs, read from the recorded Karpenter objects: each

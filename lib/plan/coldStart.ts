@@ -1,7 +1,7 @@
 import { ANNOTATION, LABEL } from "../labels";
 import { BUDGET_TERMS, STARTUP_BUDGET_ANNOTATION } from "../serving";
 import { PlanDocument, PlanResource } from "./document";
-import { regionOf } from "./summary";
+import { regionOf } from "./placement";
 
 /**
  * The cold-start budget of every served version as the plan records it: each vLLM Deployment carries

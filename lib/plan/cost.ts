@@ -3,7 +3,7 @@ import { instanceHourly, PriceFile } from "../pricing";
 import { nodesByCapacityType } from "../capacity";
 import { recordedPools } from "./capacity";
 import { PlanDocument, PlanResource } from "./document";
-import { componentOf, regionOf } from "./summary";
+import { componentOf, regionOf } from "./placement";
 
 /** USD per hour at the pools' minimum and maximum sizes. */
 export interface CostRange {

@@ -3,7 +3,8 @@ import type { CostRange, UnpricedItem } from "./cost";
 import { PlanDocument, PlanResource, SECRET_MASK } from "./document";
 import { DATA_HOLDING, lossPhrase } from "./dataLoss";
 import { MOVES_WITH, replaceTriggers } from "./replaceOn";
-import { componentOf, gpuCapacity, regionOf, regionOrder, SUMMARY_WIDTH, usd, wrap } from "./summary";
+import { componentOf, regionOf, regionOrder } from "./placement";
+import { gpuCapacity, SUMMARY_WIDTH, usd, wrap } from "./summary";
 
 /**
  * Offline plan diff: compares two plan documents the way `pulumi preview --diff` compares state
