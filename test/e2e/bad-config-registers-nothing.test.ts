@@ -83,13 +83,10 @@ describe("a bad config", () => {
   });
 });
 
-/**
- * `npm run plan`'s command line (test/planInProcess.ts: in this process; test/e2e/plan-cli.test.ts runs a bad config
- * through the plan's own process); every bad input below must end in its exit code and message, never a stack trace.
- */
-const runPlan = planInProcess;
 const NO_TRACE = /\n\s+at \S+ \(|plan failed/;
 
+// `npm run plan`'s command line, in this process (test/planInProcess.ts; test/e2e/plan-cli.test.ts runs a bad config
+// through the plan's own process): every bad input below must end in its exit code and message, never a stack trace.
 describe("bad input through npm run plan", () => {
   it("a misspelt config namespace stops the program before any resource, naming the nearest valid key", async () => {
     // Observability is serving's key: serving's program stops before it even reads the platform stack.
@@ -101,7 +98,7 @@ describe("bad input through npm run plan", () => {
       message: '"llm-bluepirnt" is not a config namespace anything reads (did you mean "llm-blueprint:observability"?); allowed namespaces: llm-blueprint, pulumi, aws, kubernetes, random',
     });
     expect(types).toEqual(["pulumi:pulumi:Stack"]);
-    const { code, stderr, stdout } = await runPlan(["--stack", "dev", "--config-file", file]);
+    const { code, stderr, stdout } = await planInProcess(["--stack", "dev", "--config-file", file]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain('  - llm-bluepirnt:observability: "llm-bluepirnt" is not a config namespace anything reads (did you mean "llm-blueprint:observability"?)');
@@ -109,7 +106,7 @@ describe("bad input through npm run plan", () => {
   });
 
   it("a YAML syntax error in the stack file is one message with file, line, column and the line, exit 2", async () => {
-    const { code, stderr } = await runPlan(["--stack", "dev", "--config-file", "test/fixtures/syntax/Pulumi.unclosed-list.yaml"]);
+    const { code, stderr } = await planInProcess(["--stack", "dev", "--config-file", "test/fixtures/syntax/Pulumi.unclosed-list.yaml"]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/^test\/fixtures\/syntax\/Pulumi\.unclosed-list\.yaml:\d+:\d+: YAML syntax error: .*\n(.*\n)*\s+\^+\n$/);
     expect(stderr).not.toMatch(NO_TRACE);
@@ -118,7 +115,7 @@ describe("bad input through npm run plan", () => {
   it("a pack config with a misspelt level, an unknown policy and a lowered governance rule in prod is refused, exit 2", async () => {
     const config = path.join(tmp, "lowered.json");
     fs.writeFileSync(config, JSON.stringify({ "pod-hardening": "advsory", "kms-key-rotaton": "mandatory", "approved-model-versions": "disabled" }));
-    const { code, stderr } = await runPlan(["--stack", "prod", "--policy-pack-config", config]);
+    const { code, stderr } = await planInProcess(["--stack", "prod", "--policy-pack-config", config]);
     expect(code).toBe(2);
     const lines = stderr.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^Invalid policy pack config \S*lowered\.json \(3 problems\):$/);
@@ -132,7 +129,7 @@ describe("bad input through npm run plan", () => {
     // The ceiling is platform's key (it covers both projects' cost).
     const file = stackVariant("platform", "dev", "over-budget", (t) => `${t.trimEnd()}\n  llm-blueprint:costCeilingUsdPerMonth: 100\n`);
     const out = path.join(tmp, "over-budget.json");
-    const { code, stderr } = await runPlan(["--stack", "dev", "--config-file", file, "--json", out]);
+    const { code, stderr } = await planInProcess(["--stack", "dev", "--config-file", file, "--json", out]);
     expect(stderr).toBe("");
     expect(code).toBe(1);
     const doc = JSON.parse(fs.readFileSync(out, "utf8")) as PlanDocument;
