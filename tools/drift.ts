@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { policyPackConfigFile } from "./engine/packConfig";
+import { projectStacks } from "./engine/stacks";
 import { PROJECT_DIRS, ProjectRole } from "../lib/config/projects";
 
 const USAGE = "usage: npm run drift -- --stack <name> [--project platform|serving] [--policy-pack-config <file>]";
@@ -20,17 +21,6 @@ const ROLES: readonly ProjectRole[] = ["platform", "serving"];
 
 /** A bad invocation: its message, the usage, exit 2, nothing run. */
 class UsageError extends Error {}
-
-/** A project's stacks: `<project dir>/stacks/Pulumi.<name>.yaml` (each Pulumi.yaml sets stackConfigDir: stacks). */
-function stacksOf(root: string, role: ProjectRole): string[] {
-  const dir = path.join(root, PROJECT_DIRS[role], "stacks");
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
-}
 
 interface DriftRun {
   readonly role: ProjectRole;
@@ -54,8 +44,8 @@ function driftRuns(root: string, argv: readonly string[]): DriftRun[] {
   if (project !== undefined && !(ROLES as readonly string[]).includes(project)) throw new UsageError(`--project "${project}": the projects are ${ROLES.join(" and ")} (leave it out to check both)`);
   const roles = project ? [project as ProjectRole] : ROLES;
   for (const role of roles) {
-    if (!stacksOf(root, role).includes(stack)) {
-      throw new UsageError(`stack "${stack}" not found: ${path.join(PROJECT_DIRS[role], "stacks", `Pulumi.${stack}.yaml`)} does not exist; the ${role} project's stacks are ${stacksOf(root, role).join(", ") || "none"}`);
+    if (!projectStacks(root, role).includes(stack)) {
+      throw new UsageError(`stack "${stack}" not found: ${path.join(PROJECT_DIRS[role], "stacks", `Pulumi.${stack}.yaml`)} does not exist; the ${role} project's stacks are ${projectStacks(root, role).join(", ") || "none"}`);
     }
   }
   const explicit = values["policy-pack-config"];

@@ -13,6 +13,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import type { PlanDocument } from "../lib/plan/document";
 import { PROJECT_DIRS, ProjectRole } from "../lib/config/projects";
+import { projectStacks } from "./engine/stacks";
 
 /** Where the plan's command line reads its environment and writes its output. */
 export interface PlanCliIo {
@@ -50,17 +51,6 @@ const DEFAULT_PRICE_FILE = path.join("pricing", "aws-on-demand.yaml");
 /** A bad invocation: one line (or a few) on stderr, exit 2, nothing planned or written. */
 class UsageError extends Error {
   readonly exitCode = 2;
-}
-
-/** The stacks of a project: `<project dir>/stacks/Pulumi.<name>.yaml` (each Pulumi.yaml sets stackConfigDir: stacks). */
-function listStacks(root: string, projectDir: string): string[] {
-  const dir = path.join(root, projectDir, "stacks");
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
 }
 
 /**
@@ -154,7 +144,7 @@ async function plan(argv: readonly string[], io: PlanCliIo): Promise<number> {
   const project: ProjectRole | undefined = requested;
   const planned: readonly ProjectRole[] = project ? [project] : ["platform", "serving"];
   // A stack is a stack of the blueprint when every planned project has its file.
-  const stacks = listStacks(projectDir, PROJECT_DIRS[planned[0]]).filter((s) => planned.every((p) => listStacks(projectDir, PROJECT_DIRS[p]).includes(s)));
+  const stacks = projectStacks(projectDir, planned[0]).filter((s) => planned.every((p) => projectStacks(projectDir, p).includes(s)));
   const stackDir = path.join(PROJECT_DIRS[planned[0]], "stacks");
   if (positionals.length > 0) {
     const hint = stacks.includes(positionals[0]) ? ` (did you mean --stack ${positionals[0]}?)` : "";

@@ -19,6 +19,7 @@ import { BLUEPRINT_NAMESPACE, PROJECT_DIRS, ProjectRole } from "../../lib/config
 import { StackReferenceError } from "./mocks";
 import { loadProgramModule } from "./programs";
 import { policyPackConfigFile } from "./packConfig";
+import { projectStacks } from "./stacks";
 
 export interface PlanStackOptions {
   /** The repository root: it holds platform/ and serving/ (each with its Pulumi.yaml), policies/ and pricing/. */
@@ -127,9 +128,7 @@ function loadRuns(root: string, opts: PlanStackOptions): ProjectRun[] {
   if (serving && !fs.existsSync(path.join(root, PROJECT_DIRS.platform, "stacks", `Pulumi.${platformStack}.yaml`))) {
     // The reference names a platform stack this repository has no file for: name both sides.
     const key = `${BLUEPRINT_NAMESPACE}:platformStack`;
-    const known = fs.existsSync(path.join(root, PROJECT_DIRS.platform, "stacks"))
-      ? fs.readdirSync(path.join(root, PROJECT_DIRS.platform, "stacks")).map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1]).filter((x): x is string => !!x).sort()
-      : [];
+    const known = projectStacks(root, "platform");
     throw new InputFileError(
       serving.config.file,
       `${serving.config.file}: ${key} is "${serving.config.config[key]}", but the platform project has no stack "${platformStack}" (${path.join(PROJECT_DIRS.platform, "stacks", `Pulumi.${platformStack}.yaml`)} does not exist); its stacks are ${known.join(", ") || "none"}`,
